@@ -1,0 +1,85 @@
+using System;
+using System.IO;
+
+namespace KoalaPic.Build.Engine;
+
+/// <summary>
+/// Writes that are never seen half-done: bytes go to a temporary file beside the target, which is then renamed over
+/// it, so a build killed at any moment leaves the old file or the new one.
+/// </summary>
+public static class AtomicFile
+{
+    /// <summary>Writes <paramref name="bytes"/> unless the file already holds exactly them. Returns whether it wrote.</summary>
+    public static bool WriteIfChanged(string path, byte[] bytes)
+    {
+        if (HasContent(path, bytes))
+        {
+            return false;
+        }
+
+        Write(path, bytes);
+        return true;
+    }
+
+    public static void Write(string path, byte[] bytes)
+    {
+        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        string temporary = Path.Combine(directory, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.WriteThrough))
+            {
+                stream.Write(bytes, 0, bytes.Length);
+            }
+
+            Replace(temporary, path);
+        }
+        catch
+        {
+            TryDelete(temporary);
+            throw;
+        }
+    }
+
+    public static bool HasContent(string path, byte[] bytes)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists || info.Length != bytes.Length)
+        {
+            return false;
+        }
+
+        byte[] existing = File.ReadAllBytes(path);
+        return existing.AsSpan().SequenceEqual(bytes);
+    }
+
+    public static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static void Replace(string source, string destination)
+    {
+#if NETFRAMEWORK
+        if (File.Exists(destination))
+        {
+            File.Replace(source, destination, null);
+            return;
+        }
+
+        File.Move(source, destination);
+#else
+        File.Move(source, destination, overwrite: true);
+#endif
+    }
+}

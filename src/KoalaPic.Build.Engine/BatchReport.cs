@@ -1,0 +1,60 @@
+using System;
+using System.Globalization;
+using System.Linq;
+
+namespace KoalaPic.Build.Engine;
+
+/// <summary>The log lines of a batch: per-image progress and the one-line summary.</summary>
+public static class BatchReport
+{
+    /// <summary><c>KoalaPic: [3/13] img/a.png -> img/a.webp 1.2 MB -> 80 KB</c></summary>
+    public static string ProgressLine(ItemResult item, int done, int total) =>
+        $"KoalaPic: [{done}/{total}] {item.Request.ItemSpec} -> {item.Request.OutputPath} {FormatBytes(item.SourceBytes)} -> {FormatBytes(item.OutputBytes)}";
+
+    /// <summary>
+    /// <c>KoalaPic: 13 images, 2 converted, 11 up to date, 14.2 MB -> 3.1 MB (-78%) in 3.4 s</c>; the bytes are those of
+    /// the converted images; ", N failed" follows the counts when any failed.
+    /// </summary>
+    public static string SummaryLine(BatchResult result)
+    {
+        var converted = result.Items.Where(i => i.Outcome == ItemOutcome.Converted).ToList();
+        long before = converted.Sum(i => i.SourceBytes);
+        long after = converted.Sum(i => i.OutputBytes);
+        string failed = result.Failed > 0 ? $", {result.Failed} failed" : "";
+        string seconds = result.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
+        return $"KoalaPic: {result.Items.Count} images, {result.Converted} converted, {result.UpToDate} up to date{failed}, " +
+               $"{FormatBytes(before)} -> {FormatBytes(after)} ({FormatChange(before, after)}) in {seconds} s";
+    }
+
+    /// <summary>Decimal units, as file managers show them: 999 B, 80 KB, 1.2 MB, 3.4 GB.</summary>
+    public static string FormatBytes(long bytes)
+    {
+        if (bytes < 1000)
+        {
+            return bytes.ToString(CultureInfo.InvariantCulture) + " B";
+        }
+
+        if (bytes < 1_000_000)
+        {
+            return Math.Round(bytes / 1000.0).ToString("0", CultureInfo.InvariantCulture) + " KB";
+        }
+
+        if (bytes < 1_000_000_000)
+        {
+            return (bytes / 1_000_000.0).ToString("0.0", CultureInfo.InvariantCulture) + " MB";
+        }
+
+        return (bytes / 1_000_000_000.0).ToString("0.0", CultureInfo.InvariantCulture) + " GB";
+    }
+
+    private static string FormatChange(long before, long after)
+    {
+        if (before == 0)
+        {
+            return "0%";
+        }
+
+        double percent = Math.Round((after - before) * 100.0 / before);
+        return (percent > 0 ? "+" : "") + percent.ToString("0", CultureInfo.InvariantCulture) + "%";
+    }
+}

@@ -1,0 +1,33 @@
+using System.IO.Hashing;
+using System.Text;
+
+namespace KoalaPic.Build.Engine;
+
+/// <summary>
+/// The cache key of an output: XxHash128 of the source bytes, every setting that affects the output and the engine
+/// version. Equal keys mean equal output bytes, whatever the file's name or timestamp.
+/// </summary>
+public static class ContentKey
+{
+    // Bumped when the meaning of a key changes (pipeline defaults, encoder settings not in the options).
+    private const string Schema = "koalapic-key-v1";
+
+    public static string Compute(byte[] source, ConversionOptions options, string engineVersion)
+    {
+        var hash = new XxHash128();
+        hash.Append(Encoding.UTF8.GetBytes(Schema + "\n" + engineVersion + "\n" + options.CacheKeyText + "\n"));
+        hash.Append(source);
+        return ToHex(hash.GetCurrentHash());
+    }
+
+    internal static string ToHex(byte[] bytes)
+    {
+        var text = new StringBuilder(bytes.Length * 2);
+        foreach (byte b in bytes)
+        {
+            text.Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return text.ToString();
+    }
+}

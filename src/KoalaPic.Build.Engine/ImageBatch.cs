@@ -1,0 +1,224 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace KoalaPic.Build.Engine;
+
+public enum ItemOutcome
+{
+    /// <summary>Encoded in this run.</summary>
+    Converted,
+
+    /// <summary>The output on disk was already made from these bytes and settings.</summary>
+    UpToDate,
+
+    /// <summary>The output was taken from the content-addressed cache without encoding.</summary>
+    FromCache,
+
+    Failed,
+}
+
+/// <param name="OutputFile">The absolute path of the output under the batch's output folder.</param>
+/// <param name="SourceBytes">Size of the source file (0 when it could not be read).</param>
+/// <param name="OutputBytes">Size of the output file (0 when failed).</param>
+public sealed record ItemResult(ImageRequest Request, string OutputFile, ItemOutcome Outcome, long SourceBytes, long OutputBytes, Diagnostic? Diagnostic)
+{
+    public bool Succeeded => Outcome != ItemOutcome.Failed;
+}
+
+/// <param name="Items">One result per request, in request order.</param>
+/// <param name="DeletedOutputs">Outputs of earlier runs that no request produces any more, now deleted.</param>
+public sealed record BatchResult(IReadOnlyList<ItemResult> Items, IReadOnlyList<string> DeletedOutputs, TimeSpan Elapsed)
+{
+    public int Converted => Items.Count(i => i.Outcome == ItemOutcome.Converted);
+
+    public int UpToDate => Items.Count(i => i.Outcome is ItemOutcome.UpToDate or ItemOutcome.FromCache);
+
+    public int Failed => Items.Count(i => i.Outcome == ItemOutcome.Failed);
+}
+
+/// <summary>Where a batch keeps its files and how hard it may work.</summary>
+/// <param name="OutputDirectory">Where outputs are written, at each request's OutputPath (obj/…/koalapic/out).</param>
+/// <param name="StateFile">The batch's record of the outputs it owns.</param>
+/// <param name="CacheDirectory">The content-addressed cache shared by builds (KoalaPicCacheDir).</param>
+/// <param name="DeployedDirectory">Where copies of the outputs are deployed (bin/); a failed item's stale copy there is removed.</param>
+public sealed record BatchSettings(
+    string OutputDirectory,
+    string StateFile,
+    string CacheDirectory,
+    int MaxParallelism,
+    long MaxPixels = ImageConverter.DefaultMaxPixels,
+    string? DeployedDirectory = null);
+
+/// <summary>
+/// Converts a set of images incrementally by content: an output is encoded only when no output or cache entry exists
+/// for the hash of its source bytes, its settings and the engine version; files are written only when their bytes change.
+/// </summary>
+public sealed class ImageBatch
+{
+    private static readonly StringComparer PathComparer = StringComparer.OrdinalIgnoreCase;
+
+    private readonly BatchSettings settings;
+
+    public ImageBatch(BatchSettings settings)
+    {
+        this.settings = settings;
+    }
+
+    /// <param name="onItemDone">Called as each item finishes (from worker threads) with the result and how many are done.</param>
+    /// <exception cref="EngineLoadException">libvips could not be loaded.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; outputs already written are complete files.</exception>
+    public BatchResult Run(IReadOnlyList<ImageRequest> requests, Action<ItemResult, int>? onItemDone = null, CancellationToken cancellationToken = default)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        int parallelism = Math.Max(1, settings.MaxParallelism);
+        VipsRuntime.EnsureInitialized(parallelism);
+        string engineVersion = VipsRuntime.EngineVersion;
+
+        OutputState previous = OutputState.Load(settings.StateFile);
+        var results = new ItemResult[requests.Count];
+        var kept = new ConcurrentDictionary<string, OutputRecord>(StringComparer.Ordinal);
+        var owners = new Dictionary<string, ImageRequest>(PathComparer);
+        var toConvert = new List<int>();
+        for (int i = 0; i < requests.Count; i++)
+        {
+            if (owners.TryGetValue(requests[i].OutputPath, out ImageRequest? owner))
+            {
+                results[i] = Failure(requests[i], 0, Diagnostic.Error(
+                    DiagnosticCodes.DuplicateOutput,
+                    $"KoalaImage '{requests[i].ItemSpec}' would write '{requests[i].OutputPath}', which KoalaImage '{owner.ItemSpec}' already writes. Give one of them a different Link or Format.",
+                    requests[i].SourcePath));
+            }
+            else
+            {
+                owners.Add(requests[i].OutputPath, requests[i]);
+                toConvert.Add(i);
+            }
+        }
+
+        int done = 0;
+        var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
+        Parallel.ForEach(toConvert, options, i =>
+        {
+            results[i] = Process(requests[i], previous, kept, engineVersion, cancellationToken);
+            onItemDone?.Invoke(results[i], Interlocked.Increment(ref done));
+        });
+
+        var deleted = new List<string>();
+        foreach (ItemResult failed in results.Where(r => !r.Succeeded && owners.TryGetValue(r.Request.OutputPath, out var o) && ReferenceEquals(o, r.Request)))
+        {
+            // A failed item keeps no output: not the one an earlier good version of the source produced, here or in bin/.
+            if (previous.Outputs.ContainsKey(failed.Request.OutputPath))
+            {
+                DeleteOwnedFile(settings.OutputDirectory, failed.Request.OutputPath, deleted);
+                if (settings.DeployedDirectory != null)
+                {
+                    DeleteOwnedFile(settings.DeployedDirectory, failed.Request.OutputPath, deleted);
+                }
+            }
+        }
+
+        foreach (string stale in previous.Outputs.Keys.Where(path => !owners.ContainsKey(path)))
+        {
+            DeleteOwnedFile(settings.OutputDirectory, stale, deleted);
+        }
+
+        var next = new OutputState();
+        foreach (var pair in kept.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            next.Outputs[pair.Key] = pair.Value;
+        }
+
+        next.Save(settings.StateFile);
+        return new BatchResult(results, deleted, stopwatch.Elapsed);
+    }
+
+    private ItemResult Process(ImageRequest request, OutputState previous, ConcurrentDictionary<string, OutputRecord> kept, string engineVersion, CancellationToken cancellationToken)
+    {
+        byte[] source;
+        try
+        {
+            source = File.ReadAllBytes(request.SourcePath);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Failure(request, 0, Diagnostic.Error(DiagnosticCodes.SourceNotFound, $"KoalaImage '{request.ItemSpec}': the source file '{request.SourcePath}' does not exist.", request.SourcePath));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Failure(request, 0, Diagnostic.Error(DiagnosticCodes.SourceNotFound, $"KoalaImage '{request.ItemSpec}': the source file '{request.SourcePath}' cannot be read: {ex.Message}", request.SourcePath));
+        }
+
+        string key = ContentKey.Compute(source, request.Options, engineVersion);
+        string outputFile = Path.Combine(settings.OutputDirectory, request.OutputPath);
+        if (previous.Outputs.TryGetValue(request.OutputPath, out OutputRecord? record) && OutputState.Matches(record, key, outputFile))
+        {
+            kept[request.OutputPath] = record;
+            return new ItemResult(request, outputFile, ItemOutcome.UpToDate, source.Length, record.Length, null);
+        }
+
+        string cacheFile = Path.Combine(settings.CacheDirectory, key.Substring(0, 2), key + ImageFormats.Extension(request.Options.Format));
+        ItemOutcome outcome = ItemOutcome.FromCache;
+        byte[]? bytes = TryReadCache(cacheFile);
+        try
+        {
+            if (bytes == null)
+            {
+                bytes = ImageConverter.Convert(source, request.Options, settings.MaxPixels, cancellationToken).Bytes;
+                outcome = ItemOutcome.Converted;
+                AtomicFile.Write(cacheFile, bytes);
+            }
+
+            AtomicFile.WriteIfChanged(outputFile, bytes);
+        }
+        catch (ImageConversionException ex)
+        {
+            return Failure(request, source.Length, Diagnostic.Error(ex.Code, $"KoalaImage '{request.ItemSpec}': '{request.SourcePath}' {ex.Message}.", request.SourcePath));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Failure(request, source.Length, Diagnostic.Error(DiagnosticCodes.CannotWrite, $"KoalaImage '{request.ItemSpec}': cannot write '{outputFile}' or its cache entry: {ex.Message}", request.SourcePath));
+        }
+
+        kept[request.OutputPath] = OutputState.Describe(key, outputFile);
+        return new ItemResult(request, outputFile, outcome, source.Length, bytes.Length, null);
+    }
+
+    private static byte[]? TryReadCache(string cacheFile)
+    {
+        try
+        {
+            return File.Exists(cacheFile) ? File.ReadAllBytes(cacheFile) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static ItemResult Failure(ImageRequest request, long sourceBytes, Diagnostic diagnostic) =>
+        new(request, "", ItemOutcome.Failed, sourceBytes, 0, diagnostic);
+
+    /// <summary>Deletes root/relativePath only if it is a regular file inside root: never a link, never outside.</summary>
+    private static void DeleteOwnedFile(string root, string relativePath, List<string> deleted)
+    {
+        string fullRoot = Path.GetFullPath(root).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        string file = Path.GetFullPath(Path.Combine(fullRoot, relativePath));
+        if (!file.StartsWith(fullRoot, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var info = new FileInfo(file);
+        if (info.Exists && (info.Attributes & FileAttributes.ReparsePoint) == 0)
+        {
+            AtomicFile.TryDelete(file);
+            deleted.Add(file);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+using System;
+using System.IO;
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace KoalaPic.Build.Engine;
+
+/// <summary>Thrown when libvips cannot be loaded; its message says the platform, what was probed and the fix.</summary>
+public sealed class EngineLoadException : Exception
+{
+    public EngineLoadException(string message, Exception? inner) : base(message, inner) { }
+}
+
+/// <summary>
+/// Process-wide libvips set-up, done once: untrusted loaders blocked, the operation cache off (a build must see
+/// the bytes on disk now, not what a long-lived MSBuild node decoded earlier), and libvips' own thread count chosen
+/// so that file-level parallelism times libvips threads does not oversubscribe the cores.
+/// </summary>
+public static class VipsRuntime
+{
+    private static readonly object Gate = new();
+    private static string? libvipsVersion;
+
+    /// <summary>The libvips version, such as 8.18.7; loads libvips if needed.</summary>
+    public static string LibvipsVersion
+    {
+        get
+        {
+            EnsureInitialized();
+            return libvipsVersion!;
+        }
+    }
+
+    /// <summary>Engine assembly version plus libvips version: part of every cache key.</summary>
+    public static string EngineVersion =>
+        typeof(VipsRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        + "+libvips-" + LibvipsVersion;
+
+    /// <summary>libvips worker threads per image for a given number of images converted at once.</summary>
+    public static int ThreadsPerImage(int parallelImages) => Math.Max(1, Environment.ProcessorCount / Math.Max(1, parallelImages));
+
+    /// <exception cref="EngineLoadException">libvips is missing or cannot start on this platform.</exception>
+    public static void EnsureInitialized(int parallelImages = 1)
+    {
+        lock (Gate)
+        {
+            if (libvipsVersion == null)
+            {
+                try
+                {
+                    Start();
+                }
+                catch (Exception ex) when (ex is not EngineLoadException)
+                {
+                    throw LoadFailure(ex);
+                }
+            }
+
+            global::NetVips.NetVips.Concurrency = ThreadsPerImage(parallelImages);
+        }
+    }
+
+    private static void Start()
+    {
+        if (!global::NetVips.ModuleInitializer.VipsInitialized)
+        {
+            throw LoadFailure(global::NetVips.ModuleInitializer.Exception);
+        }
+
+        // Deny every loader, then allow only the formats KoalaPic reads (libvips' documented allow-list pattern).
+        // BlockUntrusted alone would also block SVG, which libvips counts as untrusted, and leave others open.
+        global::NetVips.Operation.Block("VipsForeignLoad", true);
+        foreach (string loader in ImageConverter.AllowedLoaders.Keys)
+        {
+            global::NetVips.Operation.Block(loader, false);
+        }
+
+        global::NetVips.Cache.Max = 0;
+        global::NetVips.Cache.MaxFiles = 0;
+        global::NetVips.Cache.MaxMem = 0;
+        libvipsVersion = string.Join(
+            ".",
+            global::NetVips.NetVips.Version(0),
+            global::NetVips.NetVips.Version(1),
+            global::NetVips.NetVips.Version(2));
+    }
+
+    private static EngineLoadException LoadFailure(Exception? cause)
+    {
+        string folder = Path.GetDirectoryName(typeof(VipsRuntime).Assembly.Location) ?? "?";
+        string rid = RuntimeInformation.OSDescription + " " + RuntimeInformation.ProcessArchitecture;
+        return new EngineLoadException(
+            $"The image engine (libvips) could not be loaded on {rid} ({RuntimeInformation.FrameworkDescription}). " +
+            $"Probed the task folder '{folder}' and its runtimes/<rid>/native/ subfolders. " +
+            "Supported: linux-x64, linux-arm64, linux-arm, linux-musl-x64, linux-musl-arm64, osx-x64, osx-arm64, win-x64, win-x86, win-arm64. " +
+            "Fix: build with 'dotnet build' (SDK 8 or later) on one of those platforms, and make sure the KoalaPic.Build package folder is complete (delete it from the NuGet cache and restore again). " +
+            "Cause: " + (cause?.Message ?? "unknown"),
+            cause);
+    }
+}

@@ -1,0 +1,169 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using KoalaPic.Build.Engine;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace KoalaPic.Build.Tasks;
+
+/// <summary>
+/// Converts the KoalaImage items: items → validated requests → <see cref="ImageBatch"/> → output items and diagnostics.
+/// All image work and all decisions about what is up to date live in the engine.
+/// </summary>
+public sealed class ConvertKoalaImages : Task, ICancelableTask
+{
+    private readonly CancellationTokenSource cancellation = new();
+
+    [Required] public ITaskItem[] Images { get; set; } = Array.Empty<ITaskItem>();
+
+    /// <summary>The project folder: relative item paths and default destinations are resolved against it.</summary>
+    [Required] public string ProjectDirectory { get; set; } = "";
+
+    /// <summary>The project file, which diagnostics about item metadata point at.</summary>
+    public string ProjectFile { get; set; } = "";
+
+    /// <summary>Where this project's outputs and state live (obj/…/koalapic/).</summary>
+    [Required] public string IntermediateDirectory { get; set; } = "";
+
+    /// <summary>The content-addressed cache (KoalaPicCacheDir).</summary>
+    [Required] public string CacheDirectory { get; set; } = "";
+
+    /// <summary>The build output folder (OutDir): a failed image's stale copy there is removed.</summary>
+    public string OutputDirectory { get; set; } = "";
+
+    /// <summary>KoalaPicMaxParallelism: images converted at once; empty or 0 means the processor count.</summary>
+    public string MaxParallelism { get; set; } = "";
+
+    /// <summary>KoalaPicMaxPixels: the largest width × height accepted.</summary>
+    public string MaxPixels { get; set; } = "";
+
+    /// <summary>The converted files, with TargetPath (relative to the output folder) and KoalaPicSource metadata.</summary>
+    [Output] public ITaskItem[] ConvertedImages { get; set; } = Array.Empty<ITaskItem>();
+
+    public void Cancel() => cancellation.Cancel();
+
+    public override bool Execute()
+    {
+        var diagnostics = new List<Diagnostic>();
+        int parallelism = ParseProperty("KoalaPicMaxParallelism", MaxParallelism, 0, 0, 1024, diagnostics);
+        long maxPixels = ParseProperty("KoalaPicMaxPixels", MaxPixels, ImageConverter.DefaultMaxPixels, 1, long.MaxValue, diagnostics);
+        var requests = new List<ImageRequest>();
+        foreach (ITaskItem item in Images)
+        {
+            string source = Path.GetFullPath(Path.Combine(ProjectDirectory, item.ItemSpec));
+            ImageRequest? request = ImageRequest.TryCreate(item.ItemSpec, source, ProjectDirectory, item.GetMetadata, ProjectFile, diagnostics);
+            if (request != null)
+            {
+                requests.Add(request);
+            }
+        }
+
+        if (diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error) && requests.Count == 0)
+        {
+            Report(diagnostics);
+            return false;
+        }
+
+        string root = Path.GetFullPath(IntermediateDirectory);
+        var settings = new BatchSettings(
+            OutputDirectory: Path.Combine(root, "out"),
+            StateFile: Path.Combine(root, "state.json"),
+            CacheDirectory: Path.GetFullPath(Path.Combine(ProjectDirectory, CacheDirectory)),
+            MaxParallelism: parallelism > 0 ? parallelism : Environment.ProcessorCount,
+            MaxPixels: maxPixels,
+            DeployedDirectory: OutputDirectory.Length > 0 ? Path.GetFullPath(Path.Combine(ProjectDirectory, OutputDirectory)) : null);
+
+        BatchResult result;
+        var logGate = new object();
+        try
+        {
+            result = new ImageBatch(settings).Run(
+                requests,
+                (item, done) =>
+                {
+                    if (item.Outcome == ItemOutcome.Converted)
+                    {
+                        lock (logGate)
+                        {
+                            Log.LogMessage(MessageImportance.Normal, BatchReport.ProgressLine(item, done, requests.Count));
+                        }
+                    }
+                },
+                cancellation.Token);
+        }
+        catch (EngineLoadException ex)
+        {
+            Report(diagnostics);
+            Log.LogError(null, DiagnosticCodes.EngineLoadFailed, null, ProjectFile, 0, 0, 0, 0, ex.Message);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            Log.LogWarning(null, DiagnosticCodes.Cancelled, null, ProjectFile, 0, 0, 0, 0, "KoalaPic: image conversion was cancelled; finished outputs are kept, the rest is converted by the next build.");
+            return false;
+        }
+
+        diagnostics.AddRange(result.Items.Where(i => i.Diagnostic != null).Select(i => i.Diagnostic!));
+        Report(diagnostics);
+        foreach (string deleted in result.DeletedOutputs)
+        {
+            Log.LogMessage(MessageImportance.Low, $"KoalaPic: deleted '{deleted}', which no KoalaImage item produces any more.");
+        }
+
+        Log.LogMessage(MessageImportance.High, BatchReport.SummaryLine(result));
+        ConvertedImages = result.Items.Where(i => i.Succeeded).Select(ToOutputItem).ToArray();
+        return !Log.HasLoggedErrors;
+    }
+
+    private static ITaskItem ToOutputItem(ItemResult result)
+    {
+        var item = new TaskItem(result.OutputFile);
+        item.SetMetadata("TargetPath", result.Request.OutputPath.Replace('/', Path.DirectorySeparatorChar));
+        item.SetMetadata("KoalaPicSource", result.Request.ItemSpec);
+        item.SetMetadata("KoalaPicFormat", ImageFormats.Name(result.Request.Options.Format));
+        return item;
+    }
+
+    /// <summary>Diagnostics go out after the parallel loop, in item order, so logs are the same from run to run.</summary>
+    private void Report(IEnumerable<Diagnostic> diagnostics)
+    {
+        foreach (Diagnostic d in diagnostics)
+        {
+            if (d.Severity == DiagnosticSeverity.Error)
+            {
+                Log.LogError(subcategory: null, errorCode: d.Code, helpKeyword: null, file: d.File, lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0, message: d.Message);
+            }
+            else
+            {
+                Log.LogWarning(subcategory: null, warningCode: d.Code, helpKeyword: null, file: d.File, lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0, message: d.Message);
+            }
+        }
+    }
+
+    private long ParseProperty(string name, string text, long fallback, long min, long max, List<Diagnostic> diagnostics)
+    {
+        string value = text.Trim();
+        if (value.Length == 0)
+        {
+            return fallback;
+        }
+
+        if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long parsed) && parsed >= min && parsed <= max)
+        {
+            return parsed;
+        }
+
+        diagnostics.Add(Diagnostic.Error(
+            DiagnosticCodes.InvalidProperty,
+            $"{name}=\"{value}\" is not valid. Accepted values: a whole number from {min} to {max}, or empty for the default ({fallback}).",
+            ProjectFile));
+        return fallback;
+    }
+
+    private int ParseProperty(string name, string text, int fallback, int min, int max, List<Diagnostic> diagnostics) =>
+        (int)ParseProperty(name, text, (long)fallback, min, max, diagnostics);
+}
