@@ -34,12 +34,13 @@ public static class BatchReport
             return bytes.ToString(CultureInfo.InvariantCulture) + " B";
         }
 
-        if (bytes < 1_000_000)
+        // The unit changes where the rounded value would reach 1000 (999,500 B is "1.0 MB", not "1000 KB").
+        if (bytes < 999_500)
         {
-            return Math.Round(bytes / 1000.0).ToString("0", CultureInfo.InvariantCulture) + " KB";
+            return Math.Round(bytes / 1000.0, MidpointRounding.AwayFromZero).ToString("0", CultureInfo.InvariantCulture) + " KB";
         }
 
-        if (bytes < 1_000_000_000)
+        if (bytes < 999_950_000)
         {
             return (bytes / 1_000_000.0).ToString("0.0", CultureInfo.InvariantCulture) + " MB";
         }
@@ -55,6 +56,12 @@ public static class BatchReport
         }
 
         double percent = Math.Round((after - before) * 100.0 / before);
+        if (percent == 0)
+        {
+            // A change under 0.5% rounds to negative zero when smaller, which .NET Core prints as "-0".
+            return "0%";
+        }
+
         return (percent > 0 ? "+" : "") + percent.ToString("0", CultureInfo.InvariantCulture) + "%";
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using NetVips;
 
@@ -50,7 +51,7 @@ public static class ImageConverter
     public static EncodedImage Convert(byte[] source, ConversionOptions options, long maxPixels = DefaultMaxPixels, CancellationToken cancellationToken = default)
     {
         VipsRuntime.EnsureInitialized();
-        CheckHeader(source, maxPixels);
+        bool hasColourProfile = CheckHeader(source, maxPixels);
         cancellationToken.ThrowIfCancellationRequested();
 
         Image? thumbnail = null;
@@ -62,9 +63,16 @@ public static class ImageConverter
                 thumbnail = Image.ThumbnailBuffer(
                     source,
                     options.Width ?? Unbounded,
+                    // vips_thumbnail_buffer does not hand its fail_on to the loader (only the file variant does), so
+                    // without this option string truncated and corrupt images decode "successfully" as grey.
+                    optionString: "[fail_on=warning]",
                     height: options.Height ?? Unbounded,
                     size: Enums.Size.Down,
-                    failOn: Enums.FailOn.Error);
+                    // The embedded profile is stripped on save, so its colours must be converted to sRGB first
+                    // (Display P3 phone photos, Adobe RGB, ProPhoto, CMYK). Grey profiles are left alone so that grey
+                    // stays one band; images without a profile are sRGB already and skip the transform.
+                    outputProfile: hasColourProfile ? "srgb" : null,
+                    failOn: Enums.FailOn.Warning);
                 ready = ToOutputColour(thumbnail, options.Format);
                 if (cancellationToken.CanBeCanceled)
                 {
@@ -78,7 +86,7 @@ public static class ImageConverter
             catch (VipsException ex)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                throw new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: " + FirstLine(ex.Message), ex);
+                throw new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: " + Describe(ex.Message), ex);
             }
         }
         finally
@@ -93,7 +101,8 @@ public static class ImageConverter
     }
 
     /// <summary>Refuses files that are not one of the supported formats, and decompression bombs, from the header alone.</summary>
-    private static void CheckHeader(byte[] source, long maxPixels)
+    /// <returns>Whether the image embeds an ICC profile of a colour (not grey) space.</returns>
+    private static bool CheckHeader(byte[] source, long maxPixels)
     {
         string? loader = source.Length == 0 ? null : Image.FindLoadBuffer(source);
         if (string.IsNullOrEmpty(loader) || !loader!.EndsWith("Buffer", StringComparison.Ordinal)
@@ -105,7 +114,7 @@ public static class ImageConverter
 
         try
         {
-            using var header = Image.NewFromBuffer(source, access: Enums.Access.Sequential, failOn: Enums.FailOn.Error);
+            using var header = Image.NewFromBuffer(source, access: Enums.Access.Sequential, failOn: Enums.FailOn.Warning);
             long pixels = (long)header.Width * header.Height;
             if (pixels > maxPixels)
             {
@@ -113,10 +122,12 @@ public static class ImageConverter
                     DiagnosticCodes.TooManyPixels,
                     $"is {header.Width}x{header.Height} = {pixels:N0} pixels, over the limit of {maxPixels:N0} (KoalaPicMaxPixels)");
             }
+
+            return header.Bands >= 3 && header.Contains("icc-profile-data");
         }
         catch (VipsException ex)
         {
-            throw new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: " + FirstLine(ex.Message), ex);
+            throw new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: " + Describe(ex.Message), ex);
         }
     }
 
@@ -183,11 +194,19 @@ public static class ImageConverter
         }
     }
 
-    private static string FirstLine(string message)
+    /// <summary>
+    /// libvips' error text without its "unable to call …" wrapper lines, on one line: the loader's own words
+    /// ("VipsJpeg: Premature end of input file") are what tells the user what is wrong with the file.
+    /// </summary>
+    internal static string Describe(string message)
     {
-        string trimmed = message.Trim();
-        int newline = trimmed.IndexOf('\n');
-        return newline < 0 ? trimmed : trimmed.Substring(0, newline).Trim();
+        var lines = message.Split('\n')
+            .Select(l => l.Trim())
+            .Where(l => l.Length > 0 && !l.StartsWith("unable to call", StringComparison.Ordinal))
+            .Distinct()
+            .Take(3)
+            .ToList();
+        return lines.Count > 0 ? string.Join("; ", lines) : message.Trim();
     }
 
     private sealed class NoProgress : IProgress<int>

@@ -75,6 +75,9 @@ public static class VipsRuntime
             global::NetVips.Operation.Block(loader, false);
         }
 
+        // libvips prints decode warnings to stderr, where they would land in the build log without a file or code;
+        // failures reach the caller as exceptions with the same text instead.
+        global::NetVips.Log.SetLogHandler("VIPS", global::NetVips.Enums.LogLevelFlags.Warning | global::NetVips.Enums.LogLevelFlags.Message | global::NetVips.Enums.LogLevelFlags.Info | global::NetVips.Enums.LogLevelFlags.Debug, IgnoreLog);
         global::NetVips.Cache.Max = 0;
         global::NetVips.Cache.MaxFiles = 0;
         global::NetVips.Cache.MaxMem = 0;
@@ -84,6 +87,8 @@ public static class VipsRuntime
             global::NetVips.NetVips.Version(1),
             global::NetVips.NetVips.Version(2));
     }
+
+    private static void IgnoreLog(string domain, global::NetVips.Enums.LogLevelFlags level, string message) { }
 
     private static EngineLoadException LoadFailure(Exception? cause)
     {

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace KoalaPic.Build.IntegrationTests;
+
+/// <summary>The output of one dotnet CLI run.</summary>
+public sealed record DotNetResult(int ExitCode, string Output)
+{
+    public bool Succeeded => ExitCode == 0;
+
+    /// <summary>The lines KoalaPic logged (each starts with "KoalaPic: ", after MSBuild's indentation).</summary>
+    public IReadOnlyList<string> KoalaPicLines =>
+        Output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("KoalaPic: ", StringComparison.Ordinal)).ToList();
+
+    /// <summary>The one summary line, e.g. "KoalaPic: 4 images, 0 converted, 4 up to date, …".</summary>
+    public string Summary => KoalaPicLines.Single(l => l.Contains(" images, ", StringComparison.Ordinal));
+
+    public override string ToString() => $"exit {ExitCode}\n{Output}";
+}
+
+/// <summary>Runs the real dotnet CLI, isolated from the test host's MSBuild environment.</summary>
+public static class DotNet
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
+
+    public static DotNetResult Run(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        // `dotnet test` runs us with MSBuild variables pointing at its own SDK resolution; a child build must find its own.
+        foreach (string name in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k == "MSBUILD_EXE_PATH").ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        start.Environment["MSBUILDTERMINALLOGGER"] = "off";
+        foreach (var pair in environment)
+        {
+            start.Environment[pair.Key] = pair.Value;
+        }
+
+        var output = new StringBuilder();
+        using var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(Timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish in {Timeout}:\n{output}");
+        }
+
+        process.WaitForExit();
+        lock (output)
+        {
+            return new DotNetResult(process.ExitCode, output.ToString());
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using System.Xml.Linq;
+
+namespace KoalaPic.Build.IntegrationTests;
+
+/// <summary>A copy of one testassets/ project in a temporary folder, restored only from the test feed.</summary>
+public sealed class TestProject : IDisposable
+{
+    private readonly PackageFixture package;
+
+    private TestProject(PackageFixture package, string scenario)
+    {
+        this.package = package;
+        Directory = System.IO.Directory.CreateTempSubdirectory("koalapic-" + scenario + "-").FullName;
+        CopyDirectory(Path.Combine(Paths.RepositoryRoot, "testassets", scenario), Directory);
+        ProjectFile = System.IO.Directory.GetFiles(Directory, "*.csproj").Single();
+        File.WriteAllText(Path.Combine(Directory, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="koalapic-test-feed" value="{package.FeedDirectory}" />
+              </packageSources>
+            </configuration>
+            """);
+    }
+
+    public string Directory { get; }
+
+    public string ProjectFile { get; }
+
+    public string BinDirectory => Path.Combine(Directory, "bin", "Debug", "net10.0");
+
+    public string ObjOutputDirectory => Path.Combine(Directory, "obj", "Debug", "net10.0", "koalapic", "out");
+
+    public static TestProject Create(PackageFixture package, string scenario) => new(package, scenario);
+
+    /// <summary>Copies a real image from ../shared/corpus/fixtures into the project.</summary>
+    public string AddImage(string corpusName, string relativePath)
+    {
+        string target = Path.Combine(Directory, relativePath);
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        File.Copy(Paths.Fixture(corpusName), target, overwrite: true);
+        return target;
+    }
+
+    public string WriteFile(string relativePath, byte[] bytes)
+    {
+        string target = Path.Combine(Directory, relativePath);
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        File.WriteAllBytes(target, bytes);
+        return target;
+    }
+
+    public DotNetResult Build(params string[] arguments) => Run("build", arguments);
+
+    public DotNetResult Publish(params string[] arguments) => Run("publish", arguments);
+
+    public DotNetResult Clean(params string[] arguments) => Run("clean", arguments);
+
+    public DotNetResult Run(string command, params string[] arguments) =>
+        DotNet.Run(Directory, package.Environment, new[] { command, ProjectFile, "-nodeReuse:false" }.Concat(arguments).ToArray());
+
+    /// <summary>Replaces the KoalaImage items of the project file with the given XML.</summary>
+    public void SetKoalaImages(string itemsXml)
+    {
+        XDocument document = XDocument.Load(ProjectFile);
+        var groups = document.Root!.Elements("ItemGroup").Where(g => g.Elements("KoalaImage").Any()).ToList();
+        foreach (XElement group in groups)
+        {
+            group.Remove();
+        }
+
+        document.Root.Add(XElement.Parse("<ItemGroup>" + itemsXml + "</ItemGroup>"));
+        document.Save(ProjectFile);
+    }
+
+    public void SetProperty(string name, string value)
+    {
+        XDocument document = XDocument.Load(ProjectFile);
+        document.Root!.Add(new XElement("PropertyGroup", new XElement(name, value)));
+        document.Save(ProjectFile);
+    }
+
+    /// <summary>Every file under a folder with its last-write time, to prove a build rewrote nothing.</summary>
+    public static Dictionary<string, DateTime> Timestamps(string folder) =>
+        System.IO.Directory.Exists(folder)
+            ? System.IO.Directory.GetFiles(folder, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc)
+            : new Dictionary<string, DateTime>();
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static void CopyDirectory(string source, string target)
+    {
+        System.IO.Directory.CreateDirectory(target);
+        foreach (string file in System.IO.Directory.GetFiles(source))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        }
+
+        foreach (string directory in System.IO.Directory.GetDirectories(source))
+        {
+            string name = Path.GetFileName(directory);
+            if (name is not ("bin" or "obj"))
+            {
+                CopyDirectory(directory, Path.Combine(target, name));
+            }
+        }
+    }
+}
