@@ -47,4 +47,32 @@ public sealed class OtherProjectTests
         Assert.Equal(4, alpha.Bands);
         Assert.DoesNotContain(Directory.GetFiles(published, "*", SearchOption.AllDirectories), f => Path.GetFileName(f).Contains("vips", StringComparison.OrdinalIgnoreCase));
     }
+
+    [Fact]
+    public void MultiTarget_ConvertsForEachFramework_AndTheSecondBuildConvertsNothing()
+    {
+        // net9.0's reference pack comes from the machine's usual NuGet source; KoalaPic.Build must still come from the test feed.
+        using TestProject project = TestProject.Create(package, "MultiTarget", inheritPackageSources: true);
+        project.AddImage("concert.jpg", "img/concert.jpg");
+        project.AddImage("flowers.jpeg", "img/flowers.jpg");
+
+        DotNetResult first = project.Build();
+
+        Assert.True(first.Succeeded, first.ToString());
+        Assert.Contains(package.FeedDirectory, File.ReadAllText(Path.Combine(package.PackagesDirectory, "koalapic.build", PackageFixture.Version, ".nupkg.metadata")));
+        var summaries = first.KoalaPicLines.Where(l => l.Contains(" images, ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, summaries.Count);
+        Assert.All(summaries, s => Assert.StartsWith("KoalaPic: 2 images, ", s));
+        string[] outputs = new[] { "net10.0", "net9.0" }
+            .Select(tfm => Path.Combine(project.Directory, "bin", "Debug", tfm, "img", "concert.webp")).ToArray();
+        Assert.All(outputs, o => Assert.Equal(("VipsForeignLoadWebpBuffer", 320), (ImageFile.Read(o).Loader, ImageFile.Read(o).Width)));
+        Assert.Equal(File.ReadAllBytes(outputs[0]), File.ReadAllBytes(outputs[1]));
+
+        DotNetResult second = project.Build();
+
+        Assert.True(second.Succeeded, second.ToString());
+        Assert.All(
+            second.KoalaPicLines.Where(l => l.Contains(" images, ", StringComparison.Ordinal)),
+            s => Assert.StartsWith("KoalaPic: 2 images, 0 converted, 2 up to date, ", s));
+    }
 }

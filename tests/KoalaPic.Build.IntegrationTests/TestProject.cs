@@ -7,7 +7,7 @@ public sealed class TestProject : IDisposable
 {
     private readonly PackageFixture package;
 
-    private TestProject(PackageFixture package, string scenario)
+    private TestProject(PackageFixture package, string scenario, bool inheritPackageSources)
     {
         this.package = package;
         Directory = System.IO.Directory.CreateTempSubdirectory("koalapic-" + scenario + "-").FullName;
@@ -17,7 +17,7 @@ public sealed class TestProject : IDisposable
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>
               <packageSources>
-                <clear />
+                {(inheritPackageSources ? "" : "<clear />")}
                 <add key="koalapic-test-feed" value="{package.FeedDirectory}" />
               </packageSources>
             </configuration>
@@ -32,7 +32,8 @@ public sealed class TestProject : IDisposable
 
     public string ObjOutputDirectory => Path.Combine(Directory, "obj", "Debug", "net10.0", "koalapic", "out");
 
-    public static TestProject Create(PackageFixture package, string scenario) => new(package, scenario);
+    /// <param name="inheritPackageSources">Also restore from the machine's configured sources (for framework reference packs).</param>
+    public static TestProject Create(PackageFixture package, string scenario, bool inheritPackageSources = false) => new(package, scenario, inheritPackageSources);
 
     /// <summary>Copies a real image from ../shared/corpus/fixtures into the project.</summary>
     public string AddImage(string corpusName, string relativePath)

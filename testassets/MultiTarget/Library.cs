@@ -1,0 +1,6 @@
+namespace MultiTarget;
+
+public static class Library
+{
+    public const string Name = "MultiTarget";
+}
