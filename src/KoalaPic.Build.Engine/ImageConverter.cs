@@ -86,7 +86,9 @@ public static class ImageConverter
             catch (VipsException ex)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                throw new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: " + Describe(ex.Message), ex);
+                throw IsEncoderError(ex.Message)
+                    ? new ImageConversionException(DiagnosticCodes.CannotEncode, $"cannot be encoded as {ImageFormats.Name(options.Format)}: " + Describe(ex.Message), ex)
+                    : new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: " + Describe(ex.Message), ex);
             }
         }
         finally
@@ -120,7 +122,13 @@ public static class ImageConverter
             {
                 throw new ImageConversionException(
                     DiagnosticCodes.TooManyPixels,
-                    $"is {header.Width}x{header.Height} = {pixels:N0} pixels, over the limit of {maxPixels:N0} (KoalaPicMaxPixels)");
+                    string.Format(
+                        System.Globalization.CultureInfo.InvariantCulture,
+                        "is {0}x{1} = {2:N0} pixels, over the limit of {3:N0} (KoalaPicMaxPixels)",
+                        header.Width,
+                        header.Height,
+                        pixels,
+                        maxPixels));
             }
 
             return header.Bands >= 3 && header.Contains("icc-profile-data");
@@ -192,6 +200,21 @@ public static class ImageConverter
             default:
                 throw new ArgumentOutOfRangeException(nameof(options), options.Format, null);
         }
+    }
+
+    /// <summary>
+    /// Decoding is lazy, so decode errors also surface while saving; an error is the encoder's only when libvips names
+    /// a saver ("webpsave: …", "VipsForeignSaveHeif: …") and no loader.
+    /// </summary>
+    private static bool IsEncoderError(string message)
+    {
+        var lines = message.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("unable to call", StringComparison.Ordinal)).ToList();
+        bool saver = lines.Any(l => l.IndexOf("save", StringComparison.OrdinalIgnoreCase) >= 0);
+        bool loader = lines.Any(l => l.IndexOf("load", StringComparison.OrdinalIgnoreCase) >= 0
+                                     || l.StartsWith("VipsJpeg", StringComparison.Ordinal)
+                                     || l.IndexOf("premature", StringComparison.OrdinalIgnoreCase) >= 0
+                                     || l.IndexOf("truncated", StringComparison.OrdinalIgnoreCase) >= 0);
+        return saver && !loader;
     }
 
     /// <summary>

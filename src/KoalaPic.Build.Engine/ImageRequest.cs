@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 
 namespace KoalaPic.Build.Engine;
 
@@ -118,7 +119,9 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
             relative = full.StartsWith(root, comparison) ? full.Substring(root.Length) : Path.GetFileName(full);
         }
 
-        relative = relative.Replace('\\', '/').TrimStart('/');
+        // One spelling per file: "./a.png" and "img//a.png" must not pass for outputs other than "a.png" and
+        // "img/a.png" in the duplicate check (KP1010) and the state file.
+        relative = string.Join("/", relative.Split(new[] { '/', '\\' }, StringSplitOptions.RemoveEmptyEntries).Where(segment => segment != "."));
         return Path.ChangeExtension(relative, ImageFormats.Extension(format));
     }
 }

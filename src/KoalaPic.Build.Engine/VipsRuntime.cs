@@ -31,16 +31,28 @@ public static class VipsRuntime
         }
     }
 
-    /// <summary>Engine assembly version plus libvips version: part of every cache key.</summary>
-    public static string EngineVersion =>
-        typeof(VipsRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-        + "+libvips-" + LibvipsVersion;
+    /// <summary>
+    /// Engine version plus libvips version: part of every cache key. The "+commit" suffix of the informational version
+    /// is left out, so a rebuild of the same release does not invalidate caches; changes of output between commits of
+    /// one release bump <see cref="ContentKey"/>'s schema instead.
+    /// </summary>
+    public static string EngineVersion
+    {
+        get
+        {
+            string version = typeof(VipsRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
+            int plus = version.IndexOf('+');
+            return (plus < 0 ? version : version.Substring(0, plus)) + "+libvips-" + LibvipsVersion;
+        }
+    }
 
     /// <summary>libvips worker threads per image for a given number of images converted at once.</summary>
     public static int ThreadsPerImage(int parallelImages) => Math.Max(1, Environment.ProcessorCount / Math.Max(1, parallelImages));
 
+    /// <param name="parallelImages">How many images the caller converts at once, which sets libvips' threads per image;
+    /// null leaves the current setting.</param>
     /// <exception cref="EngineLoadException">libvips is missing or cannot start on this platform.</exception>
-    public static void EnsureInitialized(int parallelImages = 1)
+    public static void EnsureInitialized(int? parallelImages = null)
     {
         lock (Gate)
         {
@@ -56,7 +68,10 @@ public static class VipsRuntime
                 }
             }
 
-            global::NetVips.NetVips.Concurrency = ThreadsPerImage(parallelImages);
+            if (parallelImages is int images)
+            {
+                global::NetVips.NetVips.Concurrency = ThreadsPerImage(images);
+            }
         }
     }
 

@@ -41,6 +41,15 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
     /// <summary>KoalaPicMaxPixels: the largest width × height accepted.</summary>
     public string MaxPixels { get; set; } = "";
 
+    /// <summary>KoalaPicOutOfProcess: convert in the koalapic process instead of inside MSBuild. Always so on .NET Framework.</summary>
+    public bool OutOfProcess { get; set; }
+
+    /// <summary>The koalapic.dll that runs the engine out of process.</summary>
+    public string EngineProcessPath { get; set; } = "";
+
+    /// <summary>The dotnet executable that runs koalapic (MSBuild's DOTNET_HOST_PATH); empty means dotnet on PATH.</summary>
+    public string DotNetHostPath { get; set; } = "";
+
     /// <summary>The converted files, with TargetPath (relative to the output folder) and KoalaPicSource metadata.</summary>
     [Output] public ITaskItem[] ConvertedImages { get; set; } = Array.Empty<ITaskItem>();
 
@@ -81,24 +90,32 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         var logGate = new object();
         try
         {
-            result = new ImageBatch(settings).Run(
-                requests,
-                (item, done) =>
+            void OnItemDone(ItemResult item, int done)
+            {
+                if (item.Outcome == ItemOutcome.Converted)
                 {
-                    if (item.Outcome == ItemOutcome.Converted)
+                    lock (logGate)
                     {
-                        lock (logGate)
-                        {
-                            Log.LogMessage(MessageImportance.Normal, BatchReport.ProgressLine(item, done, requests.Count));
-                        }
+                        Log.LogMessage(MessageImportance.Normal, BatchReport.ProgressLine(item, done, requests.Count));
                     }
-                },
-                cancellation.Token);
+                }
+            }
+
+            result = RunsOutOfProcess
+                ? OutOfProcessBatch.Run(DotNetHostPath, EngineProcessPath, settings, requests, OnItemDone, cancellation.Token)
+                : new ImageBatch(settings).Run(requests, OnItemDone, cancellation.Token);
         }
         catch (EngineLoadException ex)
         {
             Report(diagnostics);
             Log.LogError(null, DiagnosticCodes.EngineLoadFailed, null, ProjectFile, 0, 0, 0, 0, ex.Message);
+            return false;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The batch's own bookkeeping (state file, stale outputs) could not be written: a KP error, not MSB4018.
+            Report(diagnostics);
+            Log.LogError(null, DiagnosticCodes.CannotWrite, null, ProjectFile, 0, 0, 0, 0, $"KoalaPic: cannot write under '{IntermediateDirectory}': {ex.Message}");
             return false;
         }
         catch (OperationCanceledException)
@@ -118,6 +135,14 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         ConvertedImages = result.Items.Where(i => i.Succeeded).Select(ToOutputItem).ToArray();
         return !Log.HasLoggedErrors;
     }
+
+    // libvips cannot be loaded into .NET Framework with the natives this package ships (NetVips needs its separate
+    // .NET Framework native layout there), so Visual Studio 2022's MSBuild always converts in the koalapic process.
+#if NETFRAMEWORK
+    private bool RunsOutOfProcess => true;
+#else
+    private bool RunsOutOfProcess => OutOfProcess;
+#endif
 
     private static ITaskItem ToOutputItem(ItemResult result)
     {

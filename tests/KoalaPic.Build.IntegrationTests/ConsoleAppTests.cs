@@ -296,4 +296,29 @@ public sealed class ConsoleAppTests : IDisposable
         Assert.Contains("missing.png' does not exist", result.Output);
         Assert.True(File.Exists(ObjImage("img/concert.jpg")));
     }
+
+    /// <summary>The path Visual Studio 2022's MSBuild takes (net472 task → koalapic process), run from the .NET task.</summary>
+    [Fact]
+    public void OutOfProcess_ConvertsReportsAndSkipsLikeInProcess()
+    {
+        project.WriteFile("img/not an image.jpg", "text"u8.ToArray());
+
+        DotNetResult first = project.Build("-p:KoalaPicOutOfProcess=true", "-v:n");
+
+        Assert.False(first.Succeeded);
+        Assert.Contains("error KP2002: KoalaImage 'img/not an image.jpg'", first.Output);
+        Assert.DoesNotContain("MSB4018", first.Output);
+        Assert.StartsWith("KoalaPic: 6 images, 5 converted, 0 up to date, 1 failed, ", first.Summary);
+        Assert.Equal(5, first.KoalaPicLines.Count(l => l.StartsWith("KoalaPic: [", StringComparison.Ordinal)));
+        foreach (var (corpus, name) in Images)
+        {
+            Assert.Equal("VipsForeignLoadWebpBuffer", ImageFile.Read(ObjImage(name)).Loader);
+        }
+
+        File.Delete(Path.Combine(project.Directory, "img", "not an image.jpg"));
+        DotNetResult second = BuildOk("-p:KoalaPicOutOfProcess=true");
+
+        Assert.StartsWith("KoalaPic: 5 images, 0 converted, 5 up to date, ", second.Summary);
+        Assert.Equal("VipsForeignLoadWebpBuffer", ImageFile.Read(BinImage("img/big photo.jpg")).Loader);
+    }
 }

@@ -1,0 +1,40 @@
+using System.Collections.Generic;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace KoalaPic.Build.Engine;
+
+/// <summary>What the koalapic process is asked to do: one <see cref="ImageBatch"/> run.</summary>
+public sealed class BatchRequest
+{
+    public BatchSettings? Settings { get; set; }
+
+    public List<ImageRequest>? Requests { get; set; }
+}
+
+/// <summary>One line the koalapic process writes: an item's progress, the final result, or an engine load failure.</summary>
+public sealed class BatchMessage
+{
+    public ItemResult? Progress { get; set; }
+
+    public int Done { get; set; }
+
+    public BatchResult? Result { get; set; }
+
+    public string? EngineError { get; set; }
+}
+
+/// <summary>The JSON shape shared by the task that starts koalapic and koalapic itself.</summary>
+public static class BatchProtocol
+{
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    /// <summary>One message per line: JSON never contains a raw newline.</summary>
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Json);
+
+    public static T? Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, Json);
+}
