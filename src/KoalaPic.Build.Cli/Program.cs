@@ -9,7 +9,7 @@ namespace KoalaPic.Build.Cli;
 /// <summary>
 /// koalapic &lt;request.json&gt;: runs one <see cref="ImageBatch"/> and writes <see cref="BatchMessage"/> JSON lines to
 /// stdout. Exit code 0 when the batch ran (item failures are in the result), 2 for a bad request, 3 when libvips
-/// cannot load. Killing the process is safe: every file is written to a temporary name and renamed into place.
+/// cannot load, 4 when the batch's state file cannot be written, 130 when cancelled. Killing the process is safe: every file is written to a temporary name and renamed into place.
 /// </summary>
 public static class Program
 {
@@ -72,6 +72,11 @@ public static class Program
         {
             output.WriteLine(BatchProtocol.Serialize(new BatchMessage { EngineError = ex.Message }));
             return 3;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            output.WriteLine(BatchProtocol.Serialize(new BatchMessage { IoError = ex.Message }));
+            return 4;
         }
         catch (OperationCanceledException)
         {

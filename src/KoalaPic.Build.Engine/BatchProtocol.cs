@@ -22,6 +22,9 @@ public sealed class BatchMessage
     public BatchResult? Result { get; set; }
 
     public string? EngineError { get; set; }
+
+    /// <summary>The batch's own bookkeeping (state file) could not be written.</summary>
+    public string? IoError { get; set; }
 }
 
 /// <summary>The JSON shape shared by the task that starts koalapic and koalapic itself.</summary>

@@ -65,14 +65,16 @@ public static class ImageConverter
                     options.Width ?? Unbounded,
                     // vips_thumbnail_buffer does not hand its fail_on to the loader (only the file variant does), so
                     // without this option string truncated and corrupt images decode "successfully" as grey.
-                    optionString: "[fail_on=warning]",
+                    // "error" rather than sharp's "warning": truncation still fails, but benign libjpeg warnings
+                    // (extraneous bytes before a marker), which browsers ignore, do not.
+                    optionString: "[fail_on=error]",
                     height: options.Height ?? Unbounded,
                     size: Enums.Size.Down,
                     // The embedded profile is stripped on save, so its colours must be converted to sRGB first
                     // (Display P3 phone photos, Adobe RGB, ProPhoto, CMYK). Grey profiles are left alone so that grey
                     // stays one band; images without a profile are sRGB already and skip the transform.
                     outputProfile: hasColourProfile ? "srgb" : null,
-                    failOn: Enums.FailOn.Warning);
+                    failOn: Enums.FailOn.Error);
                 ready = ToOutputColour(thumbnail, options.Format);
                 if (cancellationToken.CanBeCanceled)
                 {
@@ -116,7 +118,7 @@ public static class ImageConverter
 
         try
         {
-            using var header = Image.NewFromBuffer(source, access: Enums.Access.Sequential, failOn: Enums.FailOn.Warning);
+            using var header = Image.NewFromBuffer(source, access: Enums.Access.Sequential, failOn: Enums.FailOn.Error);
             long pixels = (long)header.Width * header.Height;
             if (pixels > maxPixels)
             {

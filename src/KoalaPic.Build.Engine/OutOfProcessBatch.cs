@@ -16,6 +16,7 @@ public static class OutOfProcessBatch
     /// <param name="dotnetHost">The dotnet executable (MSBuild's DOTNET_HOST_PATH), or null to find it on PATH.</param>
     /// <param name="cliPath">koalapic.dll.</param>
     /// <exception cref="EngineLoadException">koalapic could not start, or libvips could not load inside it.</exception>
+    /// <exception cref="IOException">koalapic could not write the batch's state file.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the process is killed, which leaves only whole files.</exception>
     public static BatchResult Run(
         string? dotnetHost,
@@ -41,6 +42,7 @@ public static class OutOfProcessBatch
 
         BatchResult? result = null;
         string? engineError = null;
+        string? ioError = null;
         var errors = new System.Text.StringBuilder();
         using var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) =>
@@ -58,6 +60,7 @@ public static class OutOfProcessBatch
 
             result ??= message?.Result;
             engineError ??= message?.EngineError;
+            ioError ??= message?.IoError;
         };
         process.ErrorDataReceived += (_, e) =>
         {
@@ -72,27 +75,38 @@ public static class OutOfProcessBatch
 
         try
         {
-            process.Start();
+            try
+            {
+                process.Start();
+            }
+            catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+            {
+                throw new EngineLoadException(
+                    $"KoalaPic could not start '{start.FileName} {start.Arguments}': {ex.Message.TrimEnd('.', ' ')}. Install the .NET SDK 8 or later (it provides dotnet), or set DOTNET_HOST_PATH to dotnet.",
+                    ex);
+            }
+
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            using (cancellationToken.Register(() => Kill(process)))
+            {
+                process.WaitForExit();
+            }
         }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        finally
         {
-            throw new EngineLoadException(
-                $"KoalaPic could not start '{start.FileName} {start.Arguments}': {ex.Message}. Install the .NET SDK 8 or later (it provides dotnet), or set DOTNET_HOST_PATH to dotnet.",
-                ex);
+            AtomicFile.TryDelete(requestFile);
         }
 
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using (cancellationToken.Register(() => Kill(process)))
-        {
-            process.WaitForExit();
-        }
-
-        AtomicFile.TryDelete(requestFile);
         cancellationToken.ThrowIfCancellationRequested();
         if (engineError != null)
         {
             throw new EngineLoadException(engineError, null);
+        }
+
+        if (ioError != null)
+        {
+            throw new IOException(ioError);
         }
 
         if (result == null)

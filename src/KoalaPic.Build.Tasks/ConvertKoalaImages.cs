@@ -41,7 +41,7 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
     /// <summary>KoalaPicMaxPixels: the largest width × height accepted.</summary>
     public string MaxPixels { get; set; } = "";
 
-    /// <summary>KoalaPicOutOfProcess: convert in the koalapic process instead of inside MSBuild. Always so on .NET Framework.</summary>
+    /// <summary>KoalaPicOutOfProcess: convert in the koalapic process instead of inside MSBuild. Always so on .NET Framework MSBuild.</summary>
     public bool OutOfProcess { get; set; }
 
     /// <summary>The koalapic.dll that runs the engine out of process.</summary>
@@ -137,7 +137,8 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
     }
 
     // libvips cannot be loaded into .NET Framework with the natives this package ships (NetVips needs its separate
-    // .NET Framework native layout there), so Visual Studio 2022's MSBuild always converts in the koalapic process.
+    // .NET Framework native layout there), so .NET Framework MSBuild (Visual Studio, msbuild.exe) always converts in
+    // the koalapic process.
 #if NETFRAMEWORK
     private bool RunsOutOfProcess => true;
 #else
