@@ -123,9 +123,16 @@ public sealed class ImageBatch
             }
         }
 
-        foreach (string stale in previous.Outputs.Keys.Where(path => !owners.ContainsKey(path)))
+        // An output renamed only in case ("Img/A.webp" -> "img/a.webp") is stale on a case-sensitive file system, but
+        // on a case-insensitive one it is the very file just written, which must stay.
+        var currentExact = new HashSet<string>(owners.Keys, StringComparer.Ordinal);
+        bool ignoresCase = FileSystemIgnoresCase(settings.OutputDirectory);
+        foreach (string stale in previous.Outputs.Keys.Where(path => !currentExact.Contains(path)))
         {
-            DeleteOwnedFile(settings.OutputDirectory, stale, deleted);
+            if (!(ignoresCase && owners.ContainsKey(stale)))
+            {
+                DeleteOwnedFile(settings.OutputDirectory, stale, deleted);
+            }
         }
 
         var next = new OutputState();
@@ -203,6 +210,14 @@ public sealed class ImageBatch
 
     private static ItemResult Failure(ImageRequest request, long sourceBytes, Diagnostic diagnostic) =>
         new(request, "", ItemOutcome.Failed, sourceBytes, 0, diagnostic);
+
+    private static bool FileSystemIgnoresCase(string directory)
+    {
+        string full = Path.GetFullPath(directory);
+        string upper = full.ToUpperInvariant();
+        string lower = full.ToLowerInvariant();
+        return upper != lower && Directory.Exists(upper) && Directory.Exists(lower);
+    }
 
     /// <summary>Deletes root/relativePath only if it is a regular file inside root: never a link, never outside.</summary>
     private static void DeleteOwnedFile(string root, string relativePath, List<string> deleted)

@@ -313,6 +313,26 @@ public class ImageBatchTests
     }
 
     [Fact]
+    public void OutputRenamedOnlyInCase_NextRun_KeepsExactlyTheNewName()
+    {
+        using var ws = new BatchWorkspace();
+        ws.WriteSource("img/photo.jpg", PhotoJpg.Value);
+        ImageRequest before = ws.Request("img/photo.jpg", ("Format", "webp"), ("Width", "32"), ("Link", "Img/Photo.webp"));
+        ImageRequest after = ws.Request("img/photo.jpg", ("Format", "webp"), ("Width", "32"), ("Link", "img/photo.webp"));
+        ws.Run(new[] { before });
+
+        BatchResult result = ws.Run(new[] { after });
+
+        Assert.True(result.Items.Single().Succeeded);
+        string[] outputs = Directory.GetFiles(ws.Output, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(ws.Output, f).Replace('\\', '/')).ToArray();
+        // On a case-sensitive file system the old spelling is gone; on a case-insensitive one the one file remains.
+        Assert.Single(outputs);
+        Assert.Equal("img/photo.webp", outputs[0], ignoreCase: true);
+        Assert.True(File.Exists(ws.OutputFile(after)));
+    }
+
+    [Fact]
     public void RemovedRequest_NextRun_DeletesItsStaleOutput()
     {
         using var ws = new BatchWorkspace();
