@@ -23,7 +23,11 @@ public static class DotNet
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
 
-    public static DotNetResult Run(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static DotNetResult Run(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        Run(workingDirectory, environment, onLine: null, arguments);
+
+    /// <param name="onLine">Sees every output line as it arrives, with the running process (to signal it).</param>
+    public static DotNetResult Run(string workingDirectory, IReadOnlyDictionary<string, string> environment, Action<string, Process>? onLine, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -55,7 +59,14 @@ public static class DotNet
 
         var output = new StringBuilder();
         using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data != null)
+            {
+                lock (output) output.AppendLine(e.Data);
+                onLine?.Invoke(e.Data, process);
+            }
+        };
         process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
         process.Start();
         process.BeginOutputReadLine();

@@ -75,4 +75,43 @@ public sealed class OtherProjectTests
             second.KoalaPicLines.Where(l => l.Contains(" images, ", StringComparison.Ordinal)),
             s => Assert.StartsWith("KoalaPic: 2 images, 0 converted, 2 up to date, ", s));
     }
+
+    /// <summary>Ctrl+C during conversion: MSBuild cancels the task, which stops between images and leaves only whole files.
+    /// POSIX only (SIGINT through kill(1)); CI runs on Linux.</summary>
+    [Fact]
+    public void CtrlC_DuringConversion_StopsWithKP0002_LeavesNoPartialFile_AndTheNextBuildFinishes()
+    {
+        using TestProject project = TestProject.Create(package, "ConsoleApp");
+        project.AddImage("2569067123_aca715a2ee_o.jpg", "img/photo.jpg");
+        // Forty distinct outputs of one large photo (each width is its own cache key), one at a time, so the build is
+        // still converting when the first progress line arrives.
+        project.SetKoalaImages(string.Concat(Enumerable.Range(0, 40).Select(i =>
+            $"""<KoalaImage Include="img/photo.jpg" Link="out/photo-{i}.png" Format="png" Quality="100" Width="{2000 + i}" />""")));
+        project.SetProperty("KoalaPicMaxParallelism", "1");
+        int signalled = 0;
+
+        DotNetResult cancelled = project.Build(
+            (line, process) =>
+            {
+                if (line.Contains("KoalaPic: [1/40]", StringComparison.Ordinal) && Interlocked.Exchange(ref signalled, 1) == 0)
+                {
+                    System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+                }
+            },
+            "-v:n");
+
+        Assert.Equal(1, signalled);
+        Assert.False(cancelled.Succeeded);
+        Assert.Contains("KP0002", cancelled.Output);
+        Assert.DoesNotContain("MSB4018", cancelled.Output);
+        string obj = Path.Combine(project.Directory, "obj");
+        Assert.Empty(Directory.GetFiles(obj, "*.tmp", SearchOption.AllDirectories));
+        int finished = Directory.Exists(project.ObjOutputDirectory) ? Directory.GetFiles(project.ObjOutputDirectory, "*.png", SearchOption.AllDirectories).Length : 0;
+        Assert.InRange(finished, 1, 39);
+
+        DotNetResult next = project.Build();
+
+        Assert.True(next.Succeeded, next.ToString());
+        Assert.StartsWith($"KoalaPic: 40 images, {40 - finished} converted, {finished} up to date, ", next.Summary);
+    }
 }

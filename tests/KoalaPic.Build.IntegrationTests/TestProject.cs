@@ -61,6 +61,9 @@ public sealed class TestProject : IDisposable
     public DotNetResult Run(string command, params string[] arguments) =>
         DotNet.Run(Directory, package.Environment, new[] { command, ProjectFile, "-nodeReuse:false" }.Concat(arguments).ToArray());
 
+    public DotNetResult Build(Action<string, System.Diagnostics.Process> onLine, params string[] arguments) =>
+        DotNet.Run(Directory, package.Environment, onLine, new[] { "build", ProjectFile, "-nodeReuse:false" }.Concat(arguments).ToArray());
+
     /// <summary>Replaces the KoalaImage items of the project file with the given XML.</summary>
     public void SetKoalaImages(string itemsXml)
     {
