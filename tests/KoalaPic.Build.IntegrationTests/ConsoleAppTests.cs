@@ -321,4 +321,25 @@ public sealed class ConsoleAppTests : IDisposable
         Assert.StartsWith("KoalaPic: 5 images, 0 converted, 5 up to date, ", second.Summary);
         Assert.Equal("VipsForeignLoadWebpBuffer", ImageFile.Read(BinImage("img/big photo.jpg")).Loader);
     }
+
+    [Fact]
+    public void ItemsCreatedByATargetInKoalaPicConvertImagesDependsOn_AreConverted()
+    {
+        project.SetKoalaImages("");
+        XDocumentEdit.AppendToProject(project.ProjectFile, """
+            <PropertyGroup>
+              <KoalaPicConvertImagesDependsOn>CollectGeneratedImages</KoalaPicConvertImagesDependsOn>
+            </PropertyGroup>
+            <Target Name="CollectGeneratedImages">
+              <ItemGroup>
+                <KoalaImage Include="img/concert.jpg" Format="avif" Width="100" />
+              </ItemGroup>
+            </Target>
+            """);
+
+        DotNetResult result = BuildOk();
+
+        Assert.StartsWith("KoalaPic: 1 images, 1 converted, 0 up to date, ", result.Summary);
+        Assert.Equal(("VipsForeignLoadHeifBuffer", 100), (ImageFile.Read(Path.Combine(project.BinDirectory, "img", "concert.avif")).Loader, ImageFile.Read(Path.Combine(project.BinDirectory, "img", "concert.avif")).Width));
+    }
 }

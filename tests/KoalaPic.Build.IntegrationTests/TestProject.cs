@@ -120,3 +120,19 @@ public sealed class TestProject : IDisposable
         }
     }
 }
+
+/// <summary>Raw additions to a project file.</summary>
+public static class XDocumentEdit
+{
+    /// <summary>Appends project XML (property groups, targets) at the end of the project.</summary>
+    public static void AppendToProject(string projectFile, string xml)
+    {
+        XDocument document = XDocument.Load(projectFile);
+        foreach (XElement element in XElement.Parse("<Root>" + xml + "</Root>").Elements())
+        {
+            document.Root!.Add(element);
+        }
+
+        document.Save(projectFile);
+    }
+}
