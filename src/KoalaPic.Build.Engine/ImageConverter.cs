@@ -210,7 +210,7 @@ public static class ImageConverter
     /// </summary>
     private static bool IsEncoderError(string message)
     {
-        var lines = message.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("unable to call", StringComparison.Ordinal)).ToList();
+        var lines = ReasonLines(message).ToList();
         bool saver = lines.Any(l => l.IndexOf("save", StringComparison.OrdinalIgnoreCase) >= 0);
         bool loader = lines.Any(l => l.IndexOf("load", StringComparison.OrdinalIgnoreCase) >= 0
                                      || l.StartsWith("VipsJpeg", StringComparison.Ordinal)
@@ -225,14 +225,15 @@ public static class ImageConverter
     /// </summary>
     internal static string Describe(string message)
     {
-        var lines = message.Split('\n')
-            .Select(l => l.Trim())
-            .Where(l => l.Length > 0 && !l.StartsWith("unable to call", StringComparison.Ordinal))
-            .Distinct()
-            .Take(3)
-            .ToList();
+        var lines = ReasonLines(message).Distinct().Take(3).ToList();
         return lines.Count > 0 ? string.Join("; ", lines) : message.Trim();
     }
+
+    /// <summary>The lines of a libvips error that carry a reason, without the "unable to call …" wrappers.</summary>
+    private static IEnumerable<string> ReasonLines(string message) =>
+        message.Split('\n')
+            .Select(l => l.Trim())
+            .Where(l => l.Length > 0 && !l.StartsWith("unable to call", StringComparison.Ordinal));
 
     private sealed class NoProgress : IProgress<int>
     {
