@@ -75,10 +75,7 @@ public class ConverterColourTests
         {
             double[] want = expected.Getpoint(450, y);
             double[] got = actual.Getpoint(450, y);
-            for (int band = 0; band < 3; band++)
-            {
-                Assert.InRange(got[band], want[band] - 3, want[band] + 3);
-            }
+            AssertColourNear(want, got, 3);
         }
 
         Assert.True(MeanAbsDiff(actual, Rgb(expected)) < 2);
@@ -238,10 +235,7 @@ public class ConverterColourTests
         using Image decoded = DecodeAs(encoded, ImageFormat.Jpeg);
         Assert.Equal(3, decoded.Bands);
         double[] pixel = decoded.Getpoint(128, 96);
-        for (int band = 0; band < 3; band++)
-        {
-            Assert.InRange(pixel[band], expected[band] - 3, expected[band] + 3);
-        }
+        AssertColourNear(expected, pixel, 3);
     }
 
     [Fact]
@@ -274,10 +268,7 @@ public class ConverterColourTests
         using Image decoded = DecodeAs(encoded, ImageFormat.Png);
         Assert.DoesNotContain("icc-profile-data", decoded.GetFields());
         double[] pixel = decoded.Getpoint(0, 0);
-        for (int band = 0; band < 3; band++)
-        {
-            Assert.InRange(pixel[band], expected[band] - 2, expected[band] + 2);
-        }
+        AssertColourNear(expected, pixel, 2);
     }
 
     [Fact]

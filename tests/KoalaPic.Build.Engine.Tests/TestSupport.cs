@@ -97,6 +97,15 @@ internal static class TestSupport
     }
 
     /// <summary>Mean absolute difference per sample (0..255) between two images of the same size.</summary>
+    /// <summary>Each of the first three bands of <paramref name="actual"/> within <paramref name="tolerance"/> of <paramref name="expected"/>.</summary>
+    public static void AssertColourNear(double[] expected, double[] actual, double tolerance)
+    {
+        for (int band = 0; band < 3; band++)
+        {
+            Assert.InRange(actual[band], expected[band] - tolerance, expected[band] + tolerance);
+        }
+    }
+
     public static double MeanAbsDiff(Image a, Image b)
     {
         Assert.Equal(a.Width, b.Width);
