@@ -126,10 +126,9 @@ public sealed class ImageBatch
         // An output renamed only in case ("Img/A.webp" -> "img/a.webp") is stale on a case-sensitive file system, but
         // on a case-insensitive one it is the very file just written, which must stay.
         var currentExact = new HashSet<string>(owners.Keys, StringComparer.Ordinal);
-        bool ignoresCase = FileSystemIgnoresCase(settings.OutputDirectory);
         foreach (string stale in previous.Outputs.Keys.Where(path => !currentExact.Contains(path)))
         {
-            if (!(ignoresCase && owners.ContainsKey(stale)))
+            if (!(owners.ContainsKey(stale) && FileSystemIgnoresCase(settings.OutputDirectory)))
             {
                 DeleteOwnedFile(settings.OutputDirectory, stale, deleted);
             }
