@@ -12,6 +12,11 @@ public enum ImageFormat
     Avif,
     Gif,
     Tiff,
+    Ico,
+    Bmp,
+    Pdf,
+    Heic,
+    Svg,
 }
 
 /// <summary>Names, aliases and file extensions of <see cref="ImageFormat"/>.</summary>
@@ -27,10 +32,16 @@ public static class ImageFormats
         ["gif"] = ImageFormat.Gif,
         ["tiff"] = ImageFormat.Tiff,
         ["tif"] = ImageFormat.Tiff,
+        ["ico"] = ImageFormat.Ico,
+        ["bmp"] = ImageFormat.Bmp,
+        ["pdf"] = ImageFormat.Pdf,
+        ["heic"] = ImageFormat.Heic,
+        ["heif"] = ImageFormat.Heic,
+        ["svg"] = ImageFormat.Svg,
     };
 
     /// <summary>The values <c>Format</c> accepts, as shown in diagnostics.</summary>
-    public const string AcceptedValues = "jpg (default), jpeg, png, webp, avif, gif, tiff, tif";
+    public const string AcceptedValues = "jpg (default), png, webp, avif, gif, ico, bmp, tiff, pdf, heic, svg; aliases jpeg, tif, heif";
 
     public static bool TryParse(string value, out ImageFormat format) => ByName.TryGetValue(value.Trim(), out format);
 
@@ -43,8 +54,19 @@ public static class ImageFormats
         ImageFormat.Avif => "avif",
         ImageFormat.Gif => "gif",
         ImageFormat.Tiff => "tiff",
+        ImageFormat.Ico => "ico",
+        ImageFormat.Bmp => "bmp",
+        ImageFormat.Pdf => "pdf",
+        ImageFormat.Heic => "heic",
+        ImageFormat.Svg => "svg",
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };
 
     public static string Extension(ImageFormat format) => "." + Name(format);
+
+    /// <summary>Whether the format stores an alpha channel; others are flattened onto the background.</summary>
+    public static bool CarriesAlpha(ImageFormat format) => format is not (ImageFormat.Jpeg or ImageFormat.Bmp);
+
+    /// <summary>Whether the format can hold an animation (all frames, delays, loop count).</summary>
+    public static bool CanAnimate(ImageFormat format) => format is ImageFormat.Gif or ImageFormat.Webp;
 }
