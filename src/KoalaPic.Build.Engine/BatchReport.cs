@@ -7,9 +7,14 @@ namespace KoalaPic.Build.Engine;
 /// <summary>The log lines of a batch: per-image progress and the one-line summary.</summary>
 public static class BatchReport
 {
-    /// <summary><c>KoalaPic: [3/13] img/a.png -> img/a.webp 1.2 MB -> 80 KB</c></summary>
-    public static string ProgressLine(ItemResult item, int done, int total) =>
-        $"KoalaPic: [{done}/{total}] {item.Request.ItemSpec} -> {item.Request.OutputPath} {FormatBytes(item.SourceBytes)} -> {FormatBytes(item.OutputBytes)}";
+    /// <summary><c>KoalaPic: [3/13] img/a.png -> img/a.webp 1.2 MB -> 80 KB</c>, plus <c>(smart quality high: q=78)</c>.</summary>
+    public static string ProgressLine(ItemResult item, int done, int total)
+    {
+        string smart = item.ChosenQuality is int q
+            ? $" (smart quality {item.Request.Options.SmartQuality.ToString().ToLowerInvariant()}: q={q.ToString(CultureInfo.InvariantCulture)})"
+            : "";
+        return $"KoalaPic: [{done}/{total}] {item.Request.ItemSpec} -> {item.Request.OutputPath} {FormatBytes(item.SourceBytes)} -> {FormatBytes(item.OutputBytes)}{smart}";
+    }
 
     /// <summary>
     /// <c>KoalaPic: 13 images, 2 converted, 11 up to date, 14.2 MB -> 3.1 MB (-78%) in 3.4 s</c>; the bytes are those of

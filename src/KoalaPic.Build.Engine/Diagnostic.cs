@@ -35,6 +35,27 @@ public static class DiagnosticCodes
     /// <summary>Link is absolute or climbs out of the output folder.</summary>
     public const string InvalidLink = "KP1005";
 
+    public const string InvalidFit = "KP1006";
+    public const string InvalidPosition = "KP1007";
+    public const string InvalidEnlarge = "KP1008";
+    public const string InvalidBackground = "KP1009";
+    public const string InvalidLossless = "KP1011";
+    public const string InvalidSmartQuality = "KP1012";
+    public const string InvalidKeepMetadata = "KP1013";
+    public const string InvalidIcoSizes = "KP1014";
+
+    /// <summary>OptimizeFor names no preset.</summary>
+    public const string InvalidOptimizeFor = "KP1015";
+
+    /// <summary>Warning: both Quality and SmartQuality are set; SmartQuality wins.</summary>
+    public const string QualityAndSmartQuality = "KP1020";
+
+    /// <summary>Warning: SmartQuality on a format it does not apply to; the fixed Quality is used.</summary>
+    public const string SmartQualityIgnored = "KP1021";
+
+    /// <summary>Warning: Lossless on a format that is always lossy.</summary>
+    public const string LosslessIgnored = "KP1022";
+
     /// <summary>Two items would write the same output file.</summary>
     public const string DuplicateOutput = "KP1010";
 

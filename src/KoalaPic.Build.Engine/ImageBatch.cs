@@ -29,6 +29,9 @@ public enum ItemOutcome
 public sealed record ItemResult(ImageRequest Request, string OutputFile, ItemOutcome Outcome, long SourceBytes, long OutputBytes, Diagnostic? Diagnostic)
 {
     public bool Succeeded => Outcome != ItemOutcome.Failed;
+
+    /// <summary>The quality smart quality chose for an image converted in this run.</summary>
+    public int? ChosenQuality { get; init; }
 }
 
 /// <param name="Items">One result per request, in request order.</param>
@@ -171,11 +174,14 @@ public sealed class ImageBatch
         string cacheFile = Path.Combine(settings.CacheDirectory, key.Substring(0, 2), key + ImageFormats.Extension(request.Options.Format));
         ItemOutcome outcome = ItemOutcome.FromCache;
         byte[]? bytes = TryReadCache(cacheFile);
+        int? chosenQuality = null;
         try
         {
             if (bytes == null)
             {
-                bytes = ImageConverter.Convert(source, request.Options, settings.MaxPixels, cancellationToken).Bytes;
+                EncodedImage encoded = ImageConverter.Convert(source, request.Options, settings.MaxPixels, cancellationToken);
+                bytes = encoded.Bytes;
+                chosenQuality = encoded.ChosenQuality;
                 outcome = ItemOutcome.Converted;
                 AtomicFile.Write(cacheFile, bytes);
             }
@@ -192,7 +198,7 @@ public sealed class ImageBatch
         }
 
         kept[request.OutputPath] = OutputState.Describe(key, outputFile);
-        return new ItemResult(request, outputFile, outcome, source.Length, bytes.Length, null);
+        return new ItemResult(request, outputFile, outcome, source.Length, bytes.Length, null) { ChosenQuality = chosenQuality };
     }
 
     private static byte[]? TryReadCache(string cacheFile)

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Threading;
 using NetVips;
@@ -7,7 +8,9 @@ using NetVips;
 namespace KoalaPic.Build.Engine;
 
 /// <summary>An encoded output image.</summary>
-public sealed record EncodedImage(byte[] Bytes, int Width, int Height);
+/// <param name="ChosenQuality">The quality smart quality chose, when it was used.</param>
+/// <param name="Frames">Frames of an animated output; 1 for a still image.</param>
+public sealed record EncodedImage(byte[] Bytes, int Width, int Height, int? ChosenQuality = null, int Frames = 1);
 
 /// <summary>A conversion that failed for a reason the user can act on; <see cref="Code"/> is a KP code.</summary>
 public sealed class ImageConversionException : Exception
@@ -18,16 +21,14 @@ public sealed class ImageConversionException : Exception
 }
 
 /// <summary>
-/// Decodes, resizes and encodes one image with libvips, in sharp's pipeline: shrink-on-load thumbnailing,
-/// EXIF orientation applied, colour converted to sRGB, metadata stripped.
+/// Decodes, resizes and encodes one image, in sharp's pipeline: shrink-on-load thumbnailing, EXIF orientation applied,
+/// colour converted to sRGB, metadata stripped. libvips does the work; Magick.NET (ico, bmp, pdf, HEIC input), the
+/// system's libheif (HEIC output) and the SVG writer only encode or decode at the edges.
 /// </summary>
 public static class ImageConverter
 {
     /// <summary>sharp's default <c>limitInputPixels</c>: 0x3FFF × 0x3FFF.</summary>
     public const long DefaultMaxPixels = 268_402_689;
-
-    // "No limit" for the side that is not constrained, as sharp passes it to vips_thumbnail.
-    private const int Unbounded = 10_000_000;
 
     /// <summary>
     /// The libvips loader classes that may run, by the format they read. libvips picks the loader from the magic bytes,
@@ -44,96 +45,113 @@ public static class ImageConverter
         ["VipsForeignLoadSvg"] = "SVG",
     };
 
-    private static readonly double[] White = { 255, 255, 255 };
+    private const string ReadableFormats = "jpg, png, webp, gif, tiff, avif, heic, svg";
 
     /// <exception cref="ImageConversionException">The image cannot be read, is too large, or cannot be encoded.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public static EncodedImage Convert(byte[] source, ConversionOptions options, long maxPixels = DefaultMaxPixels, CancellationToken cancellationToken = default)
     {
         VipsRuntime.EnsureInitialized();
-        bool hasColourProfile = CheckHeader(source, maxPixels);
+        SourceInfo info = Inspect(source, maxPixels, options);
         cancellationToken.ThrowIfCancellationRequested();
 
-        Image? thumbnail = null;
-        Image? ready = null;
+        // SVG to SVG stays a vector: a sanitised copy, resized by its root attributes, never rasterised.
+        if (options.Format == ImageFormat.Svg && info.Kind == SourceKind.Svg)
+        {
+            var (svg, width, height) = SvgWriter.Sanitize(source, options.Width, options.Height, options.Fit);
+            return new EncodedImage(svg, width, height);
+        }
+
+        using var scope = new ImageScope();
         try
         {
-            try
+            Image image = scope.Add(Load(source, info, options, maxPixels, scope));
+            image = scope.Add(ToSrgb8(image, NeedsColour(image, options)));
+            image = Frames.Map(image, info.Frames, scope, frame => Fit(frame, options, scope));
+            image = scope.Add(Flatten(image, options));
+            if (cancellationToken.CanBeCanceled)
             {
-                thumbnail = Image.ThumbnailBuffer(
-                    source,
-                    options.Width ?? Unbounded,
-                    // vips_thumbnail_buffer does not hand its fail_on to the loader (only the file variant does), so
-                    // without this option string truncated and corrupt images decode "successfully" as grey.
-                    // "error" rather than sharp's "warning": truncation still fails, but benign libjpeg warnings
-                    // (extraneous bytes before a marker), which browsers ignore, do not.
-                    optionString: "[fail_on=error]",
-                    height: options.Height ?? Unbounded,
-                    size: Enums.Size.Down,
-                    // The embedded profile is stripped on save, so its colours must be converted to sRGB first
-                    // (Display P3 phone photos, Adobe RGB, ProPhoto, CMYK). Grey profiles are left alone so that grey
-                    // stays one band; images without a profile are sRGB already and skip the transform.
-                    outputProfile: hasColourProfile ? "srgb" : null,
-                    failOn: Enums.FailOn.Error);
-                ready = ToOutputColour(thumbnail, options.Format);
-                if (cancellationToken.CanBeCanceled)
-                {
-                    ready.SetProgress(NoProgress.Instance, cancellationToken);
-                }
+                image.SetProgress(NoProgress.Instance, cancellationToken);
+            }
 
-                // libvips evaluates lazily: decode errors of truncated files surface during the save.
-                byte[] bytes = Encode(ready, options);
-                return new EncodedImage(bytes, ready.Width, ready.Height);
-            }
-            catch (VipsException ex)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                throw IsEncoderError(ex.Message)
-                    ? new ImageConversionException(DiagnosticCodes.CannotEncode, $"cannot be encoded as {ImageFormats.Name(options.Format)}: " + Describe(ex.Message), ex)
-                    : new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: " + Describe(ex.Message), ex);
-            }
+            // libvips evaluates lazily: decode errors of truncated files surface during the save.
+            var (bytes, chosenQuality) = Encode(image, options);
+            return new EncodedImage(bytes, image.Width, Frames.PageHeight(image), chosenQuality, info.Frames);
         }
-        finally
+        catch (VipsException ex)
         {
-            if (!ReferenceEquals(ready, thumbnail))
-            {
-                ready?.Dispose();
-            }
-
-            thumbnail?.Dispose();
+            cancellationToken.ThrowIfCancellationRequested();
+            throw IsEncoderError(ex.Message)
+                ? new ImageConversionException(DiagnosticCodes.CannotEncode, $"cannot be encoded as {ImageFormats.Name(options.Format)}: " + Describe(ex.Message), ex)
+                : new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: " + Describe(ex.Message), ex);
         }
     }
 
-    /// <summary>Refuses files that are not one of the supported formats, and decompression bombs, from the header alone.</summary>
-    /// <returns>Whether the image embeds an ICC profile of a colour (not grey) space.</returns>
-    private static bool CheckHeader(byte[] source, long maxPixels)
+    private enum SourceKind
     {
-        string? loader = source.Length == 0 ? null : Image.FindLoadBuffer(source);
+        Raster,
+        Svg,
+        Heic,
+    }
+
+    /// <param name="Width">Width after EXIF orientation (0 for HEIC, known only once decoded).</param>
+    /// <param name="Frames">Frames to convert: all of an animation when the output can animate, else 1.</param>
+    private sealed record SourceInfo(SourceKind Kind, int Width, int Height, int Frames, bool HasColourProfile);
+
+    /// <summary>
+    /// Identifies the format from the magic bytes among those KoalaPic reads, and refuses decompression bombs from the
+    /// header alone, before any pixel is decoded.
+    /// </summary>
+    private static SourceInfo Inspect(byte[] source, long maxPixels, ConversionOptions options)
+    {
+        if (source.Length == 0)
+        {
+            throw new ImageConversionException(DiagnosticCodes.CannotDecode, "is empty");
+        }
+
+        // libvips' heif loader recognises HEIC too, but its libheif has no HEVC decoder: Magick.NET reads those.
+        if (IsoBrands.IsHeic(source))
+        {
+            return new SourceInfo(SourceKind.Heic, 0, 0, 1, false);
+        }
+
+        string? loader = Image.FindLoadBuffer(source);
         if (string.IsNullOrEmpty(loader) || !loader!.EndsWith("Buffer", StringComparison.Ordinal)
             || !AllowedLoaders.ContainsKey(loader.Substring(0, loader.Length - "Buffer".Length)))
         {
-            string what = source.Length == 0 ? "is empty" : "is not an image in a format KoalaPic reads (jpg, png, webp, gif, tiff, avif, svg)";
-            throw new ImageConversionException(DiagnosticCodes.CannotDecode, what);
+            throw new ImageConversionException(DiagnosticCodes.CannotDecode, $"is not an image in a format KoalaPic reads ({ReadableFormats})");
         }
 
         try
         {
             using var header = Image.NewFromBuffer(source, access: Enums.Access.Sequential, failOn: Enums.FailOn.Error);
-            long pixels = (long)header.Width * header.Height;
+            int pages = header.Contains("n-pages") ? Math.Max(1, (int)header.Get("n-pages")) : 1;
+            int frames = pages > 1 && ImageFormats.CanAnimate(options.Format) ? pages : 1;
+            int pageHeight = header.PageHeight > 0 && header.PageHeight < header.Height ? header.PageHeight : header.Height;
+            long pixels = (long)header.Width * pageHeight * frames;
             if (pixels > maxPixels)
             {
+                string framesText = frames > 1 ? string.Format(CultureInfo.InvariantCulture, " x {0} frames", frames) : "";
                 throw new ImageConversionException(
                     DiagnosticCodes.TooManyPixels,
                     string.Format(
-                        System.Globalization.CultureInfo.InvariantCulture,
-                        "is {0}x{1} = {2:N0} pixels, over the limit of {3:N0} (KoalaPicMaxPixels)",
+                        CultureInfo.InvariantCulture,
+                        "is {0}x{1}{2} = {3:N0} pixels, over the limit of {4:N0} (KoalaPicMaxPixels)",
                         header.Width,
-                        header.Height,
+                        pageHeight,
+                        framesText,
                         pixels,
                         maxPixels));
             }
 
-            return header.Bands >= 3 && header.Contains("icc-profile-data");
+            bool swapped = header.Contains("orientation") && (int)header.Get("orientation") is >= 5 and <= 8;
+            var kind = loader.StartsWith("VipsForeignLoadSvg", StringComparison.Ordinal) ? SourceKind.Svg : SourceKind.Raster;
+            return new SourceInfo(
+                kind,
+                swapped ? pageHeight : header.Width,
+                swapped ? header.Width : pageHeight,
+                frames,
+                header.Bands >= 3 && header.Contains("icc-profile-data"));
         }
         catch (VipsException ex)
         {
@@ -141,62 +159,176 @@ public static class ImageConverter
         }
     }
 
-    /// <summary>8-bit sRGB (or 8-bit grey), with alpha flattened onto white for formats that cannot carry it.</summary>
-    private static Image ToOutputColour(Image image, ImageFormat format)
+    /// <summary>Decodes at the scaled size: shrink-on-load for JPEG/WebP, rendering at that size for SVG.</summary>
+    private static Image Load(byte[] source, SourceInfo info, ConversionOptions options, long maxPixels, ImageScope scope)
     {
-        Image current = image;
-        bool grey = image.Interpretation is Enums.Interpretation.Bw or Enums.Interpretation.Grey16;
-        var target = grey ? Enums.Interpretation.Bw : Enums.Interpretation.Srgb;
-        if (current.Interpretation != target || current.Format != Enums.BandFormat.Uchar)
+        if (info.Kind == SourceKind.Heic)
         {
-            current = Replace(current, image, current.Colourspace(target));
-            if (current.Format != Enums.BandFormat.Uchar)
-            {
-                current = Replace(current, image, current.Cast(Enums.BandFormat.Uchar));
-            }
+            // The HEIC decoder checks the pixel limit itself, from the header, once it knows the size.
+            Image decoded = scope.Add(MagickCodec.DecodeHeic(source, maxPixels));
+            var (w, h, size) = ResizePlan.ThumbnailBounds(decoded.Width, decoded.Height, options, vector: false);
+            return decoded.ThumbnailImage(
+                w,
+                height: h,
+                size: size,
+                outputProfile: decoded.Bands >= 3 && decoded.Contains("icc-profile-data") ? "srgb" : null);
         }
 
-        if (format == ImageFormat.Jpeg && current.HasAlpha())
+        var (width, height, thumbnailSize) = ResizePlan.ThumbnailBounds(info.Width, info.Height, options, vector: info.Kind == SourceKind.Svg);
+        return Image.ThumbnailBuffer(
+            source,
+            width,
+            // vips_thumbnail_buffer does not hand its fail_on to the loader (only the file variant does), so
+            // without this option string truncated and corrupt images decode "successfully" as grey.
+            // "error" rather than sharp's "warning": truncation still fails, but benign libjpeg warnings
+            // (extraneous bytes before a marker), which browsers ignore, do not. n=-1 loads every frame of an
+            // animation that the output format keeps.
+            optionString: info.Frames > 1 ? "[n=-1,fail_on=error]" : "[fail_on=error]",
+            height: height,
+            size: thumbnailSize,
+            // The embedded profile is stripped on save, so its colours must be converted to sRGB first
+            // (Display P3 phone photos, Adobe RGB, ProPhoto, CMYK). Grey profiles are left alone so that grey
+            // stays one band; images without a profile are sRGB already and skip the transform.
+            outputProfile: info.HasColourProfile ? "srgb" : null,
+            failOn: Enums.FailOn.Error);
+    }
+
+    /// <summary>Grey stays grey unless a coloured background must be painted into it.</summary>
+    private static bool NeedsColour(Image image, ConversionOptions options)
+    {
+        Colour bg = options.Background;
+        bool greyBackground = bg.R == bg.G && bg.G == bg.B;
+        bool paintsBackground = options.Fit == FitMode.Contain || (image.HasAlpha() && !KeepsAlpha(options));
+        return !greyBackground && paintsBackground;
+    }
+
+    /// <summary>8-bit sRGB, or 8-bit grey for grey sources (unless <paramref name="forceColour"/>).</summary>
+    private static Image ToSrgb8(Image image, bool forceColour)
+    {
+        bool grey = !forceColour && image.Interpretation is Enums.Interpretation.Bw or Enums.Interpretation.Grey16;
+        var target = grey ? Enums.Interpretation.Bw : Enums.Interpretation.Srgb;
+        Image current = image;
+        if (current.Interpretation != target || current.Format != Enums.BandFormat.Uchar)
         {
-            double[] background = grey ? new double[] { 255 } : White;
-            current = Replace(current, image, current.Flatten(background));
+            current = current.Colourspace(target);
+            if (current.Format != Enums.BandFormat.Uchar)
+            {
+                current = current.Cast(Enums.BandFormat.Uchar);
+            }
         }
 
         return current;
     }
 
-    private static Image Replace(Image current, Image original, Image next)
+    /// <summary>Cover crops to the box; contain pads to it with the background.</summary>
+    private static Image Fit(Image frame, ConversionOptions options, ImageScope scope)
     {
-        if (!ReferenceEquals(current, original))
+        var (boxWidth, boxHeight) = ResizePlan.Box(frame.Width, frame.Height, options);
+        if (options.Fit == FitMode.Cover && (frame.Width > boxWidth || frame.Height > boxHeight))
         {
-            current.Dispose();
+            int w = Math.Min(boxWidth, frame.Width);
+            int h = Math.Min(boxHeight, frame.Height);
+            return options.Position == CropPosition.Center
+                ? frame.Crop((frame.Width - w) / 2, (frame.Height - h) / 2, w, h)
+                // smartcrop reads its input several times, which a sequentially decoded image does not allow.
+                : scope.Add(frame.CopyMemory()).Smartcrop(w, h, interesting: options.Position == CropPosition.Attention ? Enums.Interesting.Attention : Enums.Interesting.Entropy);
         }
 
-        return next;
+        if (options.Fit == FitMode.Contain && (frame.Width < boxWidth || frame.Height < boxHeight))
+        {
+            Image padded = frame;
+            Colour bg = options.Background;
+            bool transparentBars = bg.A < 255 && KeepsAlpha(options);
+            if (transparentBars && !padded.HasAlpha())
+            {
+                padded = scope.Add(padded.Bandjoin(255));
+            }
+
+            double[] colour = padded.Bands switch
+            {
+                1 => new double[] { bg.R },
+                2 => new double[] { bg.R, transparentBars ? bg.A : 255 },
+                3 => new double[] { bg.R, bg.G, bg.B },
+                _ => new double[] { bg.R, bg.G, bg.B, transparentBars ? bg.A : 255 },
+            };
+            return padded.Gravity(Enums.CompassDirection.Centre, boxWidth, boxHeight, extend: Enums.Extend.Background, background: colour);
+        }
+
+        return frame;
     }
 
-    private static byte[] Encode(Image image, ConversionOptions options)
+    /// <summary>Whether the output keeps transparency: the format carries alpha and is not lossy JPEG inside a PDF.</summary>
+    private static bool KeepsAlpha(ConversionOptions options) =>
+        ImageFormats.CarriesAlpha(options.Format) && !(options.Format == ImageFormat.Pdf && !PdfIsLossless(options));
+
+    private static bool PdfIsLossless(ConversionOptions options) => options.Lossless || options.Quality == 100;
+
+    /// <summary>Transparency flattened onto the background where the output cannot carry it.</summary>
+    private static Image Flatten(Image image, ConversionOptions options)
     {
-        int q = options.Quality;
-        var keep = Enums.ForeignKeep.None;
+        if (!image.HasAlpha() || KeepsAlpha(options))
+        {
+            return image;
+        }
+
+        Colour bg = options.Background;
+        return image.Flatten(image.Bands <= 2 ? new double[] { bg.R } : new double[] { bg.R, bg.G, bg.B });
+    }
+
+    private static (byte[] Bytes, int? ChosenQuality) Encode(Image image, ConversionOptions options)
+    {
+        switch (options.Format)
+        {
+            case ImageFormat.Ico:
+                return (MagickCodec.EncodeIco(image, options.IcoSizes), null);
+            case ImageFormat.Bmp:
+                return (MagickCodec.EncodeBmp(image), null);
+            case ImageFormat.Pdf:
+                return (MagickCodec.EncodePdf(image, options.Quality, PdfIsLossless(options)), null);
+            case ImageFormat.Heic:
+                return (HeicEncoder.Encode(image, options.Quality, options.Lossless), null);
+            case ImageFormat.Svg:
+                return (SvgWriter.EmbedRaster(image, options.Quality), null);
+        }
+
+        if (options.SmartQuality != SmartQualityLevel.None && SmartQuality.Supports(options.Format))
+        {
+            SmartQualityResult found = SmartQuality.Search(
+                image,
+                options.SmartQuality,
+                quality => EncodeWithLibvips(image, options, quality),
+                bytes => Image.NewFromBuffer(bytes));
+            return (found.Bytes, found.Quality);
+        }
+
+        return (EncodeWithLibvips(image, options, options.Quality), null);
+    }
+
+    private static byte[] EncodeWithLibvips(Image image, ConversionOptions options, int q)
+    {
+        var keep = options.KeepMetadata ? Enums.ForeignKeep.All : Enums.ForeignKeep.None;
         switch (options.Format)
         {
             case ImageFormat.Jpeg:
                 return image.JpegsaveBuffer(q: q, optimizeCoding: true, keep: keep);
             case ImageFormat.Png:
-                // Below 100, quality means palette quantisation (libimagequant), as in sharp; 100 is lossless truecolour.
-                return q < 100
+                // Below 100, quality means palette quantisation (libimagequant), as in sharp; 100 or Lossless is truecolour.
+                return q < 100 && !options.Lossless
                     ? image.PngsaveBuffer(compression: 9, palette: true, q: q, keep: keep)
                     : image.PngsaveBuffer(compression: 9, keep: keep);
             case ImageFormat.Webp:
-                return image.WebpsaveBuffer(q: q, effort: 4, keep: keep);
+                return options.Lossless
+                    ? image.WebpsaveBuffer(lossless: true, effort: 4, keep: keep)
+                    : image.WebpsaveBuffer(q: q, effort: 4, keep: keep);
             case ImageFormat.Avif:
-                return image.HeifsaveBuffer(q: q, compression: Enums.ForeignHeifCompression.Av1, effort: 4, keep: keep);
+                return options.Lossless
+                    ? image.HeifsaveBuffer(lossless: true, compression: Enums.ForeignHeifCompression.Av1, effort: 4, keep: keep)
+                    : image.HeifsaveBuffer(q: q, compression: Enums.ForeignHeifCompression.Av1, effort: 4, keep: keep);
             case ImageFormat.Gif:
                 return image.GifsaveBuffer(keep: keep);
             case ImageFormat.Tiff:
-                // JPEG-in-TIFF cannot carry alpha; such images, and quality 100, use lossless deflate.
-                return image.HasAlpha() || q == 100
+                // JPEG-in-TIFF cannot carry alpha; such images, quality 100 and Lossless use lossless deflate.
+                return image.HasAlpha() || q == 100 || options.Lossless
                     ? image.TiffsaveBuffer(compression: Enums.ForeignTiffCompression.Deflate, predictor: Enums.ForeignTiffPredictor.Horizontal, keep: keep)
                     : image.TiffsaveBuffer(compression: Enums.ForeignTiffCompression.Jpeg, q: q, keep: keep);
             default:

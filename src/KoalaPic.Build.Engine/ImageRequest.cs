@@ -13,7 +13,11 @@ namespace KoalaPic.Build.Engine;
 public sealed record ImageRequest(string ItemSpec, string SourcePath, string OutputPath, ConversionOptions Options)
 {
     /// <summary>The item metadata names this parser reads.</summary>
-    public static readonly IReadOnlyList<string> MetadataNames = new[] { "Format", "Quality", "Width", "Height", "Link" };
+    public static readonly IReadOnlyList<string> MetadataNames = new[]
+    {
+        "Format", "Quality", "Width", "Height", "Link", "Fit", "Position", "Enlarge", "Background", "Lossless",
+        "SmartQuality", "KeepMetadata", "IcoSizes", "OptimizeFor",
+    };
 
     /// <summary>
     /// Validates an item's metadata up front; every problem becomes one diagnostic naming the item, the metadata,
@@ -29,18 +33,24 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
         string projectFile,
         ICollection<Diagnostic> diagnostics)
     {
-        int before = diagnostics.Count;
-        var format = ImageFormat.Jpeg;
-        string formatText = metadata("Format").Trim();
-        if (formatText.Length > 0 && !ImageFormats.TryParse(formatText, out format))
-        {
-            diagnostics.Add(Invalid(DiagnosticCodes.InvalidFormat, itemSpec, "Format", formatText, ImageFormats.AcceptedValues, projectFile));
-        }
+        var parser = new MetadataParser(itemSpec, metadata, projectFile, diagnostics);
+        int before = diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error);
 
-        int quality = ParseInt(metadata("Quality"), 1, 100, "Quality", DiagnosticCodes.InvalidQuality, "a whole number from 1 to 100 (default 85)")
-            ?? ConversionOptions.DefaultQuality;
-        int? width = ParseInt(metadata("Width"), 1, ConversionOptions.MaxDimension, "Width", DiagnosticCodes.InvalidWidth, DimensionText);
-        int? height = ParseInt(metadata("Height"), 1, ConversionOptions.MaxDimension, "Height", DiagnosticCodes.InvalidHeight, DimensionText);
+        // A preset supplies defaults; every metadata the item sets explicitly wins over it.
+        Preset? preset = parser.Parse("OptimizeFor", DiagnosticCodes.InvalidOptimizeFor, Presets.AcceptedValues, text => Presets.TryGet(text, out Preset p) ? p : null);
+        ImageFormat format = parser.Parse("Format", DiagnosticCodes.InvalidFormat, ImageFormats.AcceptedValues, ParseFormat) ?? preset?.Format ?? ImageFormat.Jpeg;
+        int? quality = parser.ParseInt("Quality", DiagnosticCodes.InvalidQuality, 1, 100, "a whole number from 1 to 100 (default 85)");
+        int? width = parser.ParseInt("Width", DiagnosticCodes.InvalidWidth, 1, ConversionOptions.MaxDimension, DimensionText) ?? preset?.Width;
+        int? height = parser.ParseInt("Height", DiagnosticCodes.InvalidHeight, 1, ConversionOptions.MaxDimension, DimensionText) ?? preset?.Height;
+        FitMode fit = parser.ParseEnum("Fit", DiagnosticCodes.InvalidFit, "inside (default), outside, cover, contain, fill", preset?.Fit ?? FitMode.Inside);
+        CropPosition position = parser.ParseEnum("Position", DiagnosticCodes.InvalidPosition, "center (default), centre, attention, entropy", CropPosition.Center, ("centre", CropPosition.Center));
+        bool enlarge = parser.ParseBool("Enlarge", DiagnosticCodes.InvalidEnlarge) ?? preset?.Enlarge ?? false;
+        Colour background = parser.Parse("Background", DiagnosticCodes.InvalidBackground, "#rgb, #rrggbb, #rrggbbaa, white (default), black or transparent", text => Colour.TryParse(text, out Colour c) ? c : (Colour?)null) ?? Colour.White;
+        bool lossless = parser.ParseBool("Lossless", DiagnosticCodes.InvalidLossless) ?? false;
+        SmartQualityLevel smart = parser.ParseEnum("SmartQuality", DiagnosticCodes.InvalidSmartQuality, "low, medium, high, or empty for the fixed Quality", SmartQualityLevel.None, ("none", SmartQualityLevel.None));
+        bool keepMetadata = parser.ParseBool("KeepMetadata", DiagnosticCodes.InvalidKeepMetadata) ?? false;
+        IReadOnlyList<int> icoSizes = parser.Parse("IcoSizes", DiagnosticCodes.InvalidIcoSizes, "sizes from 1 to 256 separated by ';' or ',', such as 16;32;48", ParseIcoSizes)
+            ?? preset?.IcoSizes ?? ConversionOptions.DefaultIcoSizes;
 
         string link = metadata("Link").Trim();
         if (link.Length > 0 && !IsContainedRelativePath(link))
@@ -48,29 +58,134 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
             diagnostics.Add(Invalid(DiagnosticCodes.InvalidLink, itemSpec, "Link", link, "a relative path inside the output folder, such as img/hero.webp", projectFile));
         }
 
-        if (diagnostics.Count > before)
+        if (diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error) > before)
         {
             return null;
         }
 
-        string destination = OutputPathFor(sourcePath, projectDirectory, link, format);
-        return new ImageRequest(itemSpec, sourcePath, destination, new ConversionOptions(format, quality, width, height));
-
-        int? ParseInt(string raw, int min, int max, string name, string code, string accepted)
+        if (smart != SmartQualityLevel.None && !SmartQuality.Supports(format))
         {
-            string text = raw.Trim();
-            if (text.Length == 0)
+            diagnostics.Add(Diagnostic.Warning(
+                DiagnosticCodes.SmartQualityIgnored,
+                $"KoalaImage '{itemSpec}': SmartQuality=\"{metadata("SmartQuality").Trim()}\" has no effect on {ImageFormats.Name(format)} output (it applies to jpg, webp and avif); Quality={quality ?? ConversionOptions.DefaultQuality} is used.",
+                projectFile));
+            smart = SmartQualityLevel.None;
+        }
+        else if (smart != SmartQualityLevel.None && quality != null)
+        {
+            diagnostics.Add(Diagnostic.Warning(
+                DiagnosticCodes.QualityAndSmartQuality,
+                $"KoalaImage '{itemSpec}': both Quality=\"{quality}\" and SmartQuality=\"{metadata("SmartQuality").Trim()}\" are set; SmartQuality wins and Quality is ignored. Remove one of them.",
+                projectFile));
+        }
+
+        if (lossless && !SupportsLossless(format))
+        {
+            diagnostics.Add(Diagnostic.Warning(
+                DiagnosticCodes.LosslessIgnored,
+                $"KoalaImage '{itemSpec}': Lossless=\"true\" has no effect on {ImageFormats.Name(format)} output, which is always lossy; use png, webp or avif for lossless output.",
+                projectFile));
+            lossless = false;
+        }
+
+        string destination = OutputPathFor(sourcePath, projectDirectory, link, format);
+        var options = new ConversionOptions(format, quality ?? ConversionOptions.DefaultQuality, width, height)
+        {
+            Fit = fit,
+            Position = position,
+            Enlarge = enlarge,
+            Background = background,
+            Lossless = lossless,
+            SmartQuality = smart,
+            KeepMetadata = keepMetadata,
+            IcoSizes = icoSizes,
+        };
+        return new ImageRequest(itemSpec, sourcePath, destination, options);
+    }
+
+    private static bool SupportsLossless(ImageFormat format) => format != ImageFormat.Jpeg;
+
+    private static ImageFormat? ParseFormat(string text) => ImageFormats.TryParse(text, out ImageFormat f) ? f : null;
+
+    private static IReadOnlyList<int>? ParseIcoSizes(string text)
+    {
+        var sizes = new SortedSet<int>();
+        foreach (string part in text.Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!int.TryParse(part.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int size) || size < 1 || size > 256)
             {
                 return null;
             }
 
-            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max)
+            sizes.Add(size);
+        }
+
+        return sizes.Count > 0 ? sizes.ToArray() : null;
+    }
+
+    /// <summary>Reads one item's metadata values, adding a diagnostic for each invalid one.</summary>
+    private sealed class MetadataParser
+    {
+        private readonly string itemSpec;
+        private readonly Func<string, string> metadata;
+        private readonly string projectFile;
+        private readonly ICollection<Diagnostic> diagnostics;
+
+        public MetadataParser(string itemSpec, Func<string, string> metadata, string projectFile, ICollection<Diagnostic> diagnostics)
+        {
+            this.itemSpec = itemSpec;
+            this.metadata = metadata;
+            this.projectFile = projectFile;
+            this.diagnostics = diagnostics;
+        }
+
+        /// <summary>Null when the metadata is empty or invalid (then with a diagnostic).</summary>
+        public T? Parse<T>(string name, string code, string accepted, Func<string, T?> parse)
+            where T : class => ParseCore(name, code, accepted, text => parse(text) is T value ? (true, value) : (false, null!)) is (true, T v) ? v : null;
+
+        public T? Parse<T>(string name, string code, string accepted, Func<string, T?> parse)
+            where T : struct => ParseCore(name, code, accepted, text => parse(text) is T value ? (true, value) : (false, default)) is (true, T v) ? v : null;
+
+        public int? ParseInt(string name, string code, int min, int max, string accepted) =>
+            Parse<int>(name, code, accepted, text => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= min && v <= max ? v : null);
+
+        public bool? ParseBool(string name, string code) =>
+            Parse<bool>(name, code, "true or false (default)", text => bool.TryParse(text, out bool v) ? v : null);
+
+        public TEnum ParseEnum<TEnum>(string name, string code, string accepted, TEnum fallback, params (string Alias, TEnum Value)[] aliases)
+            where TEnum : struct, Enum =>
+            Parse<TEnum>(name, code, accepted, text =>
             {
-                return value;
+                foreach (var (alias, value) in aliases)
+                {
+                    if (string.Equals(alias, text, StringComparison.OrdinalIgnoreCase))
+                    {
+                        return value;
+                    }
+                }
+
+                // Names only: Enum.TryParse would also take "2" or "Inside, Cover".
+                return Enum.GetNames(typeof(TEnum)).FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase)) is string match
+                       && !string.Equals(match, "None", StringComparison.Ordinal)
+                    ? (TEnum)Enum.Parse(typeof(TEnum), match)
+                    : null;
+            }) ?? fallback;
+
+        private (bool Ok, T Value) ParseCore<T>(string name, string code, string accepted, Func<string, (bool, T)> parse)
+        {
+            string text = metadata(name).Trim();
+            if (text.Length == 0)
+            {
+                return (false, default!);
             }
 
-            diagnostics.Add(Invalid(code, itemSpec, name, text, accepted, projectFile));
-            return null;
+            var (ok, value) = parse(text);
+            if (!ok)
+            {
+                diagnostics.Add(Invalid(code, itemSpec, name, text, accepted, projectFile));
+            }
+
+            return (ok, value);
         }
     }
 

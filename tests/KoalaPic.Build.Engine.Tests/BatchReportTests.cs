@@ -101,6 +101,19 @@ public class BatchReportTests
         Assert.Equal("KoalaPic: [3/13] img/hero.png -> img/hero.webp 1.2 MB -> 80 KB", BatchReport.ProgressLine(item, 3, 13));
     }
 
+    [Fact]
+    public void ProgressLine_SmartQuality_NamesLevelAndChosenQuality()
+    {
+        ItemResult item = Item("hero", ItemOutcome.Converted, 1_234_567, 80_400);
+        item = item with
+        {
+            Request = item.Request with { Options = item.Request.Options with { SmartQuality = SmartQualityLevel.High } },
+            ChosenQuality = 78,
+        };
+
+        Assert.Equal("KoalaPic: [3/13] img/hero.png -> img/hero.webp 1.2 MB -> 80 KB (smart quality high: q=78)", BatchReport.ProgressLine(item, 3, 13));
+    }
+
     [Theory]
     [InlineData(0, "0 B")]
     [InlineData(1, "1 B")]

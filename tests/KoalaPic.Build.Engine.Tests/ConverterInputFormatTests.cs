@@ -48,7 +48,8 @@ public class ConverterInputFormatTests
     {
         byte[] source = FixtureBytes(file);
 
-        foreach (ImageFormat format in Enum.GetValues<ImageFormat>())
+        // Formats written by libvips; the others have tests of their own encoders.
+        foreach (ImageFormat format in new[] { ImageFormat.Jpeg, ImageFormat.Png, ImageFormat.Webp, ImageFormat.Avif, ImageFormat.Gif, ImageFormat.Tiff })
         {
             EncodedImage encoded = Convert(source, format, width: 64);
             using Image decoded = DecodeAs(encoded, format);
@@ -60,7 +61,7 @@ public class ConverterInputFormatTests
     [InlineData(ImageFormat.Tiff)]
     [InlineData(ImageFormat.Gif)]
     [InlineData(ImageFormat.Webp)]
-    public void MultiPageInput_AnyFormat_UsesFirstPageOnly(ImageFormat format)
+    public void MultiPageInput_ToStillFormat_UsesFirstPageOnly(ImageFormat format)
     {
         // Two 64x64 pages (or frames): white, then black. The output is one page, the white one.
         using Image white = Image.Black(64, 64, bands: 3) + 255;

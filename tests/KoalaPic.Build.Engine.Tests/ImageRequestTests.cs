@@ -75,8 +75,8 @@ public class ImageRequestTests
     [InlineData("Quality", "101", "KP1002", "a whole number from 1 to 100 (default 85)")]
     [InlineData("Quality", "85.5", "KP1002", "a whole number from 1 to 100 (default 85)")]
     [InlineData("Quality", "-1", "KP1002", "a whole number from 1 to 100 (default 85)")]
-    [InlineData("Format", "xyz", "KP1001", "jpg (default), jpeg, png, webp, avif, gif, tiff, tif")]
-    [InlineData("Format", ".webp", "KP1001", "jpg (default), jpeg, png, webp, avif, gif, tiff, tif")]
+    [InlineData("Format", "xyz", "KP1001", "jpg (default), png, webp, avif, gif, ico, bmp, tiff, pdf, heic, svg; aliases jpeg, tif, heif")]
+    [InlineData("Format", ".webp", "KP1001", "jpg (default), png, webp, avif, gif, ico, bmp, tiff, pdf, heic, svg; aliases jpeg, tif, heif")]
     [InlineData("Width", "-5", "KP1003", "a whole number of pixels from 1 to 100000, or empty for the original size")]
     [InlineData("Width", "0", "KP1003", "a whole number of pixels from 1 to 100000, or empty for the original size")]
     [InlineData("Width", "100001", "KP1003", "a whole number of pixels from 1 to 100000, or empty for the original size")]
@@ -110,7 +110,7 @@ public class ImageRequestTests
     {
         var diagnostics = new List<Diagnostic>();
 
-        ImageRequest? request = Create(Meta(("Format", "bmp"), ("Quality", "high"), ("Width", "-1"), ("Height", "x"), ("Link", "../a")), diagnostics);
+        ImageRequest? request = Create(Meta(("Format", "bitmap"), ("Quality", "high"), ("Width", "-1"), ("Height", "x"), ("Link", "../a")), diagnostics);
 
         Assert.Null(request);
         Assert.Equal(new[] { "KP1001", "KP1002", "KP1003", "KP1004", "KP1005" }, diagnostics.Select(d => d.Code));
@@ -230,9 +230,20 @@ public class ImageRequestTests
             baseline with { Width = 641 },
             baseline with { Width = null },
             baseline with { Height = 640 },
+            baseline with { Fit = FitMode.Cover },
+            baseline with { Position = CropPosition.Entropy },
+            baseline with { Enlarge = true },
+            baseline with { Background = new Colour(0, 0, 0) },
+            baseline with { Background = new Colour(255, 255, 255, 0) },
+            baseline with { Lossless = true },
+            baseline with { SmartQuality = SmartQualityLevel.High },
+            baseline with { KeepMetadata = true },
+            baseline with { IcoSizes = new[] { 16, 32 } },
         };
 
-        Assert.Equal("format=webp;quality=80;width=640;height=auto", baseline.CacheKeyText);
+        Assert.Equal(
+            "format=webp;quality=80;width=640;height=auto;fit=inside;position=center;enlarge=false;background=#ffffff;lossless=false;smart=none;keepmetadata=false;icosizes=16,32,48,64,128,256",
+            baseline.CacheKeyText);
         Assert.All(variants, v => Assert.NotEqual(baseline.CacheKeyText, v.CacheKeyText));
         Assert.Equal(variants.Length, variants.Select(v => v.CacheKeyText).Distinct().Count());
     }

@@ -27,6 +27,16 @@ internal static class TestSupport
     public static EncodedImage Convert(byte[] source, ImageFormat format, int? width = null, int? height = null, int quality = ConversionOptions.DefaultQuality, long maxPixels = ImageConverter.DefaultMaxPixels) =>
         ImageConverter.Convert(source, new ConversionOptions(format, quality, width, height), maxPixels);
 
+    public static EncodedImage Convert(byte[] source, ConversionOptions options) => ImageConverter.Convert(source, options);
+
+    /// <summary>A solid 8-bit sRGB image, optionally with an alpha band.</summary>
+    public static Image Solid(int width, int height, double r, double g, double b, double? alpha = null)
+    {
+        double[] pixel = alpha is double a ? new[] { r, g, b, a } : new[] { r, g, b };
+        using Image black = Image.Black(width, height, bands: 1);
+        return (black.NewFromImage(pixel).Cast(Enums.BandFormat.Uchar).Copy(interpretation: Enums.Interpretation.Srgb)).CopyMemory();
+    }
+
     /// <summary>The libvips buffer loader class each output format must be read back with.</summary>
     public static string LoaderOf(ImageFormat format) => format switch
     {
@@ -96,7 +106,6 @@ internal static class TestSupport
         return current;
     }
 
-    /// <summary>Mean absolute difference per sample (0..255) between two images of the same size.</summary>
     /// <summary>Each of the first three bands of <paramref name="actual"/> within <paramref name="tolerance"/> of <paramref name="expected"/>.</summary>
     public static void AssertColourNear(double[] expected, double[] actual, double tolerance)
     {
@@ -106,6 +115,7 @@ internal static class TestSupport
         }
     }
 
+    /// <summary>Mean absolute difference per sample (0..255) between two images of the same size.</summary>
     public static double MeanAbsDiff(Image a, Image b)
     {
         Assert.Equal(a.Width, b.Width);
