@@ -224,3 +224,28 @@ public class MetadataTests
         }
     }
 }
+
+/// <summary>Every option survives the trip to the koalapic process.</summary>
+public class BatchProtocolTests
+{
+    [Fact]
+    public void RequestWithEveryOption_SerializeDeserialize_KeepsTheSameCacheKey()
+    {
+        var options = new ConversionOptions(ImageFormat.Ico, 42, 300, 200)
+        {
+            Fit = FitMode.Contain,
+            Position = CropPosition.Attention,
+            Enlarge = true,
+            Background = new Colour(1, 2, 3, 4),
+            Lossless = true,
+            SmartQuality = SmartQualityLevel.Low,
+            KeepMetadata = true,
+            IcoSizes = new[] { 16, 24 },
+        };
+        var request = new BatchRequest { Requests = new List<ImageRequest> { new("img/a.png", "/p/img/a.png", "img/a.ico", options) } };
+
+        BatchRequest? back = BatchProtocol.Deserialize<BatchRequest>(BatchProtocol.Serialize(request));
+
+        Assert.Equal(options.CacheKeyText, Assert.Single(back!.Requests!).Options.CacheKeyText);
+    }
+}
