@@ -112,8 +112,7 @@ public static class ImageConverter
         if (string.IsNullOrEmpty(loader) || !loader!.EndsWith("Buffer", StringComparison.Ordinal)
             || !AllowedLoaders.ContainsKey(loader.Substring(0, loader.Length - "Buffer".Length)))
         {
-            string what = source.Length == 0 ? "is empty" : "is not an image in a format KoalaPic reads (jpg, png, webp, gif, tiff, avif, svg)";
-            throw new ImageConversionException(DiagnosticCodes.CannotDecode, what);
+            throw SourceSignature.Unrecognised(source);
         }
 
         try
