@@ -9,7 +9,8 @@ namespace KoalaPic.Build.Cli;
 /// <summary>
 /// koalapic &lt;request.json&gt;: runs one <see cref="ImageBatch"/> and writes <see cref="BatchMessage"/> JSON lines to
 /// stdout. Exit code 0 when the batch ran (item failures are in the result), 2 for a bad request, 3 when libvips
-/// cannot load, 4 when the batch's state file cannot be written, 130 when cancelled. Killing the process is safe: every file is written to a temporary name and renamed into place.
+/// cannot load, 4 when the batch's state file cannot be written, 5 when another build of the project kept the
+/// conversion lock too long, 130 when cancelled. Killing the process is safe: every file is written to a temporary name and renamed into place.
 /// </summary>
 public static class Program
 {
@@ -62,7 +63,7 @@ public static class Program
                 cancellation.Token);
             lock (gate)
             {
-                output.WriteLine(BatchProtocol.Serialize(new BatchMessage { Result = result }));
+                output.WriteLine(BatchProtocol.Serialize(new BatchMessage { Result = result, PeakMemoryBytes = PeakMemoryBytes() }));
                 output.Flush();
             }
 
@@ -73,6 +74,11 @@ public static class Program
             output.WriteLine(BatchProtocol.Serialize(new BatchMessage { EngineError = ex.Message }));
             return 3;
         }
+        catch (ConcurrentBuildException ex)
+        {
+            output.WriteLine(BatchProtocol.Serialize(new BatchMessage { ConcurrentBuildError = ex.Message }));
+            return 5;
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             output.WriteLine(BatchProtocol.Serialize(new BatchMessage { IoError = ex.Message }));
@@ -82,5 +88,11 @@ public static class Program
         {
             return 130;
         }
+    }
+
+    private static long PeakMemoryBytes()
+    {
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        return self.PeakWorkingSet64;
     }
 }

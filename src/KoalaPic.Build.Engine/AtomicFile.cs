@@ -9,6 +9,8 @@ namespace KoalaPic.Build.Engine;
 /// </summary>
 public static class AtomicFile
 {
+    private const string TemporarySuffix = ".tmp";
+
     /// <summary>Writes <paramref name="bytes"/> unless the file already holds exactly them. Returns whether it wrote.</summary>
     public static bool WriteIfChanged(string path, byte[] bytes)
     {
@@ -25,7 +27,8 @@ public static class AtomicFile
     {
         string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
-        string temporary = Path.Combine(directory, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp");
+        // Unique per writer (process and thread): concurrent builds sharing a cache each write their own file.
+        string temporary = Path.Combine(directory, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + TemporarySuffix);
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.WriteThrough))
@@ -40,6 +43,29 @@ public static class AtomicFile
             TryDelete(temporary);
             throw;
         }
+    }
+
+    /// <summary>True for the name of a temporary file this class writes: <c>.&lt;name&gt;.&lt;8 hex&gt;.tmp</c>.</summary>
+    public static bool IsTemporaryName(string fileName)
+    {
+        // "." + at least one character + "." + 8 hex + ".tmp"
+        int hexStart = fileName.Length - TemporarySuffix.Length - 8;
+        if (fileName.Length < 1 + 1 + 1 + 8 + TemporarySuffix.Length || fileName[0] != '.'
+            || !fileName.EndsWith(TemporarySuffix, StringComparison.Ordinal) || fileName[hexStart - 1] != '.')
+        {
+            return false;
+        }
+
+        for (int i = hexStart; i < hexStart + 8; i++)
+        {
+            char c = fileName[i];
+            if (!(c is >= '0' and <= '9' or >= 'a' and <= 'f'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     public static bool HasContent(string path, byte[] bytes)

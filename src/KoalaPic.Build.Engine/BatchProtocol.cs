@@ -25,6 +25,12 @@ public sealed class BatchMessage
 
     /// <summary>The batch's own bookkeeping (state file) could not be written.</summary>
     public string? IoError { get; set; }
+
+    /// <summary>Another build of the project kept the conversion lock too long (KP3001).</summary>
+    public string? ConcurrentBuildError { get; set; }
+
+    /// <summary>With the result: the koalapic process's peak memory (peak working set), in bytes.</summary>
+    public long PeakMemoryBytes { get; set; }
 }
 
 /// <summary>The JSON shape shared by the task that starts koalapic and koalapic itself.</summary>

@@ -1,3 +1,6 @@
+using System.Collections.Generic;
+using System.Linq;
+
 namespace KoalaPic.Build.Engine;
 
 public enum DiagnosticSeverity
@@ -62,10 +65,43 @@ public static class DiagnosticCodes
     /// <summary>A KoalaPic* MSBuild property has a value that is not accepted.</summary>
     public const string InvalidProperty = "KP1101";
 
+    /// <summary>The source file does not exist or cannot be opened.</summary>
     public const string SourceNotFound = "KP2001";
+
+    /// <summary>The source is truncated or its image data is corrupt (its format was recognised from its first bytes).</summary>
     public const string CannotDecode = "KP2002";
+
+    /// <summary>The image's width × height, read from its header, is over KoalaPicMaxPixels (a decompression bomb).</summary>
     public const string TooManyPixels = "KP2003";
+
     public const string CannotEncode = "KP2004";
+
+    /// <summary>An output or cache entry (or KoalaPic's own files in obj/) cannot be written.</summary>
     public const string CannotWrite = "KP2005";
 
+    /// <summary>The source file is empty (0 bytes).</summary>
+    public const string EmptySource = "KP2007";
+
+    /// <summary>The source's first bytes are not those of a format KoalaPic reads: text, HTML, a script format, a polyglot.</summary>
+    public const string NotAnImage = "KP2008";
+
+    /// <summary>The source changed or was deleted while it was being converted.</summary>
+    public const string SourceChanged = "KP2009";
+
+    /// <summary>Another build of the same project held the conversion lock for longer than KoalaPic waits.</summary>
+    public const string ConcurrentBuild = "KP3001";
+
+    /// <summary>An unexpected failure while converting one image (a bug): reported for that image, the others go on.</summary>
+    public const string UnexpectedError = "KP0003";
+
+    /// <summary>
+    /// The codes that say something is wrong with one image's content (not with the project, the machine or KoalaPic):
+    /// the ones <c>KoalaPicImageErrorsAsWarnings</c> turns into warnings.
+    /// </summary>
+    public static readonly IReadOnlyCollection<string> BadImageCodes = new[]
+    {
+        CannotDecode, TooManyPixels, CannotEncode, EmptySource, NotAnImage, SourceChanged,
+    };
+
+    public static bool IsBadImage(string code) => BadImageCodes.Contains(code);
 }

@@ -50,13 +50,15 @@ public sealed record BatchResult(IReadOnlyList<ItemResult> Items, IReadOnlyList<
 /// <param name="StateFile">The batch's record of the outputs it owns.</param>
 /// <param name="CacheDirectory">The content-addressed cache shared by builds (KoalaPicCacheDir).</param>
 /// <param name="DeployedDirectory">Where copies of the outputs are deployed (bin/); a failed item's stale copy there is removed.</param>
+/// <param name="LockTimeoutSeconds">How long a batch waits for another build of the same project to finish converting.</param>
 public sealed record BatchSettings(
     string OutputDirectory,
     string StateFile,
     string CacheDirectory,
     int MaxParallelism,
     long MaxPixels = ImageConverter.DefaultMaxPixels,
-    string? DeployedDirectory = null);
+    string? DeployedDirectory = null,
+    int LockTimeoutSeconds = ImageBatch.DefaultLockTimeoutSeconds);
 
 /// <summary>
 /// Converts a set of images incrementally by content: an output is encoded only when no output or cache entry exists
@@ -64,6 +66,9 @@ public sealed record BatchSettings(
 /// </summary>
 public sealed class ImageBatch
 {
+    /// <summary>Five minutes: long enough for an IDE build converting a large folder, short enough to end a stuck one.</summary>
+    public const int DefaultLockTimeoutSeconds = 300;
+
     private static readonly StringComparer PathComparer = StringComparer.OrdinalIgnoreCase;
 
     private readonly BatchSettings settings;
@@ -73,8 +78,12 @@ public sealed class ImageBatch
         this.settings = settings;
     }
 
+    /// <summary>Test seam: runs after an item's source bytes are read, to change the source during its conversion.</summary>
+    internal Action<ImageRequest>? AfterSourceRead { get; set; }
+
     /// <param name="onItemDone">Called as each item finishes (from worker threads) with the result and how many are done.</param>
     /// <exception cref="EngineLoadException">libvips could not be loaded.</exception>
+    /// <exception cref="ConcurrentBuildException">Another build of the project kept the lock past <see cref="BatchSettings.LockTimeoutSeconds"/>.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; outputs already written are complete files.</exception>
     public BatchResult Run(IReadOnlyList<ImageRequest> requests, Action<ItemResult, int>? onItemDone = null, CancellationToken cancellationToken = default)
     {
@@ -83,6 +92,9 @@ public sealed class ImageBatch
         VipsRuntime.EnsureInitialized(parallelism);
         string engineVersion = VipsRuntime.EngineVersion;
 
+        // Everything below reads and writes this project's state and outputs: one batch at a time.
+        using BuildLock projectLock = BuildLock.Acquire(BuildLock.PathFor(settings.StateFile), TimeSpan.FromSeconds(settings.LockTimeoutSeconds), cancellationToken);
+        DeleteLeftoverTemporaryFiles(settings.OutputDirectory);
         OutputState previous = OutputState.Load(settings.StateFile);
         var results = new ItemResult[requests.Count];
         var kept = new ConcurrentDictionary<string, OutputRecord>(StringComparer.Ordinal);
@@ -147,11 +159,31 @@ public sealed class ImageBatch
         return new BatchResult(results, deleted, stopwatch.Elapsed);
     }
 
+    /// <summary>Converts one item; whatever goes wrong becomes that item's diagnostic, never the batch's exception.</summary>
     private ItemResult Process(ImageRequest request, OutputState previous, ConcurrentDictionary<string, OutputRecord> kept, string engineVersion, CancellationToken cancellationToken)
     {
+        try
+        {
+            return ProcessCore(request, previous, kept, engineVersion, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not EngineLoadException)
+        {
+            // A hostile file that trips a bug (in KoalaPic, NetVips or a codec) fails its own item with a code and
+            // the file's name, not the whole build with a stack trace (MSB4018).
+            return Failure(request, 0, Diagnostic.Error(
+                DiagnosticCodes.UnexpectedError,
+                $"KoalaImage '{request.ItemSpec}': converting '{request.SourcePath}' failed unexpectedly: {ex.GetType().Name}: {ex.Message}. Please report this with the image.",
+                request.SourcePath));
+        }
+    }
+
+    private ItemResult ProcessCore(ImageRequest request, OutputState previous, ConcurrentDictionary<string, OutputRecord> kept, string engineVersion, CancellationToken cancellationToken)
+    {
+        SourceStamp stamp;
         byte[] source;
         try
         {
+            stamp = SourceStamp.Of(request.SourcePath);
             source = File.ReadAllBytes(request.SourcePath);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
@@ -163,6 +195,7 @@ public sealed class ImageBatch
             return Failure(request, 0, Diagnostic.Error(DiagnosticCodes.SourceNotFound, $"KoalaImage '{request.ItemSpec}': the source file '{request.SourcePath}' cannot be read: {ex.Message}", request.SourcePath));
         }
 
+        AfterSourceRead?.Invoke(request);
         string key = ContentKey.Compute(source, request.Options, engineVersion);
         string outputFile = Path.Combine(settings.OutputDirectory, request.OutputPath);
         if (previous.Outputs.TryGetValue(request.OutputPath, out OutputRecord? record) && OutputState.Matches(record, key, outputFile))
@@ -171,50 +204,94 @@ public sealed class ImageBatch
             return new ItemResult(request, outputFile, ItemOutcome.UpToDate, source.Length, record.Length, null);
         }
 
-        string cacheFile = Path.Combine(settings.CacheDirectory, key.Substring(0, 2), key + ImageFormats.Extension(request.Options.Format));
+        string cacheFile = CacheEntry.PathFor(settings.CacheDirectory, key, request.Options.Format);
         ItemOutcome outcome = ItemOutcome.FromCache;
-        byte[]? bytes = TryReadCache(cacheFile);
+        byte[]? bytes = CacheEntry.TryRead(cacheFile, key);
         int? chosenQuality = null;
-        try
+        if (bytes == null)
         {
-            if (bytes == null)
+            try
             {
                 EncodedImage encoded = ImageConverter.Convert(source, request.Options, settings.MaxPixels, cancellationToken);
                 bytes = encoded.Bytes;
                 chosenQuality = encoded.ChosenQuality;
                 outcome = ItemOutcome.Converted;
-                AtomicFile.Write(cacheFile, bytes);
+            }
+            catch (ImageConversionException ex)
+            {
+                // A file rewritten while it was read can look corrupt: say what really happened.
+                return SourceChangedFailure(request, stamp, source)
+                    ?? Failure(request, source.Length, Diagnostic.Error(ex.Code, $"KoalaImage '{request.ItemSpec}': '{request.SourcePath}' {ex.Message}.", request.SourcePath));
+            }
+        }
+
+        // Nothing is written for bytes that are no longer the source's: the next build converts what is there then.
+        if (SourceChangedFailure(request, stamp, source) is ItemResult changed)
+        {
+            return changed;
+        }
+
+        string? writing = null;
+        try
+        {
+            if (outcome == ItemOutcome.Converted)
+            {
+                writing = "the cache entry '" + cacheFile + "' (KoalaPicCacheDir)";
+                CacheEntry.Write(cacheFile, key, bytes);
             }
 
+            writing = "the output '" + outputFile + "'";
             AtomicFile.WriteIfChanged(outputFile, bytes);
-        }
-        catch (ImageConversionException ex)
-        {
-            return Failure(request, source.Length, Diagnostic.Error(ex.Code, $"KoalaImage '{request.ItemSpec}': '{request.SourcePath}' {ex.Message}.", request.SourcePath));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return Failure(request, source.Length, Diagnostic.Error(DiagnosticCodes.CannotWrite, $"KoalaImage '{request.ItemSpec}': cannot write '{outputFile}' or its cache entry: {ex.Message}", request.SourcePath));
+            return Failure(request, source.Length, Diagnostic.Error(DiagnosticCodes.CannotWrite, $"KoalaImage '{request.ItemSpec}': cannot write {writing} for '{request.SourcePath}': {ex.Message}", request.SourcePath));
         }
 
         kept[request.OutputPath] = OutputState.Describe(key, outputFile);
         return new ItemResult(request, outputFile, outcome, source.Length, bytes.Length, null) { ChosenQuality = chosenQuality };
     }
 
-    private static byte[]? TryReadCache(string cacheFile)
+    /// <summary>KP2009 when the source on disk is no longer the bytes that were read (edited, replaced or deleted).</summary>
+    private static ItemResult? SourceChangedFailure(ImageRequest request, SourceStamp before, byte[] source)
     {
-        try
-        {
-            return File.Exists(cacheFile) ? File.ReadAllBytes(cacheFile) : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
+        string? change = SourceStamp.DescribeChange(request.SourcePath, before, source);
+        return change == null
+            ? null
+            : Failure(request, source.Length, Diagnostic.Error(
+                DiagnosticCodes.SourceChanged,
+                $"KoalaImage '{request.ItemSpec}': '{request.SourcePath}' {change} while KoalaPic was converting it, so nothing was written for it. Build again once the file is complete.",
+                request.SourcePath));
     }
 
     private static ItemResult Failure(ImageRequest request, long sourceBytes, Diagnostic diagnostic) =>
         new(request, "", ItemOutcome.Failed, sourceBytes, 0, diagnostic);
+
+    /// <summary>
+    /// Temporary files a killed build left in the output folder (<c>.&lt;name&gt;.&lt;8 hex&gt;.tmp</c>, see
+    /// <see cref="AtomicFile"/>). Safe under the project lock: no other batch writes this folder.
+    /// </summary>
+    private static void DeleteLeftoverTemporaryFiles(string directory)
+    {
+        var folder = new DirectoryInfo(directory);
+        if (!folder.Exists || (folder.Attributes & FileAttributes.ReparsePoint) != 0)
+        {
+            return;
+        }
+
+        foreach (FileInfo file in folder.GetFiles(".*.tmp"))
+        {
+            if (AtomicFile.IsTemporaryName(file.Name) && (file.Attributes & FileAttributes.ReparsePoint) == 0)
+            {
+                AtomicFile.TryDelete(file.FullName);
+            }
+        }
+
+        foreach (DirectoryInfo child in folder.GetDirectories())
+        {
+            DeleteLeftoverTemporaryFiles(child.FullName);
+        }
+    }
 
     private static bool FileSystemIgnoresCase(string directory)
     {

@@ -45,8 +45,6 @@ public static class ImageConverter
         ["VipsForeignLoadSvg"] = "SVG",
     };
 
-    private const string ReadableFormats = "jpg, png, webp, gif, tiff, avif, heic, svg";
-
     /// <exception cref="ImageConversionException">The image cannot be read, is too large, or cannot be encoded.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public static EncodedImage Convert(byte[] source, ConversionOptions options, long maxPixels = DefaultMaxPixels, CancellationToken cancellationToken = default)
@@ -106,7 +104,7 @@ public static class ImageConverter
     {
         if (source.Length == 0)
         {
-            throw new ImageConversionException(DiagnosticCodes.CannotDecode, "is empty");
+            throw SourceSignature.Unrecognised(source);
         }
 
         // libvips' heif loader recognises HEIC too, but its libheif has no HEVC decoder: Magick.NET reads those.
@@ -119,7 +117,7 @@ public static class ImageConverter
         if (string.IsNullOrEmpty(loader) || !loader!.EndsWith("Buffer", StringComparison.Ordinal)
             || !AllowedLoaders.ContainsKey(loader.Substring(0, loader.Length - "Buffer".Length)))
         {
-            throw new ImageConversionException(DiagnosticCodes.CannotDecode, $"is not an image in a format KoalaPic reads ({ReadableFormats})");
+            throw SourceSignature.Unrecognised(source);
         }
 
         try

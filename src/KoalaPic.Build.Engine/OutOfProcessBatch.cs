@@ -17,6 +17,7 @@ public static class OutOfProcessBatch
     /// <param name="cliPath">koalapic.dll.</param>
     /// <exception cref="EngineLoadException">koalapic could not start, or libvips could not load inside it.</exception>
     /// <exception cref="IOException">koalapic could not write the batch's state file.</exception>
+    /// <exception cref="ConcurrentBuildException">Another build of the project kept the conversion lock too long.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the process is killed, which leaves only whole files.</exception>
     public static BatchResult Run(
         string? dotnetHost,
@@ -27,7 +28,10 @@ public static class OutOfProcessBatch
         CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.StateFile))!);
-        string requestFile = settings.StateFile + ".request.json";
+        // One request file per run: two builds of the project at once must not read each other's (or delete it).
+        string requestFile = Path.Combine(
+            Path.GetDirectoryName(Path.GetFullPath(settings.StateFile))!,
+            "request." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".json");
         AtomicFile.Write(requestFile, System.Text.Encoding.UTF8.GetBytes(
             BatchProtocol.Serialize(new BatchRequest { Settings = settings, Requests = new List<ImageRequest>(requests) })));
 
@@ -43,6 +47,7 @@ public static class OutOfProcessBatch
         BatchResult? result = null;
         string? engineError = null;
         string? ioError = null;
+        string? busyError = null;
         var errors = new System.Text.StringBuilder();
         using var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) =>
@@ -61,6 +66,7 @@ public static class OutOfProcessBatch
             result ??= message?.Result;
             engineError ??= message?.EngineError;
             ioError ??= message?.IoError;
+            busyError ??= message?.ConcurrentBuildError;
         };
         process.ErrorDataReceived += (_, e) =>
         {
@@ -102,6 +108,11 @@ public static class OutOfProcessBatch
         if (engineError != null)
         {
             throw new EngineLoadException(engineError, null);
+        }
+
+        if (busyError != null)
+        {
+            throw new ConcurrentBuildException(busyError);
         }
 
         if (ioError != null)

@@ -41,6 +41,12 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
     /// <summary>KoalaPicMaxPixels: the largest width × height accepted.</summary>
     public string MaxPixels { get; set; } = "";
 
+    /// <summary>
+    /// KoalaPicImageErrorsAsWarnings: "true" reports bad images (<see cref="DiagnosticCodes.BadImageCodes"/>) as
+    /// warnings with the same codes, so the build succeeds; the bad images still get no output.
+    /// </summary>
+    public string ImageErrorsAsWarnings { get; set; } = "";
+
     /// <summary>KoalaPicOutOfProcess: convert in the koalapic process instead of inside MSBuild. Always so on .NET Framework MSBuild.</summary>
     public bool OutOfProcess { get; set; }
 
@@ -60,6 +66,7 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         var diagnostics = new List<Diagnostic>();
         int parallelism = ParseProperty("KoalaPicMaxParallelism", MaxParallelism, 0, 0, 1024, diagnostics);
         long maxPixels = ParseProperty("KoalaPicMaxPixels", MaxPixels, ImageConverter.DefaultMaxPixels, 1, long.MaxValue, diagnostics);
+        bool imageErrorsAsWarnings = ParseBool("KoalaPicImageErrorsAsWarnings", ImageErrorsAsWarnings, diagnostics);
         var requests = new List<ImageRequest>();
         foreach (ITaskItem item in Images)
         {
@@ -111,6 +118,12 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
             Log.LogError(null, DiagnosticCodes.EngineLoadFailed, null, ProjectFile, 0, 0, 0, 0, ex.Message);
             return false;
         }
+        catch (ConcurrentBuildException ex)
+        {
+            Report(diagnostics);
+            Log.LogError(null, DiagnosticCodes.ConcurrentBuild, null, ProjectFile, 0, 0, 0, 0, ex.Message);
+            return false;
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // The batch's own bookkeeping (state file, stale outputs) could not be written: a KP error, not MSB4018.
@@ -124,7 +137,8 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
             return false;
         }
 
-        diagnostics.AddRange(result.Items.Where(i => i.Diagnostic != null).Select(i => i.Diagnostic!));
+        diagnostics.AddRange(result.Items.Where(i => i.Diagnostic != null).Select(i => i.Diagnostic!)
+            .Select(d => imageErrorsAsWarnings && d.Severity == DiagnosticSeverity.Error && DiagnosticCodes.IsBadImage(d.Code) ? d with { Severity = DiagnosticSeverity.Warning } : d));
         Report(diagnostics);
         foreach (string deleted in result.DeletedOutputs)
         {
@@ -188,6 +202,26 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
             $"{name}=\"{value}\" is not valid. Accepted values: a whole number from {min} to {max}, or empty for the default ({fallback}).",
             ProjectFile));
         return fallback;
+    }
+
+    private bool ParseBool(string name, string text, List<Diagnostic> diagnostics)
+    {
+        string value = text.Trim();
+        if (value.Length == 0 || value.Equals("false", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        if (value.Equals("true", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        diagnostics.Add(Diagnostic.Error(
+            DiagnosticCodes.InvalidProperty,
+            $"{name}=\"{value}\" is not valid. Accepted values: true, false, or empty for the default (false).",
+            ProjectFile));
+        return false;
     }
 
     private int ParseProperty(string name, string text, int fallback, int min, int max, List<Diagnostic> diagnostics) =>

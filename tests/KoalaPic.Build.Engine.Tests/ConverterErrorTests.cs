@@ -11,12 +11,12 @@ namespace KoalaPic.Build.Engine.Tests;
 public class ConverterErrorTests
 {
     [Fact]
-    public void EmptyFile_Convert_ThrowsCannotDecode()
+    public void EmptyFile_Convert_ThrowsEmptySource()
     {
         var ex = Assert.Throws<ImageConversionException>(() => Convert(Array.Empty<byte>(), ImageFormat.Webp));
 
-        Assert.Equal(DiagnosticCodes.CannotDecode, ex.Code);
-        Assert.Equal("KP2002", ex.Code);
+        Assert.Equal(DiagnosticCodes.EmptySource, ex.Code);
+        Assert.Equal("KP2007", ex.Code);
         Assert.Contains("empty", ex.Message);
     }
 
@@ -24,11 +24,12 @@ public class ConverterErrorTests
     [InlineData("hello, this is not an image\n")]
     [InlineData("<html><body>404 Not Found</body></html>")]
     [InlineData("{\"json\": true}")]
-    public void TextBytes_Convert_ThrowsCannotDecode(string text)
+    public void TextBytes_Convert_ThrowsNotAnImage(string text)
     {
         var ex = Assert.Throws<ImageConversionException>(() => Convert(System.Text.Encoding.UTF8.GetBytes(text), ImageFormat.Jpeg));
 
-        Assert.Equal(DiagnosticCodes.CannotDecode, ex.Code);
+        Assert.Equal(DiagnosticCodes.NotAnImage, ex.Code);
+        Assert.Equal("KP2008", ex.Code);
         Assert.Contains("not an image in a format KoalaPic reads", ex.Message);
     }
 
@@ -52,11 +53,11 @@ public class ConverterErrorTests
     }
 
     [Fact]
-    public void LicenseTextFromCorpus_Convert_ThrowsCannotDecode()
+    public void LicenseTextFromCorpus_Convert_ThrowsNotAnImage()
     {
         var ex = Assert.Throws<ImageConversionException>(() => Convert(FixtureBytes("LICENSE-sharp-Apache-2.0"), ImageFormat.Png));
 
-        Assert.Equal(DiagnosticCodes.CannotDecode, ex.Code);
+        Assert.Equal(DiagnosticCodes.NotAnImage, ex.Code);
     }
 
     [Theory]
@@ -75,32 +76,46 @@ public class ConverterErrorTests
         }
     }
 
-    /// <summary>PngSuite's deliberately broken files (x*.png), each with what is wrong with it.</summary>
-    public static TheoryData<string> BrokenPngs => new()
+    /// <summary>
+    /// PngSuite's deliberately broken files (x*.png), each with what is wrong with it and the code it gets: a damaged
+    /// signature (or line endings mangled by a text-mode transfer, which breaks the signature) makes the file
+    /// unrecognisable, KP2008; a recognised PNG with damaged chunks is corrupt, KP2002.
+    /// </summary>
+    public static TheoryData<string, string> BrokenPngs => new()
     {
-        "xs1n0g01.png", // signature byte 1 MSBit reset to zero
-        "xs2n0g01.png", // signature byte 2 is a 'Q'
-        "xs4n0g01.png", // signature byte 4 lowercase
-        "xs7n0g01.png", // 7th byte a space instead of control-Z
-        "xcrn0g04.png", // added cr bytes
-        "xlfn0g04.png", // added lf bytes
-        "xhdn0g08.png", // incorrect IHDR checksum
-        "xc1n0g08.png", // color type 1
-        "xc9n2c08.png", // color type 9
-        "xd0n2c08.png", // bit-depth 0
-        "xd3n2c08.png", // bit-depth 3
-        "xd9n2c08.png", // bit-depth 99
-        "xdtn0g01.png", // missing IDAT chunk
-        "xcsn0g01.png", // incorrect IDAT checksum
+        { "xs1n0g01.png", DiagnosticCodes.NotAnImage }, // signature byte 1 MSBit reset to zero
+        { "xs2n0g01.png", DiagnosticCodes.NotAnImage }, // signature byte 2 is a 'Q'
+        { "xs4n0g01.png", DiagnosticCodes.NotAnImage }, // signature byte 4 lowercase
+        { "xs7n0g01.png", DiagnosticCodes.NotAnImage }, // 7th byte a space instead of control-Z
+        { "xcrn0g04.png", DiagnosticCodes.NotAnImage }, // added cr bytes
+        { "xlfn0g04.png", DiagnosticCodes.NotAnImage }, // added lf bytes
+        { "xhdn0g08.png", DiagnosticCodes.CannotDecode }, // incorrect IHDR checksum
+        { "xc1n0g08.png", DiagnosticCodes.CannotDecode }, // color type 1
+        { "xc9n2c08.png", DiagnosticCodes.CannotDecode }, // color type 9
+        { "xd0n2c08.png", DiagnosticCodes.CannotDecode }, // bit-depth 0
+        { "xd3n2c08.png", DiagnosticCodes.CannotDecode }, // bit-depth 3
+        { "xd9n2c08.png", DiagnosticCodes.CannotDecode }, // bit-depth 99
+        { "xdtn0g01.png", DiagnosticCodes.CannotDecode }, // missing IDAT chunk
+        { "xcsn0g01.png", DiagnosticCodes.CannotDecode }, // incorrect IDAT checksum
     };
 
     [Theory]
     [MemberData(nameof(BrokenPngs))]
-    public void PngSuiteBrokenFile_Convert_ThrowsCannotDecode(string file)
+    public void PngSuiteBrokenFile_Convert_ThrowsItsCode(string file, string code)
     {
         var ex = Assert.Throws<ImageConversionException>(() => Convert(PngSuiteBytes(file), ImageFormat.Png));
 
-        Assert.Equal(DiagnosticCodes.CannotDecode, ex.Code);
+        Assert.Equal(code, ex.Code);
+    }
+
+    [Fact]
+    public void PngSuiteBrokenFiles_AreAllListed()
+    {
+        // Every x*.png in the corpus has its expected code above: a new broken file cannot go untested.
+        var listed = BrokenPngs.Select(row => (string)row[0]).OrderBy(f => f, StringComparer.Ordinal);
+        var inCorpus = Directory.GetFiles(Path.Combine(Corpus, "pngsuite"), "x*.png").Select(Path.GetFileName).OrderBy(f => f, StringComparer.Ordinal);
+
+        Assert.Equal(inCorpus, listed);
     }
 
     [Fact]
@@ -167,11 +182,11 @@ public class ConverterErrorTests
     [Theory]
     [InlineData("P6\n2 2\n255\n............")] // PPM: libvips reads it, KoalaPic blocks that loader
     [InlineData("2 2\n1 2\n3 4\n")] // libvips matrix text format
-    public void FormatLibvipsKnowsButKoalaPicBlocks_Convert_ThrowsCannotDecode(string content)
+    public void FormatLibvipsKnowsButKoalaPicBlocks_Convert_ThrowsNotAnImage(string content)
     {
         var ex = Assert.Throws<ImageConversionException>(() => Convert(System.Text.Encoding.ASCII.GetBytes(content), ImageFormat.Png));
 
-        Assert.Equal(DiagnosticCodes.CannotDecode, ex.Code);
+        Assert.Equal(DiagnosticCodes.NotAnImage, ex.Code);
     }
 
     [Fact]

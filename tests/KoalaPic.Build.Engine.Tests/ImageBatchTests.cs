@@ -52,8 +52,11 @@ internal sealed class BatchWorkspace : IDisposable
         return request!;
     }
 
-    public BatchResult Run(IReadOnlyList<ImageRequest> requests, int parallelism = 2, Action<ItemResult, int>? onItemDone = null, CancellationToken cancellationToken = default) =>
-        new ImageBatch(new BatchSettings(Output, StateFile, Cache, parallelism, DeployedDirectory: Deployed)).Run(requests, onItemDone, cancellationToken);
+    public BatchSettings Settings(int parallelism = 2, long maxPixels = ImageConverter.DefaultMaxPixels) =>
+        new(Output, StateFile, Cache, parallelism, maxPixels, DeployedDirectory: Deployed);
+
+    public BatchResult Run(IReadOnlyList<ImageRequest> requests, int parallelism = 2, Action<ItemResult, int>? onItemDone = null, CancellationToken cancellationToken = default, long maxPixels = ImageConverter.DefaultMaxPixels) =>
+        new ImageBatch(Settings(parallelism, maxPixels)).Run(requests, onItemDone, cancellationToken);
 
     public string OutputFile(ImageRequest request) => Path.Combine(Output, request.OutputPath);
 

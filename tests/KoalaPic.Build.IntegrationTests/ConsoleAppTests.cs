@@ -262,7 +262,7 @@ public sealed class ConsoleAppTests : IDisposable
     }
 
     [Fact]
-    public void BrokenImageAmongGood_FailsWithKP2002_AndTheOthersStillConvert()
+    public void BrokenImagesAmongGood_FailWithKP2008AndKP2002_AndTheOthersStillConvert()
     {
         project.WriteFile("img/not an image.jpg", "this is text, not a JPEG"u8.ToArray());
         byte[] photo = File.ReadAllBytes(Paths.Fixture("concert.jpg"));
@@ -271,7 +271,7 @@ public sealed class ConsoleAppTests : IDisposable
         DotNetResult result = project.Build();
 
         Assert.False(result.Succeeded);
-        Assert.Contains("error KP2002: KoalaImage 'img/not an image.jpg'", result.Output);
+        Assert.Contains("error KP2008: KoalaImage 'img/not an image.jpg'", result.Output);
         Assert.True(result.Output.Contains("error KP2002: KoalaImage 'img/truncated.jpg'", StringComparison.Ordinal), result.Output);
         Assert.DoesNotContain("MSB4018", result.Output);
         Assert.DoesNotContain("   at ", result.Output);
@@ -306,7 +306,7 @@ public sealed class ConsoleAppTests : IDisposable
         DotNetResult first = project.Build("-p:KoalaPicOutOfProcess=true", "-v:n");
 
         Assert.False(first.Succeeded);
-        Assert.Contains("error KP2002: KoalaImage 'img/not an image.jpg'", first.Output);
+        Assert.Contains("error KP2008: KoalaImage 'img/not an image.jpg'", first.Output);
         Assert.DoesNotContain("MSB4018", first.Output);
         Assert.StartsWith("KoalaPic: 6 images, 5 converted, 0 up to date, 1 failed, ", first.Summary);
         Assert.Equal(5, first.KoalaPicLines.Count(l => l.StartsWith("KoalaPic: [", StringComparison.Ordinal)));
