@@ -14,8 +14,6 @@ namespace KoalaPic.Build.Engine.Tests;
 /// </summary>
 public sealed class HostileInputTests : IDisposable
 {
-    private const int SecretTolerance = 12;
-
     private readonly ITestOutputHelper output;
     private readonly BatchWorkspace ws = new();
     private readonly LoopbackListener listener = new();
@@ -38,21 +36,7 @@ public sealed class HostileInputTests : IDisposable
         ws.Dispose();
     }
 
-    /// <summary>Pixels within a small tolerance of either secret colour (alpha flattened onto white).</summary>
-    internal static long SecretPixelCount(byte[] encoded)
-    {
-        using Image image = Image.NewFromBuffer(encoded, access: Enums.Access.Random, failOn: Enums.FailOn.Error);
-        using Image rgb = Rgb(image);
-        long count = 0;
-        foreach (var (r, g, b) in HostileFiles.SecretColours)
-        {
-            using Image distance = (rgb - new double[] { r, g, b }).Abs();
-            using Image near = (distance <= SecretTolerance).Bandbool(Enums.OperationBoolean.And);
-            count += (long)Math.Round(near.Avg() / 255 * rgb.Width * rgb.Height);
-        }
-
-        return count;
-    }
+    private static long SecretPixelCount(byte[] encoded) => HostileFiles.SecretPixelCount(encoded);
 
     private List<ImageRequest> AddSources(IEnumerable<(string Name, byte[] Bytes)> files, string format = "png", string quality = "100")
     {

@@ -49,6 +49,11 @@ public sealed class PackageFixture : IDisposable
 
     public void Dispose()
     {
+        if (TestProject.KeepForInspection)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(Root, recursive: true);

@@ -91,8 +91,17 @@ public sealed class TestProject : IDisposable
             ? System.IO.Directory.GetFiles(folder, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc)
             : new Dictionary<string, DateTime>();
 
+    /// <summary>KOALAPIC_KEEP_TEST_PROJECTS=1 keeps the projects and the package feed, to rerun a build by hand.</summary>
+    public static bool KeepForInspection => System.Environment.GetEnvironmentVariable("KOALAPIC_KEEP_TEST_PROJECTS") == "1";
+
     public void Dispose()
     {
+        if (KeepForInspection)
+        {
+            Console.Error.WriteLine($"KOALAPIC_KEEP_TEST_PROJECTS: kept {Directory} (NUGET_PACKAGES={package.PackagesDirectory})");
+            return;
+        }
+
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);

@@ -175,6 +175,41 @@ public static class HostileFiles
         }.Select(p => (p.Item1, Encoding.UTF8.GetBytes(p.Item2))).ToList();
     }
 
+    /// <summary>Pixels within <paramref name="tolerance"/> of either secret colour in an encoded image (alpha flattened onto white).</summary>
+    public static long SecretPixelCount(byte[] encoded, int tolerance = 12)
+    {
+        KoalaPic.Build.Engine.VipsRuntime.EnsureInitialized();
+        using NetVips.Image image = NetVips.Image.NewFromBuffer(encoded, access: NetVips.Enums.Access.Random, failOn: NetVips.Enums.FailOn.Error);
+        NetVips.Image rgb = image;
+        var owned = new List<NetVips.Image>();
+        try
+        {
+            if (rgb.HasAlpha())
+            {
+                owned.Add(rgb = rgb.Flatten(Enumerable.Repeat(255.0, rgb.Bands - 1).ToArray()));
+            }
+
+            if (rgb.Interpretation != NetVips.Enums.Interpretation.Srgb || rgb.Bands != 3)
+            {
+                owned.Add(rgb = rgb.Colourspace(NetVips.Enums.Interpretation.Srgb));
+            }
+
+            long count = 0;
+            foreach (var (r, g, b) in SecretColours)
+            {
+                using NetVips.Image distance = (rgb - new double[] { r, g, b }).Abs();
+                using NetVips.Image near = (distance <= tolerance).Bandbool(NetVips.Enums.OperationBoolean.And);
+                count += (long)Math.Round(near.Avg() / 255 * rgb.Width * rgb.Height);
+            }
+
+            return count;
+        }
+        finally
+        {
+            owned.ForEach(i => i.Dispose());
+        }
+    }
+
     /// <summary>The control for the secret detector: an SVG that paints the secret colour with inline CSS, as a resolved XXE would.</summary>
     public static byte[] ControlSvgShowingTheSecret() => Encoding.UTF8.GetBytes(
         $"""<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><style>{SecretCss}</style><rect width="64" height="64"/></svg>""");

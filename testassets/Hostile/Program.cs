@@ -1,0 +1,1 @@
+Console.WriteLine("Hostile images test project");
