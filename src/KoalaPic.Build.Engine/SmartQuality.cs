@@ -20,8 +20,8 @@ internal sealed record SmartQualityResult(byte[] Bytes, int Quality, double Scor
 }
 
 /// <summary>
-/// Smart quality: per image, the lowest encoder quality whose decoded output is within the level's perceptual
-/// distance of the resized source. The distance is SSIMULACRA (Cloudinary's compression-artifact metric, 2017,
+/// Smart quality: per image, the smallest encode (in practice, the lowest encoder quality) whose decoded output is
+/// within the level's perceptual distance of the resized source. The distance is SSIMULACRA (Cloudinary's compression-artifact metric, 2017,
 /// Apache-2.0; see <see cref="Distance"/>), computed with libvips operations.
 /// </summary>
 internal static class SmartQuality
