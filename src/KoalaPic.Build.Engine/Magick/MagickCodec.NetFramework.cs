@@ -1,0 +1,29 @@
+using System.Collections.Generic;
+using NetVips;
+
+namespace KoalaPic.Build.Engine;
+
+/// <summary>
+/// The .NET Framework build has no ImageMagick: the .NET Framework task never converts in process (it runs the .NET 8
+/// koalapic process, which has the real <c>MagickCodec</c>), so these only say so.
+/// </summary>
+internal static class MagickCodec
+{
+    /// <summary>ImageMagick could not be loaded, or its security policy could not be put in force.</summary>
+    internal const string ImageMagickUnavailable = "KP0003";
+
+    /// <summary>The Magick.NET package version, for cache keys of outputs ImageMagick writes (reading it loads nothing).</summary>
+    internal const string MagickNetVersion = "15.1.0";
+
+    public static Image DecodeHeic(byte[] source, long maxPixels) => throw Unavailable();
+
+    public static byte[] EncodeIco(Image image, IReadOnlyList<int> sizes) => throw Unavailable();
+
+    public static byte[] EncodeBmp(Image image) => throw Unavailable();
+
+    public static byte[] EncodePdf(Image image, int quality, bool lossless) => throw Unavailable();
+
+    private static ImageConversionException Unavailable() => new(
+        ImageMagickUnavailable,
+        "ImageMagick (ico, bmp and pdf output, HEIC input) runs only in the .NET 8 engine (the koalapic process), not in the .NET Framework task.");
+}
