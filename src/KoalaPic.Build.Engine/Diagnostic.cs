@@ -94,6 +94,12 @@ public static class DiagnosticCodes
     /// <summary>An unexpected failure while converting one image (a bug): reported for that image, the others go on.</summary>
     public const string UnexpectedError = "KP0003";
 
+    /// <summary>ImageMagick (ico, bmp, pdf output and HEIC input) cannot be loaded here, or its policy cannot be put in force.</summary>
+    public const string ImageMagickUnavailable = "KP0004";
+
+    /// <summary>HEIC output needs the system's libheif with its x265 HEVC encoder, which is not installed.</summary>
+    public const string HeicEncoderMissing = "KP2006";
+
     /// <summary>
     /// The codes that say something is wrong with one image's content (not with the project, the machine or KoalaPic):
     /// the ones <c>KoalaPicImageErrorsAsWarnings</c> turns into warnings.

@@ -108,7 +108,7 @@ public static class ImageConverter
         }
 
         // libvips' heif loader recognises HEIC too, but its libheif has no HEVC decoder: Magick.NET reads those.
-        if (IsoBrands.IsHeic(source))
+        if (HeifBrands.IsHeic(source))
         {
             return new SourceInfo(SourceKind.Heic, 0, 0, 1, false);
         }
@@ -275,27 +275,31 @@ public static class ImageConverter
 
     private static (byte[] Bytes, int? ChosenQuality) Encode(Image image, ConversionOptions options)
     {
-        switch (options.Format)
+        if (options.Format is ImageFormat.Ico or ImageFormat.Bmp or ImageFormat.Pdf or ImageFormat.Heic or ImageFormat.Svg)
         {
-            case ImageFormat.Ico:
-                return (MagickCodec.EncodeIco(image, options.IcoSizes), null);
-            case ImageFormat.Bmp:
-                return (MagickCodec.EncodeBmp(image), null);
-            case ImageFormat.Pdf:
-                return (MagickCodec.EncodePdf(image, options.Quality, PdfIsLossless(options)), null);
-            case ImageFormat.Heic:
-                return (HeicEncoder.Encode(image, options.Quality, options.Lossless), null);
-            case ImageFormat.Svg:
-                return (SvgWriter.EmbedRaster(image, options.Quality), null);
+            // These encoders read the pixels more than once (an icon resamples them per size), which a sequentially
+            // decoded image does not allow; at the output size, a copy in memory is cheap.
+            using Image pixels = image.CopyMemory();
+            return (options.Format switch
+            {
+                ImageFormat.Ico => MagickCodec.EncodeIco(pixels, options.IcoSizes),
+                ImageFormat.Bmp => MagickCodec.EncodeBmp(pixels),
+                ImageFormat.Pdf => MagickCodec.EncodePdf(pixels, options.Quality, PdfIsLossless(options)),
+                ImageFormat.Heic => HeicEncoder.Encode(pixels, options.Quality, options.Lossless),
+                _ => SvgWriter.EmbedRaster(pixels, options.Quality),
+            }, null);
         }
 
         if (options.SmartQuality != SmartQualityLevel.None && SmartQuality.Supports(options.Format))
         {
+            // Held in memory: every try encodes it again, which must not decode and resize the source again.
+            using Image reference = image.CopyMemory();
             SmartQualityResult found = SmartQuality.Search(
-                image,
+                reference,
+                options.Format,
                 options.SmartQuality,
-                quality => EncodeWithLibvips(image, options, quality),
-                bytes => Image.NewFromBuffer(bytes));
+                quality => EncodeWithLibvips(reference, options, quality),
+                bytes => Image.NewFromBuffer(bytes, access: Enums.Access.Random, failOn: Enums.FailOn.Error));
             return (found.Bytes, found.Quality);
         }
 

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Text;
 using NetVips;
 
 namespace KoalaPic.Build.Engine;
@@ -120,37 +119,5 @@ internal static class Frames
         Image joined = scope.Add(Image.Arrayjoin(mapped, across: 1));
         int newPageHeight = mapped[0].Height;
         return scope.Add(joined.Mutate(m => m.Set(GValue.GIntType, "page-height", newPageHeight)));
-    }
-}
-
-/// <summary>ISO base media (HEIF) brands: tells HEIC (HEVC) from AVIF, which share libvips' heif loader.</summary>
-internal static class IsoBrands
-{
-    private static readonly HashSet<string> HeicBrands = new(StringComparer.Ordinal) { "heic", "heix", "heim", "heis", "hevc", "hevx", "hevm", "hevs" };
-
-    public static bool IsHeic(byte[] data)
-    {
-        var brands = Read(data);
-        return !brands.Contains("avif") && !brands.Contains("avis") && brands.Exists(HeicBrands.Contains);
-    }
-
-    /// <summary>The major and compatible brands of the leading ftyp box, or none.</summary>
-    private static List<string> Read(byte[] data)
-    {
-        var brands = new List<string>();
-        if (data.Length < 16 || Encoding.ASCII.GetString(data, 4, 4) != "ftyp")
-        {
-            return brands;
-        }
-
-        long size = ((long)data[0] << 24) | ((long)data[1] << 16) | ((long)data[2] << 8) | data[3];
-        long end = Math.Min(size, data.Length);
-        brands.Add(Encoding.ASCII.GetString(data, 8, 4));
-        for (long offset = 16; offset + 4 <= end; offset += 4)
-        {
-            brands.Add(Encoding.ASCII.GetString(data, (int)offset, 4));
-        }
-
-        return brands;
     }
 }

@@ -63,7 +63,15 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
             return null;
         }
 
-        if (smart != SmartQualityLevel.None && !SmartQuality.Supports(format))
+        if (smart != SmartQualityLevel.None && lossless && SupportsLossless(format))
+        {
+            diagnostics.Add(Diagnostic.Warning(
+                DiagnosticCodes.SmartQualityIgnored,
+                $"KoalaImage '{itemSpec}': SmartQuality=\"{metadata("SmartQuality").Trim()}\" has no effect with Lossless=\"true\"; the output is lossless.",
+                projectFile));
+            smart = SmartQualityLevel.None;
+        }
+        else if (smart != SmartQualityLevel.None && !SmartQuality.Supports(format))
         {
             diagnostics.Add(Diagnostic.Warning(
                 DiagnosticCodes.SmartQualityIgnored,

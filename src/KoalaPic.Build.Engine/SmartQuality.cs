@@ -40,6 +40,7 @@ internal static class SmartQuality
     /// perceptible" line (0.01) and lands jpeg at q85-95 on photos, medium 0.025 at q72-85, low 0.040 at q53-70.
     /// Lossy WebP is always 4:2:0, and SSIMULACRA charges that chroma loss at any quality (0.012-0.017 at q90 on
     /// detailed colour photos), so WebP's high is 0.015: at 0.012 most detailed photos would end at the top bound.
+    /// Targets and bounds decide output bytes but are not in the cache key: change them only with a new ContentKey schema.
     /// </remarks>
     internal static double Target(ImageFormat format, SmartQualityLevel level) => level switch
     {

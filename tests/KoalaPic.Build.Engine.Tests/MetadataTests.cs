@@ -65,7 +65,6 @@ public class MetadataTests
             ("Position", "attention"),
             ("Enlarge", "true"),
             ("Background", "#102030"),
-            ("Lossless", "TRUE"),
             ("SmartQuality", "medium"),
             ("KeepMetadata", "true"));
 
@@ -73,7 +72,6 @@ public class MetadataTests
         Assert.Equal(CropPosition.Attention, options.Position);
         Assert.True(options.Enlarge);
         Assert.Equal(new Colour(0x10, 0x20, 0x30), options.Background);
-        Assert.True(options.Lossless);
         Assert.Equal(SmartQualityLevel.Medium, options.SmartQuality);
         Assert.True(options.KeepMetadata);
     }
@@ -139,6 +137,23 @@ public class MetadataTests
         Assert.Equal(("KP1021", DiagnosticSeverity.Warning), (d.Code, d.Severity));
         Assert.Contains("has no effect on png output", d.Message);
         Assert.Equal(SmartQualityLevel.None, request!.Options.SmartQuality);
+    }
+
+    [Fact]
+    public void LosslessWebp_TryCreate_IsLossless()
+    {
+        Assert.True(Valid(("Format", "webp"), ("Lossless", "TRUE")).Lossless);
+    }
+
+    [Fact]
+    public void SmartQualityWithLossless_TryCreate_WarnsAndStaysLossless()
+    {
+        var (request, diagnostics) = Create(("Format", "webp"), ("Lossless", "true"), ("SmartQuality", "high"));
+
+        Diagnostic d = Assert.Single(diagnostics);
+        Assert.Equal(("KP1021", DiagnosticSeverity.Warning), (d.Code, d.Severity));
+        Assert.Contains("has no effect with Lossless=\"true\"", d.Message);
+        Assert.Equal((true, SmartQualityLevel.None), (request!.Options.Lossless, request.Options.SmartQuality));
     }
 
     [Fact]

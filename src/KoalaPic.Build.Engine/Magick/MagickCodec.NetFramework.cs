@@ -10,7 +10,7 @@ namespace KoalaPic.Build.Engine;
 internal static class MagickCodec
 {
     /// <summary>ImageMagick could not be loaded, or its security policy could not be put in force.</summary>
-    internal const string ImageMagickUnavailable = "KP0003";
+    internal const string ImageMagickUnavailable = DiagnosticCodes.ImageMagickUnavailable;
 
     /// <summary>The Magick.NET package version, for cache keys of outputs ImageMagick writes (reading it loads nothing).</summary>
     internal const string MagickNetVersion = "15.1.0";

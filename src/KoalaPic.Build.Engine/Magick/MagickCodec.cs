@@ -16,7 +16,7 @@ namespace KoalaPic.Build.Engine;
 internal static class MagickCodec
 {
     /// <summary>ImageMagick could not be loaded, or its security policy could not be put in force.</summary>
-    internal const string ImageMagickUnavailable = "KP0003";
+    internal const string ImageMagickUnavailable = DiagnosticCodes.ImageMagickUnavailable;
 
     /// <summary>The Magick.NET package version, for cache keys of outputs ImageMagick writes (reading it loads nothing).</summary>
     internal const string MagickNetVersion = "15.1.0";
@@ -38,7 +38,7 @@ internal static class MagickCodec
     /// upright size) and ImageMagick then ignores the EXIF Orientation tag, as the HEIF standard requires, so no
     /// AutoOrient is needed or wanted (it would rotate iPhone photos twice).
     /// </remarks>
-    /// <exception cref="ImageConversionException">KP2002 (cannot decode), KP2003 (too many pixels) or KP0003.</exception>
+    /// <exception cref="ImageConversionException">KP2002 (cannot decode), KP2003 (too many pixels) or KP0004.</exception>
     public static Image DecodeHeic(byte[] source, long maxPixels)
     {
         if (source.Length == 0)
@@ -85,7 +85,7 @@ internal static class MagickCodec
     /// </summary>
     /// <param name="image">8-bit sRGB or grey, with or without alpha.</param>
     /// <param name="sizes">Entry sizes, each 1..256 (validated by the caller).</param>
-    /// <exception cref="ImageConversionException">KP2004 (cannot encode) or KP0003.</exception>
+    /// <exception cref="ImageConversionException">KP2004 (cannot encode) or KP0004.</exception>
     public static byte[] EncodeIco(Image image, IReadOnlyList<int> sizes)
     {
         List<int> entries = IcoEntrySizes(Math.Max(image.Width, image.Height), sizes);
@@ -129,7 +129,7 @@ internal static class MagickCodec
     /// as 32-bit BGRA with a V5 header whose masks declare the alpha channel, as browsers and Windows read it.
     /// </summary>
     /// <param name="image">8-bit sRGB or grey, with or without alpha (the caller flattens alpha by default).</param>
-    /// <exception cref="ImageConversionException">KP2004 (cannot encode) or KP0003.</exception>
+    /// <exception cref="ImageConversionException">KP2004 (cannot encode) or KP0004.</exception>
     public static byte[] EncodeBmp(Image image)
     {
         bool alpha = image.HasAlpha();
@@ -149,7 +149,7 @@ internal static class MagickCodec
     /// made from the same pixels; its pdf:thumbnail option has no effect in this version.)
     /// </summary>
     /// <param name="image">8-bit sRGB or grey; alpha is kept as a soft mask when lossless (the caller flattens it for JPEG).</param>
-    /// <exception cref="ImageConversionException">KP2004 (cannot encode) or KP0003.</exception>
+    /// <exception cref="ImageConversionException">KP2004 (cannot encode) or KP0004.</exception>
     public static byte[] EncodePdf(Image image, int quality, bool lossless)
     {
         bool alpha = image.HasAlpha();

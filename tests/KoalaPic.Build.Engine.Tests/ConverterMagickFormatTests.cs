@@ -1,0 +1,101 @@
+using KoalaPic.Build.Engine;
+using KoalaPic.Build.Tests;
+using NetVips;
+using Xunit;
+using static KoalaPic.Build.Engine.Tests.MagickTestSupport;
+using static KoalaPic.Build.Engine.Tests.TestSupport;
+
+namespace KoalaPic.Build.Engine.Tests;
+
+/// <summary>ico, bmp and pdf output and HEIC input through the whole pipeline (ImageConverter.Convert), read back independently.</summary>
+public class ConverterMagickFormatTests
+{
+    private const string Photo = "2569067123_aca715a2ee_o.jpg"; // 2725x2225
+
+    [Fact]
+    public void Photo_ToIcoAt640_HasEveryDefaultSizeAsSquareEntries()
+    {
+        EncodedImage encoded = Convert(FixtureBytes(Photo), ImageFormat.Ico, width: 640);
+
+        List<IcoEntry> entries = ReadIco(encoded.Bytes);
+        Assert.Equal(new[] { 16, 32, 48, 64, 128, 256 }, entries.Select(e => e.Width).OrderBy(w => w));
+        Assert.All(entries, e => Assert.Equal(e.Width, e.Height));
+        Assert.Equal(640, encoded.Width);
+    }
+
+    [Fact]
+    public void SmallImage_ToIco_LeavesOutSizesLargerThanTheImage()
+    {
+        var options = new ConversionOptions(ImageFormat.Ico, 85, 40, null);
+
+        EncodedImage encoded = ImageConverter.Convert(FixtureBytes("with-alpha.png"), options);
+
+        Assert.Equal(new[] { 16, 32 }, ReadIco(encoded.Bytes).Select(e => e.Width).OrderBy(w => w));
+    }
+
+    [Fact]
+    public void TransparentPng_ToBmp_IsFlattenedOntoTheBackground()
+    {
+        var options = new ConversionOptions(ImageFormat.Bmp, 85, null, null) { Background = new Colour(0, 0, 255) };
+
+        EncodedImage encoded = ImageConverter.Convert(FixtureBytes("full-transparent.png"), options);
+
+        Bmp bmp = ReadBmp(encoded.Bytes);
+        Assert.Equal(24, bmp.BitCount);
+        AssertColourNear(new double[] { 0, 0, 255 }, bmp.Pixels.Getpoint(0, 0), 0);
+    }
+
+    [Fact]
+    public void Photo_ToBmpAt640_MatchesTheSameResizeAsPng()
+    {
+        byte[] source = FixtureBytes(Photo);
+
+        Bmp bmp = ReadBmp(Convert(source, ImageFormat.Bmp, width: 640).Bytes);
+        using Image png = DecodeAs(Convert(source, ImageFormat.Png, width: 640, quality: 100), ImageFormat.Png);
+
+        Assert.Equal((640, png.Height), (bmp.Pixels.Width, bmp.Pixels.Height));
+        Assert.Equal(0, MeanAbsDiff(bmp.Pixels, png));
+    }
+
+    [SkippableFact]
+    public void Photo_ToPdfAt640_IsOnePageOfThatSize()
+    {
+        SystemRequirement.Require(PopplerAvailable, PopplerMissing);
+        using var folder = new TempFolder();
+        EncodedImage encoded = Convert(FixtureBytes(Photo), ImageFormat.Pdf, width: 640);
+        string pdf = folder.Combine("photo.pdf");
+        File.WriteAllBytes(pdf, encoded.Bytes);
+
+        Dictionary<string, string> info = PdfInfo(pdf);
+
+        Assert.Equal("1", info["Pages"]);
+        Assert.Matches($@"^640(\.0+)? x {encoded.Height}(\.0+)? pts", info["Page size"]);
+    }
+
+    [SkippableFact]
+    public void HeicPhoto_ToWebp_IsDecodedResizedAndClose()
+    {
+        SystemRequirement.Require(HeifEncAvailable, HeifEncMissing);
+        using var folder = new TempFolder();
+        byte[] heic = HeifEnc(Fixture("Landscape_1.jpg"), folder);
+
+        EncodedImage encoded = Convert(heic, ImageFormat.Webp, width: 300, quality: 95);
+
+        using Image decoded = DecodeAs(encoded, ImageFormat.Webp);
+        using Image reference = ReferenceInBox(FixtureBytes("Landscape_1.jpg"), 300, null);
+        Assert.Equal((300, 225), (decoded.Width, decoded.Height));
+        Assert.True(MeanAbsDiff(Rgb(decoded), reference) < 6, "HEIC decoded to the same picture");
+    }
+
+    [SkippableFact]
+    public void HeicBomb_Convert_IsRefusedFromItsHeader()
+    {
+        SystemRequirement.Require(HeifEncAvailable, HeifEncMissing);
+        using var folder = new TempFolder();
+        byte[] bomb = HeifBoxes.WithImageSize(HeifEnc(Fixture("concert.jpg"), folder), 30000, 30000);
+
+        var ex = Assert.Throws<ImageConversionException>(() => Convert(bomb, ImageFormat.Webp));
+
+        Assert.Equal(DiagnosticCodes.TooManyPixels, ex.Code);
+    }
+}
