@@ -16,7 +16,7 @@ namespace KoalaPic.Build.Engine;
 internal static class HeicEncoder
 {
     /// <summary>libheif or its HEVC encoder is not installed (the lead moves this to <see cref="DiagnosticCodes"/>).</summary>
-    internal const string EncoderMissingCode = "KP2006";
+    internal const string EncoderMissingCode = DiagnosticCodes.HeicEncoderMissing;
 
     /// <summary>The file names libheif has on this platform, in probing order.</summary>
     internal static IReadOnlyList<string> DefaultLibraryNames { get; } = PlatformLibraryNames();

@@ -5,11 +5,6 @@ using NetVips;
 
 namespace KoalaPic.Build.Engine;
 
-internal static class HeicEncoder
-{
-    public static byte[] Encode(Image image, int quality, bool lossless) => throw new ImageConversionException(DiagnosticCodes.HeicEncoderMissing, "heic output is not wired yet");
-}
-
 internal static class SvgWriter
 {
     public static byte[] EmbedRaster(Image image, int quality) => throw new ImageConversionException(DiagnosticCodes.CannotEncode, "svg output is not wired yet");

@@ -88,6 +88,22 @@ public class ConverterMagickFormatTests
     }
 
     [SkippableFact]
+    public void Photo_ToHeicAt640_IsHevcHeicThatConvertsBack()
+    {
+        SystemRequirement.Require(HeicEncoder.IsAvailable(out string reason), "HEIC output needs libheif with x265: " + reason);
+        byte[] source = FixtureBytes(Photo);
+
+        EncodedImage heic = Convert(source, ImageFormat.Heic, width: 640, quality: 90);
+
+        Assert.Equal("heic", System.Text.Encoding.ASCII.GetString(heic.Bytes, 8, 4));
+        // Read back by the other engine: ImageMagick's HEVC decoder, through KoalaPic's own HEIC input path.
+        using Image back = DecodeAs(Convert(heic.Bytes, ImageFormat.Png, quality: 100), ImageFormat.Png);
+        using Image reference = ReferenceInBox(source, 640, null);
+        Assert.Equal((640, heic.Height), (back.Width, back.Height));
+        Assert.True(MeanAbsDiff(Rgb(back), reference) < 4, "HEIC round trip keeps the picture");
+    }
+
+    [SkippableFact]
     public void HeicBomb_Convert_IsRefusedFromItsHeader()
     {
         SystemRequirement.Require(HeifEncAvailable, HeifEncMissing);
