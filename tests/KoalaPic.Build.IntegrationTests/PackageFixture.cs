@@ -8,7 +8,7 @@ namespace KoalaPic.Build.IntegrationTests;
 /// </summary>
 public sealed class PackageFixture : IDisposable
 {
-    public const string Version = "0.1.0";
+    public const string Version = "0.2.0";
 
     public PackageFixture()
     {
