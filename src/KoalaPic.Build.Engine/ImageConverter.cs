@@ -50,15 +50,17 @@ public static class ImageConverter
     public static EncodedImage Convert(byte[] source, ConversionOptions options, long maxPixels = DefaultMaxPixels, CancellationToken cancellationToken = default)
     {
         VipsRuntime.EnsureInitialized();
-        SourceInfo info = Inspect(source, maxPixels, options);
-        cancellationToken.ThrowIfCancellationRequested();
 
-        // SVG to SVG stays a vector: a sanitised copy, resized by its root attributes, never rasterised.
-        if (options.Format == ImageFormat.Svg && info.Kind == SourceKind.Svg)
+        // SVG to SVG stays a vector: a sanitised copy, resized by its root attributes, never rasterised, and never
+        // parsed by librsvg (the sanitiser's own parser refuses entity declarations and reads no DTD).
+        if (options.Format == ImageFormat.Svg && source.Length > 0 && Image.FindLoadBuffer(source) == "VipsForeignLoadSvgBuffer")
         {
             var (svg, width, height) = SvgWriter.Sanitize(source, options.Width, options.Height, options.Fit);
             return new EncodedImage(svg, width, height);
         }
+
+        SourceInfo info = Inspect(source, maxPixels, options);
+        cancellationToken.ThrowIfCancellationRequested();
 
         using var scope = new ImageScope();
         try

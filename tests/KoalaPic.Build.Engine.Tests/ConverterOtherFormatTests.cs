@@ -7,8 +7,11 @@ using static KoalaPic.Build.Engine.Tests.TestSupport;
 
 namespace KoalaPic.Build.Engine.Tests;
 
-/// <summary>ico, bmp and pdf output and HEIC input through the whole pipeline (ImageConverter.Convert), read back independently.</summary>
-public class ConverterMagickFormatTests
+/// <summary>
+/// The formats libvips does not write (ico, bmp, pdf through ImageMagick; heic through the system's libheif; svg) and
+/// HEIC input, through the whole pipeline (ImageConverter.Convert), read back by another decoder.
+/// </summary>
+public class ConverterOtherFormatTests
 {
     private const string Photo = "2569067123_aca715a2ee_o.jpg"; // 2725x2225
 
@@ -101,6 +104,40 @@ public class ConverterMagickFormatTests
         using Image reference = ReferenceInBox(source, 640, null);
         Assert.Equal((640, heic.Height), (back.Width, back.Height));
         Assert.True(MeanAbsDiff(Rgb(back), reference) < 4, "HEIC round trip keeps the picture");
+    }
+
+    [Fact]
+    public void Photo_ToSvgAt640_EmbedsTheRasterAndRendersAt640()
+    {
+        byte[] source = FixtureBytes(Photo);
+
+        EncodedImage svg = Convert(source, ImageFormat.Svg, width: 640, quality: 90);
+
+        Assert.StartsWith("<svg", System.Text.Encoding.UTF8.GetString(svg.Bytes, 0, 4));
+        Assert.Equal("VipsForeignLoadSvgBuffer", Image.FindLoadBuffer(svg.Bytes));
+        using Image rendered = Image.NewFromBuffer(svg.Bytes).CopyMemory();
+        using Image reference = ReferenceInBox(source, 640, null);
+        Assert.Equal((640, reference.Height), (rendered.Width, rendered.Height));
+        Assert.True(MeanAbsDiff(Rgb(rendered), reference) < 4, "the embedded raster is the converted photo");
+    }
+
+    [Fact]
+    public void HostileSvg_ToSvg_IsACleanVectorAtTheRequestedWidth()
+    {
+        const string hostile = "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" width=\"100\" height=\"50\" onload=\"alert(1)\">" +
+                               "<script>alert(2)</script><image xlink:href=\"file:///etc/passwd\" width=\"10\" height=\"10\"/>" +
+                               "<rect width=\"100\" height=\"50\" fill=\"#ff0000\"/></svg>";
+
+        EncodedImage svg = Convert(System.Text.Encoding.UTF8.GetBytes(hostile), ImageFormat.Svg, width: 400);
+
+        string text = System.Text.Encoding.UTF8.GetString(svg.Bytes);
+        Assert.DoesNotContain("script", text);
+        Assert.DoesNotContain("onload", text);
+        Assert.DoesNotContain("file:", text);
+        Assert.Contains("<rect", text);
+        using Image rendered = Image.NewFromBuffer(svg.Bytes).CopyMemory();
+        Assert.Equal((400, 200), (rendered.Width, rendered.Height));
+        AssertColourNear(new double[] { 255, 0, 0 }, rendered.Getpoint(200, 100), 1);
     }
 
     [SkippableFact]
