@@ -58,7 +58,8 @@ public sealed class UrlBuildTests : IDisposable
 
     private DotNetResult Build(params string[] arguments)
     {
-        DotNetResult result = project.Build(arguments);
+        // Normal verbosity: the "KoalaPic: downloaded …" lines are normal-importance messages.
+        DotNetResult result = project.Build(arguments.Append("-v:n").ToArray());
         output.WriteLine($"dotnet build {string.Join(' ', arguments)}: exit {result.ExitCode}");
         foreach (string line in result.KoalaPicLines)
         {
