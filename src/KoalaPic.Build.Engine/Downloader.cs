@@ -388,7 +388,13 @@ internal sealed class UrlDownloader : IDisposable
             }
         }
 
-        return string.Join(": ", messages.Skip(messages.Count > 1 ? 1 : 0));
+        // Keep the most specific words: drop a message that another one already contains ("Connection refused" inside
+        // "Connection refused (host:443)"), and the generic wrapper when there is a cause.
+        var kept = messages
+            .Where(m => !messages.Any(other => other != m && other.IndexOf(m, StringComparison.Ordinal) >= 0))
+            .Where(m => messages.Count == 1 || !m.StartsWith("An error occurred while sending the request", StringComparison.Ordinal))
+            .ToList();
+        return string.Join(": ", kept.Count > 0 ? kept : messages);
     }
 
     internal static string Sha256Hex(byte[] bytes)

@@ -110,7 +110,8 @@ public sealed class UrlSourceTests : IDisposable
         closed.Stop();
         UrlDownloader.Fetched refused = Fetch(downloader, $"http://127.0.0.1:{port}/a.png");
         Assert.Equal(DiagnosticCodes.DownloadFailed, refused.Code);
-        Assert.Contains($"127.0.0.1:{port}", refused.Reason);
+        Assert.StartsWith($"downloading Url 'http://127.0.0.1:{port}/a.png' failed: ", refused.Reason);
+        Assert.Contains("refused", refused.Reason);
     }
 
     [Fact]
@@ -252,16 +253,27 @@ public sealed class UrlSourceTests : IDisposable
         Assert.Contains("http:// or https://", d.Message);
     }
 
-    [Fact]
-    public void UrlAsInclude_IsKP4001_ShowingTheItemToWrite()
+    [Theory]
+    [InlineData("https://cdn.example.com/hero.png")]
+    [InlineData("HTTP://cdn.example.com/hero.png")]
+    [InlineData("file:///etc/passwd")]
+    [InlineData("https:\\\\cdn.example.com\\hero.png")] // as a Windows tool might rewrite its slashes
+    public void UrlAsInclude_IsKP4001_ShowingTheItemToWrite(string include)
     {
-        var (source, diagnostics) = Parse("https://cdn.example.com/hero.png", "");
+        var (source, diagnostics) = Parse(include, "");
 
         Assert.Null(source);
         Diagnostic d = Assert.Single(diagnostics);
         Assert.Equal(DiagnosticCodes.UrlAsInclude, d.Code);
-        Assert.Contains("Url=\"https://cdn.example.com/hero.png\"", d.Message);
+        Assert.Contains($"Url=\"{include}\"", d.Message);
     }
+
+    [Theory]
+    [InlineData("img/hero.png")]
+    [InlineData("C:\\site\\img\\hero.png")]
+    [InlineData("/home/me/img/hero.png")]
+    [InlineData("img/https.png")]
+    public void PathsAreNotUrls(string include) => Assert.False(UrlSource.LooksLikeUrl(include));
 
     [Theory]
     [InlineData("https://a.example/x.png", "abc")]
