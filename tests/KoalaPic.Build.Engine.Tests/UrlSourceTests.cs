@@ -32,7 +32,7 @@ public sealed class UrlSourceTests : IDisposable
 
     private string[] DownloadCacheFiles() =>
         Directory.Exists(Path.Combine(ws.Cache, "downloads"))
-            ? Directory.GetFiles(Path.Combine(ws.Cache, "downloads"), "*", SearchOption.AllDirectories).Where(f => !f.Contains("/urls/", StringComparison.Ordinal)).ToArray()
+            ? Directory.GetFiles(Path.Combine(ws.Cache, "downloads"), "*", SearchOption.AllDirectories).Where(f => Path.GetFileName(Path.GetDirectoryName(f)) != "urls").ToArray()
             : Array.Empty<string>();
 
     // ---- the downloader ----
