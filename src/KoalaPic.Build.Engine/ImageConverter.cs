@@ -67,7 +67,7 @@ public static class ImageConverter
         {
             Image image = scope.Add(Load(source, info, options, maxPixels, scope));
             image = scope.Add(ToSrgb8(image, NeedsColour(image, options)));
-            image = Frames.Map(image, info.Frames, scope, frame => Fit(frame, options, scope));
+            image = Frames.Map(image, info.Frames, scope, frame => Fit(frame, options, animated: info.Frames > 1, scope));
             image = scope.Add(Flatten(image, options));
             if (cancellationToken.CanBeCanceled)
             {
@@ -221,14 +221,15 @@ public static class ImageConverter
     }
 
     /// <summary>Cover crops to the box; contain pads to it with the background.</summary>
-    private static Image Fit(Image frame, ConversionOptions options, ImageScope scope)
+    /// <param name="animated">Frames of an animation are all cropped at the centre, so the crop does not jump between frames.</param>
+    private static Image Fit(Image frame, ConversionOptions options, bool animated, ImageScope scope)
     {
         var (boxWidth, boxHeight) = ResizePlan.Box(frame.Width, frame.Height, options);
         if (options.Fit == FitMode.Cover && (frame.Width > boxWidth || frame.Height > boxHeight))
         {
             int w = Math.Min(boxWidth, frame.Width);
             int h = Math.Min(boxHeight, frame.Height);
-            return options.Position == CropPosition.Center
+            return options.Position == CropPosition.Center || animated
                 ? frame.Crop((frame.Width - w) / 2, (frame.Height - h) / 2, w, h)
                 // smartcrop reads its input several times, which a sequentially decoded image does not allow.
                 : scope.Add(frame.CopyMemory()).Smartcrop(w, h, interesting: options.Position == CropPosition.Attention ? Enums.Interesting.Attention : Enums.Interesting.Entropy);

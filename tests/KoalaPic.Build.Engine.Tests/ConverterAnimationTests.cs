@@ -101,13 +101,18 @@ public class ConverterAnimationTests
     public void AnimatedInput_CoverCrop_CropsEveryFrame()
     {
         byte[] source = FixtureBytes("animated-loop-3.gif"); // 370x285
-        var options = new ConversionOptions(ImageFormat.Webp, 80, 100, 100) { Fit = FitMode.Cover };
+        var options = new ConversionOptions(ImageFormat.Webp, 80, 100, 100) { Fit = FitMode.Cover, Position = CropPosition.Attention };
 
         EncodedImage encoded = ImageConverter.Convert(source, options);
 
         using Image output = LoadAll(encoded.Bytes);
         Assert.Equal((100, 100), (output.Width, output.PageHeight));
         Assert.Equal(Pages(LoadAll(source)), Pages(output));
+
+        // Every frame is the centre crop (attention is not used for animations, so the crop cannot jump).
+        var centre = new ConversionOptions(ImageFormat.Webp, 80, 100, 100) { Fit = FitMode.Cover };
+        using Image centred = LoadAll(ImageConverter.Convert(source, centre).Bytes);
+        Assert.True(MeanAbsDiff(output, centred) < 1);
     }
 
     [Theory]
