@@ -100,6 +100,42 @@ public static class DiagnosticCodes
     /// <summary>HEIC output needs the system's libheif with its x265 HEVC encoder, which is not installed.</summary>
     public const string HeicEncoderMissing = "KP2006";
 
+    /// <summary>A KoalaImage's Include is a URL; URLs go in Url metadata, with Include the image's path in the project.</summary>
+    public const string UrlAsInclude = "KP4001";
+
+    /// <summary>Url metadata is not an absolute http:// or https:// URL (file://, ftp://, relative and malformed URLs are refused).</summary>
+    public const string InvalidUrl = "KP4002";
+
+    /// <summary>Sha256 metadata is not 64 hexadecimal digits, or is set on an item without Url.</summary>
+    public const string InvalidSha256 = "KP4003";
+
+    /// <summary>A Url item has no Sha256: a warning showing the hash to pin, an error with KoalaPicRequirePinnedUrls.</summary>
+    public const string UrlNotPinned = "KP4004";
+
+    /// <summary>The downloaded bytes do not have the item's Sha256 (expected and actual are shown); nothing is converted.</summary>
+    public const string HashMismatch = "KP4005";
+
+    /// <summary>A download failed: an HTTP error status, or the server could not be reached.</summary>
+    public const string DownloadFailed = "KP4006";
+
+    /// <summary>A download took longer than KoalaPicDownloadTimeout.</summary>
+    public const string DownloadTimeout = "KP4007";
+
+    /// <summary>A download is larger than KoalaPicMaxDownloadBytes.</summary>
+    public const string DownloadTooLarge = "KP4008";
+
+    /// <summary>A download redirects too many times, or to a URL that is not http or https.</summary>
+    public const string RedirectRefused = "KP4009";
+
+    /// <summary>KoalaPicOffline is true and the URL is not in the download cache.</summary>
+    public const string NotCachedOffline = "KP4010";
+
+    /// <summary>The job report (report.json, KoalaPicReportPath) cannot be written.</summary>
+    public const string CannotWriteReport = "KP5001";
+
+    /// <summary>The ZIP of all outputs (KoalaPicZipPath) cannot be written.</summary>
+    public const string CannotWriteZip = "KP5002";
+
     /// <summary>
     /// The codes that say something is wrong with one image's content (not with the project, the machine or KoalaPic):
     /// the ones <c>KoalaPicImageErrorsAsWarnings</c> turns into warnings.

@@ -30,8 +30,16 @@ public sealed record ItemResult(ImageRequest Request, string OutputFile, ItemOut
 {
     public bool Succeeded => Outcome != ItemOutcome.Failed;
 
-    /// <summary>The quality smart quality chose for an image converted in this run.</summary>
+    /// <summary>The quality smart quality chose for the image (this run, or the run that made the output).</summary>
     public int? ChosenQuality { get; init; }
+
+    /// <summary>The output's dimensions in pixels, when known (null for failed items and outputs of older KoalaPic versions).</summary>
+    public int? Width { get; init; }
+
+    public int? Height { get; init; }
+
+    /// <summary>For a URL item: the bytes converted and whether this run downloaded them.</summary>
+    public DownloadInfo? Download { get; init; }
 }
 
 /// <param name="Items">One result per request, in request order.</param>
@@ -58,7 +66,8 @@ public sealed record BatchSettings(
     int MaxParallelism,
     long MaxPixels = ImageConverter.DefaultMaxPixels,
     string? DeployedDirectory = null,
-    int LockTimeoutSeconds = ImageBatch.DefaultLockTimeoutSeconds);
+    int LockTimeoutSeconds = ImageBatch.DefaultLockTimeoutSeconds,
+    DownloadSettings? Downloads = null);
 
 /// <summary>
 /// Converts a set of images incrementally by content: an output is encoded only when no output or cache entry exists
@@ -91,6 +100,8 @@ public sealed class ImageBatch
         int parallelism = Math.Max(1, settings.MaxParallelism);
         VipsRuntime.EnsureInitialized(parallelism);
         string engineVersion = VipsRuntime.EngineVersion;
+        using var downloads = new UrlDownloader(settings.CacheDirectory, settings.Downloads ?? new DownloadSettings(), cancellationToken);
+        downloads.Prefetch(requests);
 
         // Everything below reads and writes this project's state and outputs: one batch at a time.
         using BuildLock projectLock = BuildLock.Acquire(BuildLock.PathFor(settings.StateFile), TimeSpan.FromSeconds(settings.LockTimeoutSeconds), cancellationToken);
@@ -118,9 +129,13 @@ public sealed class ImageBatch
 
         int done = 0;
         var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
-        Parallel.ForEach(toConvert, options, i =>
+        // URL items last, handed out one at a time: their downloads run while the local images convert.
+        var ordered = Partitioner.Create(toConvert.OrderBy(i => requests[i].Url != null), EnumerablePartitionerOptions.NoBuffering);
+        Parallel.ForEach(ordered, options, i =>
         {
-            results[i] = Process(requests[i], previous, kept, engineVersion, cancellationToken);
+            results[i] = requests[i].Url != null
+                ? downloads.Process(requests[i], local => Process(local, previous, kept, engineVersion, cancellationToken), cancellationToken)
+                : Process(requests[i], previous, kept, engineVersion, cancellationToken);
             onItemDone?.Invoke(results[i], Interlocked.Increment(ref done));
         });
 
@@ -201,20 +216,20 @@ public sealed class ImageBatch
         if (previous.Outputs.TryGetValue(request.OutputPath, out OutputRecord? record) && OutputState.Matches(record, key, outputFile))
         {
             kept[request.OutputPath] = record;
-            return new ItemResult(request, outputFile, ItemOutcome.UpToDate, source.Length, record.Length, null);
+            return new ItemResult(request, outputFile, ItemOutcome.UpToDate, source.Length, record.Length, null)
+                { Width = record.Width > 0 ? record.Width : null, Height = record.Height > 0 ? record.Height : null, ChosenQuality = record.ChosenQuality };
         }
 
         string cacheFile = CacheEntry.PathFor(settings.CacheDirectory, key, request.Options.Format);
         ItemOutcome outcome = ItemOutcome.FromCache;
-        byte[]? bytes = CacheEntry.TryRead(cacheFile, key);
-        int? chosenQuality = null;
+        byte[]? bytes = CacheEntry.TryRead(cacheFile, key, out OutputFacts facts);
         if (bytes == null)
         {
             try
             {
                 EncodedImage encoded = ImageConverter.Convert(source, request.Options, settings.MaxPixels, cancellationToken);
                 bytes = encoded.Bytes;
-                chosenQuality = encoded.ChosenQuality;
+                facts = new OutputFacts(encoded.Width, encoded.Height, encoded.ChosenQuality);
                 outcome = ItemOutcome.Converted;
             }
             catch (ImageConversionException ex)
@@ -237,7 +252,7 @@ public sealed class ImageBatch
             if (outcome == ItemOutcome.Converted)
             {
                 writing = "the cache entry '" + cacheFile + "' (KoalaPicCacheDir)";
-                CacheEntry.Write(cacheFile, key, bytes);
+                CacheEntry.Write(cacheFile, key, bytes, facts);
             }
 
             writing = "the output '" + outputFile + "'";
@@ -248,8 +263,9 @@ public sealed class ImageBatch
             return Failure(request, source.Length, Diagnostic.Error(DiagnosticCodes.CannotWrite, $"KoalaImage '{request.ItemSpec}': cannot write {writing} for '{request.SourcePath}': {ex.Message}", request.SourcePath));
         }
 
-        kept[request.OutputPath] = OutputState.Describe(key, outputFile);
-        return new ItemResult(request, outputFile, outcome, source.Length, bytes.Length, null) { ChosenQuality = chosenQuality };
+        kept[request.OutputPath] = OutputState.Describe(key, outputFile, facts);
+        return new ItemResult(request, outputFile, outcome, source.Length, bytes.Length, null)
+            { ChosenQuality = facts.ChosenQuality, Width = facts.Width > 0 ? facts.Width : null, Height = facts.Height > 0 ? facts.Height : null };
     }
 
     /// <summary>KP2009 when the source on disk is no longer the bytes that were read (edited, replaced or deleted).</summary>

@@ -12,11 +12,14 @@ namespace KoalaPic.Build.Engine;
 /// <param name="OutputPath">The destination relative to the output folder, with the format's extension, '/'-separated.</param>
 public sealed record ImageRequest(string ItemSpec, string SourcePath, string OutputPath, ConversionOptions Options)
 {
+    /// <summary>Set when the image is downloaded (Url metadata); <see cref="SourcePath"/> is then its place in the project, not a file.</summary>
+    public UrlSource? Url { get; init; }
+
     /// <summary>The item metadata names this parser reads.</summary>
     public static readonly IReadOnlyList<string> MetadataNames = new[]
     {
         "Format", "Quality", "Width", "Height", "Link", "Fit", "Position", "Enlarge", "Background", "Lossless",
-        "SmartQuality", "KeepMetadata", "IcoSizes", "OptimizeFor",
+        "SmartQuality", "KeepMetadata", "IcoSizes", "OptimizeFor", UrlSource.UrlMetadata, UrlSource.Sha256Metadata,
     };
 
     /// <summary>
@@ -58,6 +61,7 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
             diagnostics.Add(Invalid(DiagnosticCodes.InvalidLink, itemSpec, "Link", link, "a relative path inside the output folder, such as img/hero.webp", projectFile));
         }
 
+        UrlSource? url = UrlSource.Parse(itemSpec, metadata, projectFile, diagnostics);
         if (diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error) > before)
         {
             return null;
@@ -108,7 +112,7 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
             KeepMetadata = keepMetadata,
             IcoSizes = icoSizes,
         };
-        return new ImageRequest(itemSpec, sourcePath, destination, options);
+        return new ImageRequest(itemSpec, sourcePath, destination, options) { Url = url };
     }
 
     private static bool SupportsLossless(ImageFormat format) => format != ImageFormat.Jpeg;

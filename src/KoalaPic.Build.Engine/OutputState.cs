@@ -12,6 +12,11 @@ public sealed class OutputRecord
     [JsonPropertyName("key")] public string Key { get; set; } = "";
     [JsonPropertyName("length")] public long Length { get; set; }
     [JsonPropertyName("lastWriteUtcTicks")] public long LastWriteUtcTicks { get; set; }
+
+    /// <summary>The output's dimensions and smart quality's choice, for the job report (0 and null when unknown).</summary>
+    [JsonPropertyName("width")] public int Width { get; set; }
+    [JsonPropertyName("height")] public int Height { get; set; }
+    [JsonPropertyName("chosenQuality")] public int? ChosenQuality { get; set; }
 }
 
 /// <summary>
@@ -55,10 +60,14 @@ public sealed class OutputState
     public void Save(string path) =>
         AtomicFile.WriteIfChanged(path, JsonSerializer.SerializeToUtf8Bytes(this, new JsonSerializerOptions { WriteIndented = true }));
 
-    public static OutputRecord Describe(string key, string file)
+    public static OutputRecord Describe(string key, string file, OutputFacts facts = default)
     {
         var info = new FileInfo(file);
-        return new OutputRecord { Key = key, Length = info.Length, LastWriteUtcTicks = info.LastWriteTimeUtc.Ticks };
+        return new OutputRecord
+        {
+            Key = key, Length = info.Length, LastWriteUtcTicks = info.LastWriteTimeUtc.Ticks,
+            Width = facts.Width, Height = facts.Height, ChosenQuality = facts.ChosenQuality,
+        };
     }
 
     /// <summary>True when the file on disk is still the one this record describes.</summary>

@@ -56,6 +56,24 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
     /// <summary>The dotnet executable that runs koalapic (MSBuild's DOTNET_HOST_PATH); empty means dotnet on PATH.</summary>
     public string DotNetHostPath { get; set; } = "";
 
+    /// <summary>KoalaPicOffline: "true" forbids network access; Url items come from the download cache or fail with KP4010.</summary>
+    public string Offline { get; set; } = "";
+
+    /// <summary>KoalaPicRequirePinnedUrls: "true" makes a Url without Sha256 an error (KP4004) instead of a warning.</summary>
+    public string RequirePinnedUrls { get; set; } = "";
+
+    /// <summary>KoalaPicMaxDownloadBytes: the largest download accepted, in bytes (default 50 MB).</summary>
+    public string MaxDownloadBytes { get; set; } = "";
+
+    /// <summary>KoalaPicDownloadTimeout: seconds one download may take, from connecting to its last byte (default 60).</summary>
+    public string DownloadTimeout { get; set; } = "";
+
+    /// <summary>KoalaPicReportPath: a second place to write the job report, besides obj/…/koalapic/report.json.</summary>
+    public string ReportPath { get; set; } = "";
+
+    /// <summary>KoalaPicZipPath: where to write one ZIP of all outputs; empty for none.</summary>
+    public string ZipPath { get; set; } = "";
+
     /// <summary>The converted files, with TargetPath (relative to the output folder) and KoalaPicSource metadata.</summary>
     [Output] public ITaskItem[] ConvertedImages { get; set; } = Array.Empty<ITaskItem>();
 
@@ -67,20 +85,41 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         int parallelism = ParseProperty("KoalaPicMaxParallelism", MaxParallelism, 0, 0, 1024, diagnostics);
         long maxPixels = ParseProperty("KoalaPicMaxPixels", MaxPixels, ImageConverter.DefaultMaxPixels, 1, long.MaxValue, diagnostics);
         bool imageErrorsAsWarnings = ParseBool("KoalaPicImageErrorsAsWarnings", ImageErrorsAsWarnings, diagnostics);
+        var downloads = new DownloadSettings
+        {
+            Offline = ParseBool("KoalaPicOffline", Offline, diagnostics),
+            RequirePinned = ParseBool("KoalaPicRequirePinnedUrls", RequirePinnedUrls, diagnostics),
+            MaxBytes = ParseProperty("KoalaPicMaxDownloadBytes", MaxDownloadBytes, DownloadSettings.DefaultMaxBytes, 1, long.MaxValue, diagnostics),
+            TimeoutSeconds = ParseProperty("KoalaPicDownloadTimeout", DownloadTimeout, (long)DownloadSettings.DefaultTimeoutSeconds, 1, 86_400, diagnostics),
+        };
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         var requests = new List<ImageRequest>();
+
+        // The report lists every item in item order: a batch result, or the metadata error that kept it out of the batch.
+        var reportOrder = new List<(int Request, JobReportItem? Invalid)>();
         foreach (ITaskItem item in Images)
         {
-            string source = Path.GetFullPath(Path.Combine(ProjectDirectory, item.ItemSpec));
-            ImageRequest? request = ImageRequest.TryCreate(item.ItemSpec, source, ProjectDirectory, item.GetMetadata, ProjectFile, diagnostics);
+            // A URL as Include gets KP4001 from the parser; it is no path to resolve (on Windows it would throw).
+            string source = UrlSource.LooksLikeUrl(item.ItemSpec) ? item.ItemSpec : Path.GetFullPath(Path.Combine(ProjectDirectory, item.ItemSpec));
+            var itemDiagnostics = new List<Diagnostic>();
+            ImageRequest? request = ImageRequest.TryCreate(item.ItemSpec, source, ProjectDirectory, item.GetMetadata, ProjectFile, itemDiagnostics);
+            diagnostics.AddRange(itemDiagnostics);
             if (request != null)
             {
+                reportOrder.Add((requests.Count, null));
                 requests.Add(request);
+            }
+            else
+            {
+                string url = item.GetMetadata(UrlSource.UrlMetadata).Trim();
+                reportOrder.Add((-1, JobReport.Invalid(item.ItemSpec, url.Length > 0 ? url : source, NullIfEmpty(item.GetMetadata("Format").Trim()), itemDiagnostics.First(d => d.Severity == DiagnosticSeverity.Error))));
             }
         }
 
         if (diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error) && requests.Count == 0)
         {
             Report(diagnostics);
+            WriteReport(JobReport.Create(ProjectFile, reportOrder.Select(r => r.Invalid!), stopwatch.Elapsed));
             return false;
         }
 
@@ -91,7 +130,8 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
             CacheDirectory: Path.GetFullPath(Path.Combine(ProjectDirectory, CacheDirectory)),
             MaxParallelism: parallelism > 0 ? parallelism : Environment.ProcessorCount,
             MaxPixels: maxPixels,
-            DeployedDirectory: OutputDirectory.Length > 0 ? Path.GetFullPath(Path.Combine(ProjectDirectory, OutputDirectory)) : null);
+            DeployedDirectory: OutputDirectory.Length > 0 ? Path.GetFullPath(Path.Combine(ProjectDirectory, OutputDirectory)) : null,
+            Downloads: downloads);
 
         BatchResult result;
         var logGate = new object();
@@ -99,9 +139,14 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         {
             void OnItemDone(ItemResult item, int done)
             {
-                if (item.Outcome == ItemOutcome.Converted)
+                lock (logGate)
                 {
-                    lock (logGate)
+                    if (item.Download is { Downloaded: true } download)
+                    {
+                        Log.LogMessage(MessageImportance.Normal, $"KoalaPic: downloaded {download.Url} ({BatchReport.FormatBytes(download.Bytes)}, sha256 {download.Sha256})");
+                    }
+
+                    if (item.Outcome == ItemOutcome.Converted)
                     {
                         Log.LogMessage(MessageImportance.Normal, BatchReport.ProgressLine(item, done, requests.Count));
                     }
@@ -114,22 +159,16 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         }
         catch (EngineLoadException ex)
         {
-            Report(diagnostics);
-            Log.LogError(null, DiagnosticCodes.EngineLoadFailed, null, ProjectFile, 0, 0, 0, 0, ex.Message);
-            return false;
+            return BatchFailed(diagnostics, DiagnosticCodes.EngineLoadFailed, ex.Message);
         }
         catch (ConcurrentBuildException ex)
         {
-            Report(diagnostics);
-            Log.LogError(null, DiagnosticCodes.ConcurrentBuild, null, ProjectFile, 0, 0, 0, 0, ex.Message);
-            return false;
+            return BatchFailed(diagnostics, DiagnosticCodes.ConcurrentBuild, ex.Message);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // The batch's own bookkeeping (state file, stale outputs) could not be written: a KP error, not MSB4018.
-            Report(diagnostics);
-            Log.LogError(null, DiagnosticCodes.CannotWrite, null, ProjectFile, 0, 0, 0, 0, $"KoalaPic: cannot write under '{IntermediateDirectory}': {ex.Message}");
-            return false;
+            return BatchFailed(diagnostics, DiagnosticCodes.CannotWrite, $"KoalaPic: cannot write under '{IntermediateDirectory}': {ex.Message}");
         }
         catch (OperationCanceledException)
         {
@@ -147,8 +186,68 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
 
         Log.LogMessage(MessageImportance.High, BatchReport.SummaryLine(result));
         ConvertedImages = result.Items.Where(i => i.Succeeded).Select(ToOutputItem).ToArray();
+        WriteReport(JobReport.Create(ProjectFile, reportOrder.Select(r => r.Invalid ?? JobReport.Item(result.Items[r.Request])), stopwatch.Elapsed));
+        if (ZipPath.Trim().Length > 0 && !Log.HasLoggedErrors)
+        {
+            WriteZip(result);
+        }
+
         return !Log.HasLoggedErrors;
+
+        bool BatchFailed(List<Diagnostic> reported, string code, string message)
+        {
+            Report(reported);
+            Log.LogError(null, code, null, ProjectFile, 0, 0, 0, 0, message);
+            var error = new JobReportError(code, message);
+            WriteReport(JobReport.Create(
+                ProjectFile,
+                reportOrder.Select(r => r.Invalid ?? JobReport.Invalid(requests[r.Request].ItemSpec, requests[r.Request].Url?.Url ?? requests[r.Request].SourcePath, ImageFormats.Name(requests[r.Request].Options.Format), Diagnostic.Error(code, message, ProjectFile))),
+                stopwatch.Elapsed,
+                error));
+            return false;
+        }
     }
+
+    /// <summary>obj/…/koalapic/report.json always, and KoalaPicReportPath when set.</summary>
+    private void WriteReport(JobReport report)
+    {
+        var paths = new List<string> { Path.Combine(Path.GetFullPath(IntermediateDirectory), "report.json") };
+        if (ReportPath.Trim().Length > 0)
+        {
+            paths.Add(Path.GetFullPath(Path.Combine(ProjectDirectory, ReportPath.Trim())));
+        }
+
+        foreach (string path in paths)
+        {
+            try
+            {
+                report.Write(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Log.LogError(null, DiagnosticCodes.CannotWriteReport, null, ProjectFile, 0, 0, 0, 0, $"KoalaPic: cannot write the job report '{path}' (KoalaPicReportPath): {ex.Message}");
+            }
+        }
+    }
+
+    private void WriteZip(BatchResult result)
+    {
+        string path = Path.GetFullPath(Path.Combine(ProjectDirectory, ZipPath.Trim()));
+        var outputs = result.Items.Where(i => i.Succeeded).Select(i => (i.Request.OutputPath, i.OutputFile)).ToList();
+        try
+        {
+            bool written = OutputArchive.Write(path, outputs);
+            Log.LogMessage(MessageImportance.Normal, written
+                ? $"KoalaPic: wrote {path} ({outputs.Count} images)"
+                : $"KoalaPic: {path} is up to date ({outputs.Count} images)");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.LogError(null, DiagnosticCodes.CannotWriteZip, null, ProjectFile, 0, 0, 0, 0, $"KoalaPic: cannot write the ZIP of all outputs '{path}' (KoalaPicZipPath): {ex.Message}");
+        }
+    }
+
+    private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
 
     // libvips cannot be loaded into .NET Framework with the natives this package ships (NetVips needs its separate
     // .NET Framework native layout there), so .NET Framework MSBuild (Visual Studio, msbuild.exe) always converts in

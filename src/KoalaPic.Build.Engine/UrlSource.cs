@@ -1,0 +1,100 @@
+using System;
+using System.Collections.Generic;
+using System.Text.RegularExpressions;
+
+namespace KoalaPic.Build.Engine;
+
+/// <summary>
+/// An image downloaded instead of read from the project: a KoalaImage's <c>Url</c> and <c>Sha256</c> metadata.
+/// The item's Include stays a path (the image's place in the project, which gives its output path), because MSBuild
+/// treats every Include as a file path: it computes FullPath for it, and on Windows "https://…" is not a valid path.
+/// </summary>
+/// <param name="Url">An absolute http:// or https:// URL, as the item gives it.</param>
+/// <param name="Sha256">The pinned SHA-256 of the image's bytes, 64 lowercase hex digits; null when not pinned.</param>
+/// <param name="DeclaredIn">The project file that declares the item: where diagnostics about the download point.</param>
+public sealed record UrlSource(string Url, string? Sha256, string? DeclaredIn)
+{
+    public const string UrlMetadata = "Url";
+    public const string Sha256Metadata = "Sha256";
+
+    private static readonly Regex SchemePrefix = new("^[A-Za-z][A-Za-z0-9+.-]*:[/\\\\]{2}", RegexOptions.CultureInvariant);
+
+    /// <summary>True for an item spec that is a URL ("https://…", "file://…") rather than a path.</summary>
+    public static bool LooksLikeUrl(string itemSpec) => SchemePrefix.IsMatch(itemSpec.Trim());
+
+    /// <summary>
+    /// Reads Url and Sha256 from an item. Returns null for an item without Url (a file in the project) and for invalid
+    /// metadata, which adds an error diagnostic.
+    /// </summary>
+    public static UrlSource? Parse(string itemSpec, Func<string, string> metadata, string projectFile, ICollection<Diagnostic> diagnostics)
+    {
+        string url = metadata(UrlMetadata).Trim();
+        string sha256 = metadata(Sha256Metadata).Trim();
+        if (LooksLikeUrl(itemSpec))
+        {
+            diagnostics.Add(Diagnostic.Error(
+                DiagnosticCodes.UrlAsInclude,
+                $"KoalaImage '{itemSpec}': a URL cannot be the Include, which MSBuild treats as a file path. Put the image's path in the project in Include and the URL in Url, such as <KoalaImage Include=\"img/hero.png\" Url=\"{itemSpec.Trim()}\" Sha256=\"…\" />.",
+                projectFile));
+            return null;
+        }
+
+        if (url.Length == 0)
+        {
+            if (sha256.Length > 0)
+            {
+                diagnostics.Add(Diagnostic.Error(
+                    DiagnosticCodes.InvalidSha256,
+                    $"KoalaImage '{itemSpec}': Sha256=\"{sha256}\" is set but Url is not; Sha256 pins the bytes downloaded from Url. Remove Sha256, or add Url.",
+                    projectFile));
+            }
+
+            return null;
+        }
+
+        int before = diagnostics.Count;
+        if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.Host.Length == 0)
+        {
+            string scheme = uri != null && uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps ? $" ({uri.Scheme}:// is refused)" : "";
+            diagnostics.Add(Diagnostic.Error(
+                DiagnosticCodes.InvalidUrl,
+                $"KoalaImage '{itemSpec}': Url=\"{url}\" is not valid{scheme}. Accepted values: an absolute http:// or https:// URL, such as https://cdn.example.com/hero.png. For a file in the project, remove Url and give its path in Include.",
+                projectFile));
+        }
+
+        string? pin = null;
+        if (sha256.Length > 0)
+        {
+            pin = NormalizeSha256(sha256);
+            if (pin == null)
+            {
+                diagnostics.Add(Diagnostic.Error(
+                    DiagnosticCodes.InvalidSha256,
+                    $"KoalaImage '{itemSpec}': Sha256=\"{sha256}\" is not valid. Accepted values: the SHA-256 of the image's bytes as 64 hexadecimal digits (sha256sum prints it), or empty to be told the hash of what is downloaded.",
+                    projectFile));
+            }
+        }
+
+        return diagnostics.Count > before ? null : new UrlSource(url, pin, projectFile);
+    }
+
+    /// <summary>64 hex digits, lowercased; "sha256:" in front is accepted. Null for anything else.</summary>
+    internal static string? NormalizeSha256(string text)
+    {
+        string hex = text.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase) ? text.Substring(7) : text;
+        if (hex.Length != 64)
+        {
+            return null;
+        }
+
+        foreach (char c in hex)
+        {
+            if (!Uri.IsHexDigit(c))
+            {
+                return null;
+            }
+        }
+
+        return hex.ToLowerInvariant();
+    }
+}
