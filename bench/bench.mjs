@@ -130,6 +130,8 @@ function compare(format, quality) {
   const list = join(work, `${format}-files.txt`);
   writeFileSync(list, images.map((image) => join(on, 'img', image)).join('\n') + '\n');
   const koala = [];
+  const koalaCpu = [];
+  const sharpCpu = [];
   const koalaRss = [];
   const baseline = [];
   const sharpProcess = [];
@@ -147,6 +149,7 @@ function compare(format, quality) {
     const cold = build(on);
     baseline.push(off1.ms);
     koala.push(cold.ms - off1.ms);
+    koalaCpu.push(cold.cpuMs - off1.cpuMs);
     koalaRss.push(cold.maxRssKiB);
     koalaBytes = outputBytes(join(koalaDir, 'out'));
     const outDir = join(work, `${format}-sharp-out`);
@@ -155,6 +158,7 @@ function compare(format, quality) {
     sharpInfo = JSON.parse(s.stdout.trim().split('\n').pop());
     sharpProcess.push(s.ms);
     sharpInside.push(sharpInfo.ms);
+    sharpCpu.push(s.cpuMs);
     sharpRss.push(s.maxRssKiB ?? sharpInfo.maxRssKiB);
     sharpBytes = sharpInfo.bytes;
   }
@@ -170,6 +174,12 @@ function compare(format, quality) {
   rows.push({ group, what: '  sharp: inside the script, after require', stats: sharpInside, unit: 's' });
   rows.push({ group, what: '  ratio sharp process / KoalaPic (> 1: KoalaPic faster)', stats: ratios(sharpProcess, koala), unit: 'x' });
   rows.push({ group, what: '  ratio sharp in-script / KoalaPic', stats: ratios(sharpInside, koala), unit: 'x' });
+  if (gnuTime) {
+    rows.push({ group, what: '  CPU time (user+sys): KoalaPic build − baseline build', stats: koalaCpu, unit: 's' });
+    rows.push({ group, what: '  CPU time (user+sys): sharp node process', stats: sharpCpu, unit: 's' });
+    rows.push({ group, what: '  CPU ratio sharp / KoalaPic (> 1: KoalaPic uses less)', stats: ratios(sharpCpu, koalaCpu), unit: 'x' });
+  }
+
   rows.push({ group, what: `  output bytes: KoalaPic ${kib(koalaBytes)} KiB, sharp ${kib(sharpBytes)} KiB (KoalaPic/sharp ${(koalaBytes / sharpBytes).toFixed(3)})` });
   rows.push({ group: 'e', what: `  peak RSS, converting build (${format})`, stats: koalaRss, unit: 'MiB' });
   rows.push({ group: 'e', what: `  peak RSS, sharp (${format})`, stats: sharpRss, unit: 'MiB' });
@@ -240,7 +250,7 @@ function outputBytes(dir) {
 
 function timed(command, commandArgs, cwd, environment) {
   const memFile = join(work, 'time.out');
-  const [cmd, argv] = gnuTime ? [gnuTime, ['-f', '%M', '-o', memFile, command, ...commandArgs]] : [command, commandArgs];
+  const [cmd, argv] = gnuTime ? [gnuTime, ['-f', '%M %U %S', '-o', memFile, command, ...commandArgs]] : [command, commandArgs];
   const start = performance.now();
   const result = spawnSync(cmd, argv, { cwd, env: environment, encoding: 'utf8', maxBuffer: 64 << 20 });
   const ms = performance.now() - start;
@@ -248,8 +258,8 @@ function timed(command, commandArgs, cwd, environment) {
     throw new Error(`${command} ${commandArgs.join(' ')} (in ${cwd}) failed with ${result.status}:\n${result.stdout}\n${result.stderr}`);
   }
 
-  const maxRssKiB = gnuTime ? Number(readFileSync(memFile, 'utf8').trim().split('\n').pop()) : null;
-  return { ms, maxRssKiB, stdout: result.stdout };
+  const [rss, user, system] = gnuTime ? readFileSync(memFile, 'utf8').trim().split('\n').pop().split(' ').map(Number) : [null, NaN, NaN];
+  return { ms, maxRssKiB: rss, cpuMs: (user + system) * 1000, stdout: result.stdout };
 }
 
 function run(command, commandArgs, cwd, environment) {

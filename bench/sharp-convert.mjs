@@ -21,10 +21,13 @@ function encoder(pipeline) {
   return pipeline.avif({ quality: q, effort: 4, chromaSubsampling: '4:2:0' });
 }
 
+const cpuStart = process.cpuUsage();
 const start = performance.now();
 const infos = await Promise.all(files.map((file) =>
   encoder(sharp(file).rotate().resize({ width: Number(width), withoutEnlargement: true }))
     .toFile(join(outDir, basename(file).replace(/\.[^.]+$/, '') + '.' + format))));
 const ms = performance.now() - start;
+const cpu = process.cpuUsage(cpuStart);
+const cpuMs = (cpu.user + cpu.system) / 1000;
 const bytes = infos.reduce((sum, info) => sum + info.size, 0);
-console.log(JSON.stringify({ ms, bytes, files: files.length, maxRssKiB: process.resourceUsage().maxRSS, concurrency: sharp.concurrency(), vips: sharp.versions.vips, sharp: sharp.versions.sharp }));
+console.log(JSON.stringify({ ms, cpuMs, bytes, files: files.length, maxRssKiB: process.resourceUsage().maxRSS, concurrency: sharp.concurrency(), vips: sharp.versions.vips, sharp: sharp.versions.sharp }));

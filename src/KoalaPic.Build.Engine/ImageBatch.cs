@@ -70,6 +70,14 @@ public sealed class ImageBatch
     /// <summary>Five minutes: long enough for an IDE build converting a large folder, short enough to end a stuck one.</summary>
     public const int DefaultLockTimeoutSeconds = 300;
 
+    /// <summary>
+    /// Images converted at once when KoalaPicMaxParallelism is not set: two more than the processors, each with one
+    /// libvips thread. Parts of every conversion use one core only (PNG decoding, the encoders' entropy coding, file
+    /// I/O); two extra images in flight fill the cores those leave idle, as sharp's four libuv workers do.
+    /// Measured in docs/performance.md.
+    /// </summary>
+    public static int DefaultParallelism => Environment.ProcessorCount + 2;
+
     private static readonly StringComparer PathComparer = StringComparer.OrdinalIgnoreCase;
 
     private readonly BatchSettings settings;
