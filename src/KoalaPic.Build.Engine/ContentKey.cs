@@ -20,6 +20,17 @@ public static class ContentKey
         return ToHex(hash.GetCurrentHash());
     }
 
+    /// <summary>
+    /// A hash of everything in the key but the source bytes: a recorded key still holds for an unchanged source
+    /// while this is equal (<see cref="OutputState.SourceUnchanged"/>).
+    /// </summary>
+    public static string Settings(ConversionOptions options, string engineVersion)
+    {
+        var hash = new XxHash128();
+        hash.Append(Encoding.UTF8.GetBytes(Schema + "\n" + engineVersion + "\n" + options.CacheKeyText + "\n"));
+        return ToHex(hash.GetCurrentHash());
+    }
+
     internal static string ToHex(byte[] bytes)
     {
         var text = new StringBuilder(bytes.Length * 2);

@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -78,6 +79,14 @@ public sealed class ImageBatch
     /// <summary>Five minutes: long enough for an IDE build converting a large folder, short enough to end a stuck one.</summary>
     public const int DefaultLockTimeoutSeconds = 300;
 
+    /// <summary>
+    /// Images converted at once when KoalaPicMaxParallelism is not set: two more than the processors, each with one
+    /// libvips thread. Parts of every conversion use one core only (PNG decoding, the encoders' entropy coding, file
+    /// I/O); two extra images in flight fill the cores those leave idle, as sharp's four libuv workers do.
+    /// Measured in docs/performance.md.
+    /// </summary>
+    public static int DefaultParallelism => Environment.ProcessorCount + 2;
+
     private static readonly StringComparer PathComparer = StringComparer.OrdinalIgnoreCase;
 
     private readonly BatchSettings settings;
@@ -87,8 +96,16 @@ public sealed class ImageBatch
         this.settings = settings;
     }
 
+    private int sourcesHashed;
+
     /// <summary>Test seam: runs after an item's source bytes are read, to change the source during its conversion.</summary>
     internal Action<ImageRequest>? AfterSourceRead { get; set; }
+
+    /// <summary>Test seam: how long before its stamp a source's last change must lie for the next build to trust the stamp.</summary>
+    internal TimeSpan RacyWindow { get; set; } = SourceStamp.RacyWindow;
+
+    /// <summary>How many sources the last <see cref="Run"/> read and hashed (the rest were up to date by their stamps).</summary>
+    internal int SourcesHashed => sourcesHashed;
 
     /// <param name="onItemDone">Called as each item finishes (from worker threads) with the result and how many are done.</param>
     /// <exception cref="EngineLoadException">libvips could not be loaded.</exception>
@@ -97,8 +114,10 @@ public sealed class ImageBatch
     public BatchResult Run(IReadOnlyList<ImageRequest> requests, Action<ItemResult, int>? onItemDone = null, CancellationToken cancellationToken = default)
     {
         var stopwatch = Stopwatch.StartNew();
+        sourcesHashed = 0;
         int parallelism = Math.Max(1, settings.MaxParallelism);
-        VipsRuntime.EnsureInitialized(parallelism);
+
+        // Known without loading libvips: a build where every source is unchanged never loads it.
         string engineVersion = VipsRuntime.EngineVersion;
         using var downloads = new UrlDownloader(settings.CacheDirectory, settings.Downloads ?? new DownloadSettings(), cancellationToken);
         downloads.Prefetch(requests);
@@ -127,17 +146,29 @@ public sealed class ImageBatch
             }
         }
 
+        // Largest sources first, handed out one at a time: a big photo left for last would otherwise run alone on
+        // one core at the end, and Parallel.ForEach's default range partitioning splits the list up front.
+        var order = toConvert.OrderByDescending(i => SourceLengthOrZero(requests[i].SourcePath)).ToList();
         int done = 0;
         var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
-        // URL items last, handed out one at a time: their downloads run while the local images convert.
-        var ordered = Partitioner.Create(toConvert.OrderBy(i => requests[i].Url != null), EnumerablePartitionerOptions.NoBuffering);
-        Parallel.ForEach(ordered, options, i =>
+        try
         {
-            results[i] = requests[i].Url != null
-                ? downloads.Process(requests[i], local => Process(local, previous, kept, engineVersion, cancellationToken), cancellationToken)
-                : Process(requests[i], previous, kept, engineVersion, cancellationToken);
-            onItemDone?.Invoke(results[i], Interlocked.Increment(ref done));
-        });
+            // Local images largest first, then URL items, handed out one at a time: a big photo left for last would
+            // otherwise run alone on one core at the end, and URL downloads run while the local images convert.
+            var ordered = order.Where(i => requests[i].Url == null).Concat(order.Where(i => requests[i].Url != null));
+            Parallel.ForEach(Partitioner.Create(ordered, EnumerablePartitionerOptions.NoBuffering), options, i =>
+            {
+                results[i] = requests[i].Url != null
+                    ? downloads.Process(requests[i], local => Process(local, previous, kept, engineVersion, parallelism, cancellationToken), cancellationToken)
+                    : Process(requests[i], previous, kept, engineVersion, parallelism, cancellationToken);
+                onItemDone?.Invoke(results[i], Interlocked.Increment(ref done));
+            });
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.OfType<EngineLoadException>().FirstOrDefault() is { } loadFailure)
+        {
+            // libvips is loaded by the first item that needs it, on a worker thread.
+            ExceptionDispatchInfo.Capture(loadFailure).Throw();
+        }
 
         var deleted = new List<string>();
         foreach (ItemResult failed in results.Where(r => !r.Succeeded && owners.TryGetValue(r.Request.OutputPath, out var o) && ReferenceEquals(o, r.Request)))
@@ -175,11 +206,11 @@ public sealed class ImageBatch
     }
 
     /// <summary>Converts one item; whatever goes wrong becomes that item's diagnostic, never the batch's exception.</summary>
-    private ItemResult Process(ImageRequest request, OutputState previous, ConcurrentDictionary<string, OutputRecord> kept, string engineVersion, CancellationToken cancellationToken)
+    private ItemResult Process(ImageRequest request, OutputState previous, ConcurrentDictionary<string, OutputRecord> kept, string engineVersion, int parallelism, CancellationToken cancellationToken)
     {
         try
         {
-            return ProcessCore(request, previous, kept, engineVersion, cancellationToken);
+            return ProcessCore(request, previous, kept, engineVersion, parallelism, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not EngineLoadException)
         {
@@ -192,13 +223,36 @@ public sealed class ImageBatch
         }
     }
 
-    private ItemResult ProcessCore(ImageRequest request, OutputState previous, ConcurrentDictionary<string, OutputRecord> kept, string engineVersion, CancellationToken cancellationToken)
+    private ItemResult ProcessCore(ImageRequest request, OutputState previous, ConcurrentDictionary<string, OutputRecord> kept, string engineVersion, int parallelism, CancellationToken cancellationToken)
     {
+        string outputFile = Path.Combine(settings.OutputDirectory, request.OutputPath);
+        string settingsHash = ContentKey.Settings(request.Options, engineVersion);
+        previous.Outputs.TryGetValue(request.OutputPath, out OutputRecord? record);
         SourceStamp stamp;
+        try
+        {
+            stamp = SourceStamp.Of(request.SourcePath, DateTime.UtcNow - RacyWindow);
+
+            // Stat first: a settled source whose stamp, path and settings are those its output was made from is
+            // not read at all (SourceStamp says why that cannot miss a change).
+            if (record != null && OutputState.SourceUnchanged(record, request.SourcePath, settingsHash, stamp) && OutputState.Matches(record, record.Key, outputFile))
+            {
+                kept[request.OutputPath] = record;
+                return UpToDate(request, outputFile, stamp.Length, record);
+            }
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Failure(request, 0, Diagnostic.Error(DiagnosticCodes.SourceNotFound, $"KoalaImage '{request.ItemSpec}': the source file '{request.SourcePath}' does not exist.", request.SourcePath));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Failure(request, 0, Diagnostic.Error(DiagnosticCodes.SourceNotFound, $"KoalaImage '{request.ItemSpec}': the source file '{request.SourcePath}' cannot be read: {ex.Message}", request.SourcePath));
+        }
+
         byte[] source;
         try
         {
-            stamp = SourceStamp.Of(request.SourcePath);
             source = File.ReadAllBytes(request.SourcePath);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
@@ -210,14 +264,14 @@ public sealed class ImageBatch
             return Failure(request, 0, Diagnostic.Error(DiagnosticCodes.SourceNotFound, $"KoalaImage '{request.ItemSpec}': the source file '{request.SourcePath}' cannot be read: {ex.Message}", request.SourcePath));
         }
 
+        Interlocked.Increment(ref sourcesHashed);
         AfterSourceRead?.Invoke(request);
         string key = ContentKey.Compute(source, request.Options, engineVersion);
-        string outputFile = Path.Combine(settings.OutputDirectory, request.OutputPath);
-        if (previous.Outputs.TryGetValue(request.OutputPath, out OutputRecord? record) && OutputState.Matches(record, key, outputFile))
+        if (record != null && OutputState.Matches(record, key, outputFile))
         {
-            kept[request.OutputPath] = record;
-            return new ItemResult(request, outputFile, ItemOutcome.UpToDate, source.Length, record.Length, null)
-                { Width = record.Width > 0 ? record.Width : null, Height = record.Height > 0 ? record.Height : null, ChosenQuality = record.ChosenQuality };
+            // Same bytes (a touched or checked-out file): record its new stamp so the next build need not read it.
+            kept[request.OutputPath] = OutputState.WithSource(record, request.SourcePath, settingsHash, stamp);
+            return UpToDate(request, outputFile, source.Length, record);
         }
 
         string cacheFile = CacheEntry.PathFor(settings.CacheDirectory, key, request.Options.Format);
@@ -227,6 +281,7 @@ public sealed class ImageBatch
         {
             try
             {
+                VipsRuntime.EnsureInitialized(parallelism);
                 EncodedImage encoded = ImageConverter.Convert(source, request.Options, settings.MaxPixels, cancellationToken);
                 bytes = encoded.Bytes;
                 facts = new OutputFacts(encoded.Width, encoded.Height, encoded.ChosenQuality);
@@ -263,7 +318,7 @@ public sealed class ImageBatch
             return Failure(request, source.Length, Diagnostic.Error(DiagnosticCodes.CannotWrite, $"KoalaImage '{request.ItemSpec}': cannot write {writing} for '{request.SourcePath}': {ex.Message}", request.SourcePath));
         }
 
-        kept[request.OutputPath] = OutputState.Describe(key, outputFile, facts);
+        kept[request.OutputPath] = OutputState.Describe(key, outputFile, facts, request.SourcePath, settingsHash, stamp);
         return new ItemResult(request, outputFile, outcome, source.Length, bytes.Length, null)
             { ChosenQuality = facts.ChosenQuality, Width = facts.Width > 0 ? facts.Width : null, Height = facts.Height > 0 ? facts.Height : null };
     }
@@ -278,6 +333,28 @@ public sealed class ImageBatch
                 DiagnosticCodes.SourceChanged,
                 $"KoalaImage '{request.ItemSpec}': '{request.SourcePath}' {change} while KoalaPic was converting it, so nothing was written for it. Build again once the file is complete.",
                 request.SourcePath));
+    }
+
+    /// <summary>An output already made from these bytes and settings, with the size and quality recorded when it was made.</summary>
+    private static ItemResult UpToDate(ImageRequest request, string outputFile, long sourceBytes, OutputRecord record) =>
+        new(request, outputFile, ItemOutcome.UpToDate, sourceBytes, record.Length, null)
+        {
+            Width = record.Width > 0 ? record.Width : null,
+            Height = record.Height > 0 ? record.Height : null,
+            ChosenQuality = record.ChosenQuality,
+        };
+
+    private static long SourceLengthOrZero(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            return info.Exists ? info.Length : 0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return 0;
+        }
     }
 
     private static ItemResult Failure(ImageRequest request, long sourceBytes, Diagnostic diagnostic) =>

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
@@ -32,18 +33,26 @@ public static class VipsRuntime
     }
 
     /// <summary>
+    /// The libvips version this engine was built against and ships (NetVips.Native's package version), read from the
+    /// assembly's metadata without loading libvips. A test checks that it equals <see cref="LibvipsVersion"/>.
+    /// </summary>
+    public static string BundledLibvipsVersion { get; } =
+        typeof(VipsRuntime).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "KoalaPic.LibvipsVersion")?.Value ?? "unknown";
+
+    /// <summary>
     /// Engine version plus libvips version: part of every cache key. The "+commit" suffix of the informational version
     /// is left out, so a rebuild of the same release does not invalidate caches; changes of output between commits of
-    /// one release bump <see cref="ContentKey"/>'s schema instead.
+    /// one release bump <see cref="ContentKey"/>'s schema instead. Known without loading libvips, so that a build
+    /// where everything is up to date never loads it.
     /// </summary>
-    public static string EngineVersion
+    public static string EngineVersion { get; } = ComputeEngineVersion();
+
+    private static string ComputeEngineVersion()
     {
-        get
-        {
-            string version = typeof(VipsRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
-            int plus = version.IndexOf('+');
-            return (plus < 0 ? version : version.Substring(0, plus)) + "+libvips-" + LibvipsVersion;
-        }
+        string version = typeof(VipsRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
+        int plus = version.IndexOf('+');
+        return (plus < 0 ? version : version.Substring(0, plus)) + "+libvips-" + BundledLibvipsVersion;
     }
 
     /// <summary>libvips worker threads per image for a given number of images converted at once.</summary>

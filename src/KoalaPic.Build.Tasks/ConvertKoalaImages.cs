@@ -35,7 +35,7 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
     /// <summary>The build output folder (OutDir): a failed image's stale copy there is removed.</summary>
     public string OutputDirectory { get; set; } = "";
 
-    /// <summary>KoalaPicMaxParallelism: images converted at once; empty or 0 means the processor count.</summary>
+    /// <summary>KoalaPicMaxParallelism: images converted at once; empty or 0 means <see cref="ImageBatch.DefaultParallelism"/>.</summary>
     public string MaxParallelism { get; set; } = "";
 
     /// <summary>KoalaPicMaxPixels: the largest width × height accepted.</summary>
@@ -128,7 +128,7 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
             OutputDirectory: Path.Combine(root, "out"),
             StateFile: Path.Combine(root, "state.json"),
             CacheDirectory: Path.GetFullPath(Path.Combine(ProjectDirectory, CacheDirectory)),
-            MaxParallelism: parallelism > 0 ? parallelism : Environment.ProcessorCount,
+            MaxParallelism: parallelism > 0 ? parallelism : ImageBatch.DefaultParallelism,
             MaxPixels: maxPixels,
             DeployedDirectory: OutputDirectory.Length > 0 ? Path.GetFullPath(Path.Combine(ProjectDirectory, OutputDirectory)) : null,
             Downloads: downloads);

@@ -1,0 +1,347 @@
+// KoalaPic.Build against sharp on the same job, and KoalaPic's cost in no-op rebuilds. Run through bench/run.sh.
+// Every timing is repeated (--reps) and reported as min / median / max; nothing here asserts a time.
+//
+//   (a) KoalaPic: a real project (PackageReference to the freshly packed KoalaPic.Build, isolated NuGet folder) with
+//       KoalaImage items over the corpus, built from cold (its obj/…/koalapic folder and cache deleted), minus a
+//       no-op build of an identical project with KoalaPicEnabled=false: KoalaPic's own time.
+//   (b) sharp on the same files and settings; ratio = sharp time / KoalaPic time (> 1 means KoalaPic is faster).
+//   (c) the same for avif, effort and chroma matched.
+//   (d) no-op rebuild of 1,000 small unchanged images vs the same project without KoalaImage items.
+//   (e) peak RSS of the converting build and of sharp (GNU time's %M, and node's own maxRSS).
+//   (f) nupkg size and the first restore of a consumer project (empty NuGet folder) with and without the package.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(benchDir, '..');
+const args = parseArgs(process.argv.slice(2));
+const reps = Number(args.reps ?? 3);
+const work = resolve(args.work ?? join(process.env.TMPDIR ?? '/tmp', 'koalapic-bench'));
+const corpus = resolve(args.corpus ?? join(repoRoot, '..', 'shared', 'corpus', 'fixtures'));
+const noopCount = Number(args.images ?? 1000);
+const only = new Set((args.only ?? 'webp,avif,noop,restore').split(','));
+const version = /<Version>([^<]+)<\/Version>/.exec(readFileSync(join(repoRoot, 'src', 'Directory.Build.props'), 'utf8'))[1];
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+const feed = join(work, 'feed');
+const packages = join(work, 'nuget-packages');
+const env = {
+  ...process.env,
+  NUGET_PACKAGES: packages,
+  DOTNET_CLI_TELEMETRY_OPTOUT: '1',
+  DOTNET_NOLOGO: '1',
+  DOTNET_CLI_USE_MSBUILD_SERVER: '0',
+  MSBUILDDISABLENODEREUSE: '1',
+};
+
+// Real photos and graphics, as sharp's own tests use them. Left out: the two deliberately broken files, and
+// animations (KoalaPic keeps every frame of an animated webp where sharp without { animated: true } takes one).
+const skipped = new Set(['corrupt-header.jpg', 'truncated.jpg', 'animated-loop-3.webp']);
+const images = readdirSync(corpus).filter((f) => /\.(jpe?g|png|webp)$/i.test(f) && !skipped.has(f)).sort();
+const rows = [];
+const notes = [];
+
+
+function main() {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  log(`work folder ${work}; ${images.length} images from ${corpus}; ${reps} repetitions; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  pack();
+  if (only.has('webp')) {
+    compare('webp', 80);
+  }
+
+  if (only.has('avif')) {
+    compare('avif', 50);
+  }
+
+  if (only.has('noop')) {
+    noop();
+  }
+
+  if (only.has('restore')) {
+    restore();
+  }
+
+  printTable();
+}
+
+function pack() {
+  log('packing KoalaPic.Build');
+  const tasks = join(repoRoot, 'src', 'KoalaPic.Build.Tasks', 'KoalaPic.Build.Tasks.csproj');
+  // The pack target publishes koalapic (src/KoalaPic.Build.Cli) through an MSBuild call, which does not restore it.
+  run('dotnet', ['restore', join(repoRoot, 'src', 'KoalaPic.Build.Cli', 'KoalaPic.Build.Cli.csproj'), '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
+  run('dotnet', ['pack', tasks, '-c', 'Release', '-o', feed, '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
+  const nupkg = join(feed, `KoalaPic.Build.${version}.nupkg`);
+  rows.push({ group: 'f', what: 'nupkg size', value: `${mib(statSync(nupkg).size)} MiB (${basename(nupkg)})` });
+  writeFileSync(join(work, 'nuget.config'), `<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="koalapic-bench" value="${feed}" />
+  </packageSources>
+</configuration>
+`);
+}
+
+/** A console project beside the shared nuget.config; items is the KoalaImage XML (empty: none). */
+function writeProject(dir, items, properties = '') {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'Bench.csproj'), `<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net${dotnetMajor()}.0</TargetFramework>
+    <ImplicitUsings>enable</ImplicitUsings>
+    ${properties}
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="KoalaPic.Build" Version="${version}" PrivateAssets="all" />
+  </ItemGroup>
+  <ItemGroup>
+    ${items}
+  </ItemGroup>
+</Project>
+`);
+  writeFileSync(join(dir, 'Program.cs'), 'Console.WriteLine("bench");\n');
+}
+
+function build(dir, extra = []) {
+  return timed('dotnet', ['build', '-c', 'Release', '--no-restore', '-nodeReuse:false', '-v:q', '-nologo', '-clp:NoSummary', ...extra], dir, env);
+}
+
+function compare(format, quality) {
+  const on = join(work, `${format}-on`);
+  const off = join(work, `${format}-off`);
+  const items = `<KoalaImage Include="img/*" Format="${format}" Quality="${quality}" Width="1200" />`;
+  for (const dir of [on, off]) {
+    writeProject(dir, items, dir === off ? '<KoalaPicEnabled>false</KoalaPicEnabled>' : '');
+    mkdirSync(join(dir, 'img'), { recursive: true });
+    for (const image of images) {
+      cpSync(join(corpus, image), join(dir, 'img', image));
+    }
+
+    run('dotnet', ['restore', '-nodeReuse:false'], dir, env);
+    build(dir); // compiles the app once; every timed build below only converts (or does nothing)
+  }
+
+  const list = join(work, `${format}-files.txt`);
+  writeFileSync(list, images.map((image) => join(on, 'img', image)).join('\n') + '\n');
+  const koala = [];
+  const koalaCpu = [];
+  const sharpCpu = [];
+  const koalaRss = [];
+  const baseline = [];
+  const sharpProcess = [];
+  const sharpInside = [];
+  const sharpRss = [];
+  let koalaBytes = 0;
+  let sharpBytes = 0;
+  let sharpInfo = null;
+  for (let i = 0; i < reps; i++) {
+    log(`${format}: repetition ${i + 1}/${reps}`);
+    const koalaDir = join(on, 'obj', 'Release', `net${dotnetMajor()}.0`, 'koalapic');
+    rmSync(koalaDir, { recursive: true, force: true }); // outputs, state.json and the default cache (obj/koalapic/cache)
+    rmSync(join(on, 'obj', 'koalapic'), { recursive: true, force: true });
+    const off1 = build(off);
+    const cold = build(on);
+    baseline.push(off1.ms);
+    koala.push(cold.ms - off1.ms);
+    koalaCpu.push(cold.cpuMs - off1.cpuMs);
+    koalaRss.push(cold.maxRssKiB);
+    koalaBytes = outputBytes(join(koalaDir, 'out'));
+    const outDir = join(work, `${format}-sharp-out`);
+    rmSync(outDir, { recursive: true, force: true });
+    const s = timed('node', [join(benchDir, 'sharp-convert.mjs'), list, format, String(quality), '1200', outDir], benchDir, process.env);
+    sharpInfo = JSON.parse(s.stdout.trim().split('\n').pop());
+    sharpProcess.push(s.ms);
+    sharpInside.push(sharpInfo.ms);
+    sharpCpu.push(s.cpuMs);
+    sharpRss.push(s.maxRssKiB ?? sharpInfo.maxRssKiB);
+    sharpBytes = sharpInfo.bytes;
+  }
+
+  const group = format === 'webp' ? 'a/b' : 'c';
+  const settings = format === 'webp'
+    ? `q${quality}, width 1200, effort 4 both`
+    : `q${quality}, width 1200, AV1 effort 4, 4:2:0 both (sharp: chromaSubsampling '4:2:0' set; its default is 4:4:4)`;
+  rows.push({ group, what: `${format} ${settings}: ${images.length} files` });
+  rows.push({ group, what: '  KoalaPic: cold build − KoalaPicEnabled=false build', stats: koala, unit: 's' });
+  rows.push({ group, what: '    (the KoalaPicEnabled=false no-op build itself)', stats: baseline, unit: 's' });
+  rows.push({ group, what: '  sharp: node process, start to exit', stats: sharpProcess, unit: 's' });
+  rows.push({ group, what: '  sharp: inside the script, after require', stats: sharpInside, unit: 's' });
+  rows.push({ group, what: '  ratio sharp process / KoalaPic (> 1: KoalaPic faster)', stats: ratios(sharpProcess, koala), unit: 'x' });
+  rows.push({ group, what: '  ratio sharp in-script / KoalaPic', stats: ratios(sharpInside, koala), unit: 'x' });
+  if (gnuTime) {
+    rows.push({ group, what: '  CPU time (user+sys): KoalaPic build − baseline build', stats: koalaCpu, unit: 's' });
+    rows.push({ group, what: '  CPU time (user+sys): sharp node process', stats: sharpCpu, unit: 's' });
+    rows.push({ group, what: '  CPU ratio sharp / KoalaPic (> 1: KoalaPic uses less)', stats: ratios(sharpCpu, koalaCpu), unit: 'x' });
+  }
+
+  rows.push({ group, what: `  output bytes: KoalaPic ${kib(koalaBytes)} KiB, sharp ${kib(sharpBytes)} KiB (KoalaPic/sharp ${(koalaBytes / sharpBytes).toFixed(3)})` });
+  rows.push({ group: 'e', what: `  peak RSS, converting build (${format})`, stats: koalaRss, unit: 'MiB' });
+  rows.push({ group: 'e', what: `  peak RSS, sharp (${format})`, stats: sharpRss, unit: 'MiB' });
+  notes.push(`sharp ${sharpInfo.sharp} with libvips ${sharpInfo.vips}, libvips concurrency ${sharpInfo.concurrency}, UV_THREADPOOL_SIZE ${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}`);
+}
+
+function noop() {
+  const source = join(work, 'noop-images');
+  log(`no-op: generating ${noopCount} images`);
+  run('node', [join(benchDir, 'make-images.mjs'), source, String(noopCount)], benchDir, process.env);
+  const on = join(work, 'noop-on');
+  const off = join(work, 'noop-off');
+  writeProject(on, '<KoalaImage Include="img/*" Format="webp" Quality="80" Width="1200" />');
+  writeProject(off, '<None Include="img/*" />');
+  for (const dir of [on, off]) {
+    cpSync(source, join(dir, 'img'), { recursive: true });
+    run('dotnet', ['restore', '-nodeReuse:false'], dir, env);
+  }
+
+  log('no-op: first builds');
+  const first = build(on);
+  build(off);
+  const withItems = [];
+  const without = [];
+  for (let i = 0; i < reps + 2; i++) {
+    log(`no-op: repetition ${i + 1}/${reps + 2}`);
+    without.push(build(off).ms);
+    withItems.push(build(on).ms);
+  }
+
+  rows.push({ group: 'd', what: `no-op rebuild, ${noopCount} unchanged images (first build converting them: ${(first.ms / 1000).toFixed(2)} s)` });
+  rows.push({ group: 'd', what: '  with KoalaImage items', stats: withItems, unit: 's' });
+  rows.push({ group: 'd', what: '  same project without KoalaImage items', stats: without, unit: 's' });
+  rows.push({ group: 'd', what: '  KoalaPic overhead (pairwise difference)', stats: withItems.map((w, i) => w - without[i]), unit: 's' });
+}
+
+function restore() {
+  const consumer = join(work, 'consumer');
+  const plain = join(work, 'consumer-plain');
+  writeProject(consumer, '');
+  writeProject(plain, '');
+  writeFileSync(join(plain, 'Bench.csproj'), readFileSync(join(plain, 'Bench.csproj'), 'utf8').replace(/<PackageReference[^>]*\/>/, ''));
+  const first = [];
+  const firstPlain = [];
+  for (let i = 0; i < reps; i++) {
+    for (const [dir, into] of [[plain, firstPlain], [consumer, first]]) {
+      const empty = join(work, `restore-packages-${i}-${basename(dir)}`);
+      rmSync(join(dir, 'obj'), { recursive: true, force: true });
+      into.push(timed('dotnet', ['restore', '-nodeReuse:false'], dir, { ...env, NUGET_PACKAGES: empty }).ms);
+      rmSync(empty, { recursive: true, force: true });
+    }
+  }
+
+  rows.push({ group: 'f', what: 'first restore, empty NuGet folder, consumer project with KoalaPic.Build', stats: first, unit: 's' });
+  rows.push({ group: 'f', what: 'first restore, same project without the package', stats: firstPlain, unit: 's' });
+}
+
+function outputBytes(dir) {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) {
+      total += statSync(join(entry.parentPath ?? entry.path, entry.name)).size;
+    }
+  }
+
+  return total;
+}
+
+function timed(command, commandArgs, cwd, environment) {
+  const memFile = join(work, 'time.out');
+  const [cmd, argv] = gnuTime ? [gnuTime, ['-f', '%M %U %S', '-o', memFile, command, ...commandArgs]] : [command, commandArgs];
+  const start = performance.now();
+  const result = spawnSync(cmd, argv, { cwd, env: environment, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const ms = performance.now() - start;
+  if (result.status !== 0) {
+    throw new Error(`${command} ${commandArgs.join(' ')} (in ${cwd}) failed with ${result.status}:\n${result.stdout}\n${result.stderr}`);
+  }
+
+  const [rss, user, system] = gnuTime ? readFileSync(memFile, 'utf8').trim().split('\n').pop().split(' ').map(Number) : [null, NaN, NaN];
+  return { ms, maxRssKiB: rss, cpuMs: (user + system) * 1000, stdout: result.stdout };
+}
+
+function run(command, commandArgs, cwd, environment) {
+  return timed(command, commandArgs, cwd, environment);
+}
+
+let major;
+function dotnetMajor() {
+  major ??= spawnSync('dotnet', ['--version'], { encoding: 'utf8' }).stdout.trim().split('.')[0];
+  return major;
+}
+
+function ratios(a, b) {
+  return a.map((x, i) => x / b[i]);
+}
+
+function printTable() {
+  const cpu = (cpus()[0]?.model ?? '?').trim();
+  const sdk = spawnSync('dotnet', ['--version'], { encoding: 'utf8' }).stdout.trim();
+  console.log('');
+  console.log(`KoalaPic.Build ${version} bench — ${new Date().toISOString()} — ${cpus().length} cores, ${cpu} — .NET SDK ${sdk}, node ${process.version}`);
+  console.log(`repetitions: ${reps}; load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; memory by ${gnuTime ? 'GNU time %M' : 'node maxRSS (GNU time missing)'}`);
+  for (const note of notes.filter((n, i) => notes.indexOf(n) === i)) {
+    console.log(note);
+  }
+
+  console.log('');
+  console.log('| | measurement | min | median | max |');
+  console.log('|---|---|---|---|---|');
+  for (const row of rows) {
+    if (row.stats) {
+      const [min, med, max] = summary(row.stats.map((v) => convert(v, row.unit)));
+      console.log(`| ${row.group} | ${row.what} | ${min} | ${med} | ${max} ${row.unit} |`);
+    } else {
+      console.log(`| ${row.group} | ${row.what}${row.value ? ': ' + row.value : ''} | | | |`);
+    }
+  }
+}
+
+function convert(value, unit) {
+  if (unit === 's') {
+    return value / 1000;
+  }
+
+  if (unit === 'MiB') {
+    return value / 1024;
+  }
+
+  return value;
+}
+
+function summary(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  const digits = Math.max(...sorted.map(Math.abs)) >= 100 ? 0 : 2;
+  return [sorted[0], median, sorted[sorted.length - 1]].map((v) => v.toFixed(digits));
+}
+
+function mib(bytes) {
+  return (bytes / 1048576).toFixed(1);
+}
+
+function kib(bytes) {
+  return (bytes / 1024).toFixed(0);
+}
+
+function log(message) {
+  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+function parseArgs(argv) {
+  const parsed = {};
+  for (let i = 0; i < argv.length; i++) {
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
+    if (!match) {
+      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore --images=N --work=DIR --corpus=DIR`);
+    }
+
+    parsed[match[1]] = match[2] ?? argv[++i];
+  }
+
+  return parsed;
+}
+
+main();

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One command: KoalaPic.Build vs sharp on the same job, and KoalaPic's no-op rebuild cost. Needs the .NET SDK and
+# Node.js; installs sharp into bench/node_modules (nothing global). GNU time (Debian: apt-get install time) adds peak RSS.
+#   bash bench/run.sh                 # 3 repetitions (a few minutes on 2 cores)
+#   bash bench/run.sh --reps 7        # more repetitions
+#   bash bench/run.sh --only webp,noop --images 1000 --work /tmp/koalapic-bench
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+command -v dotnet >/dev/null || { echo "bench: the .NET SDK (dotnet) is not on PATH" >&2; exit 1; }
+command -v node >/dev/null || { echo "bench: Node.js (node, npm) is not on PATH" >&2; exit 1; }
+(cd "$here" && npm ci --no-audit --no-fund --loglevel=error >&2)
+exec node "$here/bench.mjs" "$@"
