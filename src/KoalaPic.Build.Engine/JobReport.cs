@@ -54,7 +54,6 @@ public sealed class JobReport
     /// <summary>One per KoalaImage item, in item order.</summary>
     [JsonPropertyName("items")] public List<JobReportItem> Items { get; set; } = new();
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     /// <param name="items">Every item, in item order (see <see cref="Item(ItemResult)"/> and <see cref="Invalid"/>).</param>
     /// <param name="error">The batch's own failure, when it could not run.</param>
@@ -138,12 +137,12 @@ public sealed class JobReport
         return options.Lossless || options.Format is ImageFormat.Gif or ImageFormat.Bmp or ImageFormat.Ico ? null : options.Quality;
     }
 
-    public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+    public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, JobReportJson.Default.JobReport);
 
     /// <summary>Writes the report atomically: a reader never sees half of it.</summary>
     public void Write(string path) => AtomicFile.Write(path, ToJsonBytes());
 
-    public static JobReport? Read(string path) => JsonSerializer.Deserialize<JobReport>(System.IO.File.ReadAllBytes(path), Json);
+    public static JobReport? Read(string path) => JsonSerializer.Deserialize(System.IO.File.ReadAllBytes(path), JobReportJson.Default.JobReport);
 }
 
 /// <summary>The values of an item's <c>status</c>.</summary>
@@ -215,4 +214,11 @@ public sealed class JobReportError
     [JsonPropertyName("code")] public string Code { get; set; } = "";
 
     [JsonPropertyName("message")] public string Message { get; set; } = "";
+}
+
+/// <summary>Source-generated, as the state file: the report is written by every build, most often in a fresh process.</summary>
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(JobReport))]
+internal sealed partial class JobReportJson : JsonSerializerContext
+{
 }
