@@ -50,6 +50,12 @@ public static class DiagnosticCodes
     /// <summary>OptimizeFor names no preset.</summary>
     public const string InvalidOptimizeFor = "KP1015";
 
+    /// <summary>Widths is not a list of whole numbers of pixels.</summary>
+    public const string InvalidWidths = "KP1016";
+
+    /// <summary>Both Width and Widths are set on one item.</summary>
+    public const string WidthAndWidths = "KP1017";
+
     /// <summary>Warning: both Quality and SmartQuality are set; SmartQuality wins.</summary>
     public const string QualityAndSmartQuality = "KP1020";
 

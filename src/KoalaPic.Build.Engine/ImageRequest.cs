@@ -19,7 +19,7 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
     public static readonly IReadOnlyList<string> MetadataNames = new[]
     {
         "Format", "Quality", "Width", "Height", "Link", "Fit", "Position", "Enlarge", "Background", "Lossless",
-        "SmartQuality", "KeepMetadata", "IcoSizes", "OptimizeFor", UrlSource.UrlMetadata, UrlSource.Sha256Metadata,
+        "SmartQuality", "KeepMetadata", "IcoSizes", "OptimizeFor", "Widths", UrlSource.UrlMetadata, UrlSource.Sha256Metadata,
     };
 
     /// <summary>

@@ -95,6 +95,9 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         var requests = new List<ImageRequest>();
 
+        // Variants from Widths: the ones the source is too narrow for are dropped after the batch (not enlarged).
+        var widthVariants = new HashSet<ImageRequest>();
+
         // The report lists every item in item order: a batch result, or the metadata error that kept it out of the batch.
         var reportOrder = new List<(int Request, JobReportItem? Invalid)>();
         foreach (ITaskItem item in Images)
@@ -102,12 +105,20 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
             // A URL as Include gets KP4001 from the parser; it is no path to resolve (on Windows it would throw).
             string source = UrlSource.LooksLikeUrl(item.ItemSpec) ? item.ItemSpec : Path.GetFullPath(Path.Combine(ProjectDirectory, item.ItemSpec));
             var itemDiagnostics = new List<Diagnostic>();
-            ImageRequest? request = ImageRequest.TryCreate(item.ItemSpec, source, ProjectDirectory, item.GetMetadata, ProjectFile, itemDiagnostics);
+            IReadOnlyList<ImageRequest>? variants = ImageVariants.TryCreate(item.ItemSpec, source, ProjectDirectory, item.GetMetadata, ProjectFile, itemDiagnostics);
             diagnostics.AddRange(itemDiagnostics);
-            if (request != null)
+            if (variants != null)
             {
-                reportOrder.Add((requests.Count, null));
-                requests.Add(request);
+                bool fromWidths = item.GetMetadata("Widths").Trim().Length > 0;
+                foreach (ImageRequest request in variants)
+                {
+                    reportOrder.Add((requests.Count, null));
+                    requests.Add(request);
+                    if (fromWidths)
+                    {
+                        widthVariants.Add(request);
+                    }
+                }
             }
             else
             {
@@ -120,6 +131,7 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         {
             Report(diagnostics);
             WriteReport(JobReport.Create(ProjectFile, reportOrder.Select(r => r.Invalid!), stopwatch.Elapsed));
+            WriteManifest(Array.Empty<ItemResult>());
             return false;
         }
 
@@ -185,11 +197,18 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         }
 
         Log.LogMessage(MessageImportance.High, BatchReport.SummaryLine(result));
-        ConvertedImages = result.Items.Where(i => i.Succeeded).Select(ToOutputItem).ToArray();
+        var (kept, skipped) = ImageVariants.SkipWiderThanSource(result.Items, widthVariants.Contains);
+        foreach (ItemResult narrow in skipped)
+        {
+            Log.LogMessage(MessageImportance.Low, $"KoalaPic: skipped '{narrow.Request.OutputPath}': the source '{narrow.Request.ItemSpec}' is only {narrow.Width} pixels wide, narrower than {narrow.Request.Options.Width} in Widths (widths are not enlarged).");
+        }
+
+        ConvertedImages = kept.Where(i => i.Succeeded).Select(ToOutputItem).ToArray();
         WriteReport(JobReport.Create(ProjectFile, reportOrder.Select(r => r.Invalid ?? JobReport.Item(result.Items[r.Request])), stopwatch.Elapsed));
+        WriteManifest(kept);
         if (ZipPath.Trim().Length > 0 && !Log.HasLoggedErrors)
         {
-            WriteZip(result);
+            WriteZip(kept);
         }
 
         return !Log.HasLoggedErrors;
@@ -204,6 +223,7 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
                 reportOrder.Select(r => r.Invalid ?? JobReport.Invalid(requests[r.Request].ItemSpec, requests[r.Request].Url?.Url ?? requests[r.Request].SourcePath, ImageFormats.Name(requests[r.Request].Options.Format), Diagnostic.Error(code, message, ProjectFile))),
                 stopwatch.Elapsed,
                 error));
+            WriteManifest(Array.Empty<ItemResult>());
             return false;
         }
     }
@@ -230,10 +250,24 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         }
     }
 
-    private void WriteZip(BatchResult result)
+    /// <summary>obj/…/koalapic/koalapic.manifest.json, written by every build (empty when the batch did not run).</summary>
+    private void WriteManifest(IEnumerable<ItemResult> results)
+    {
+        string path = Path.Combine(Path.GetFullPath(IntermediateDirectory), ImageManifest.FileName);
+        try
+        {
+            ImageManifest.Create(ProjectDirectory, results).Write(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.LogError(null, DiagnosticCodes.CannotWriteReport, null, ProjectFile, 0, 0, 0, 0, $"KoalaPic: cannot write the image manifest '{path}': {ex.Message}");
+        }
+    }
+
+    private void WriteZip(IReadOnlyList<ItemResult> results)
     {
         string path = Path.GetFullPath(Path.Combine(ProjectDirectory, ZipPath.Trim()));
-        var outputs = result.Items.Where(i => i.Succeeded).Select(i => (i.Request.OutputPath, i.OutputFile)).ToList();
+        var outputs = results.Where(i => i.Succeeded).Select(i => (i.Request.OutputPath, i.OutputFile)).ToList();
         try
         {
             bool written = OutputArchive.Write(path, outputs);
@@ -264,6 +298,11 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         item.SetMetadata("TargetPath", result.Request.OutputPath.Replace('/', Path.DirectorySeparatorChar));
         item.SetMetadata("KoalaPicSource", result.Request.ItemSpec);
         item.SetMetadata("KoalaPicFormat", ImageFormats.Name(result.Request.Options.Format));
+        if (result.Width is int width && result.Height is int height)
+        {
+            item.SetMetadata("KoalaPicWidth", width.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            item.SetMetadata("KoalaPicHeight", height.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
         return item;
     }
 

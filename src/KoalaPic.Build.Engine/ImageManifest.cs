@@ -1,0 +1,115 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace KoalaPic.Build.Engine;
+
+/// <summary>
+/// obj/…/koalapic/koalapic.manifest.json: each source image and the variants built from it, for code that renders
+/// <c>&lt;picture&gt;</c>/<c>srcset</c> without looking at the files. Field names are stable snake_case.
+/// </summary>
+public sealed class ImageManifest
+{
+    public const int CurrentVersion = 1;
+
+    public const string FileName = "koalapic.manifest.json";
+
+    [JsonPropertyName("version")] public int Version { get; set; } = CurrentVersion;
+
+    /// <summary>One per source item that has at least one output, in item order.</summary>
+    [JsonPropertyName("images")] public List<ManifestImage> Images { get; set; } = new();
+
+    /// <summary>Groups successful results by source; a web project's leading <c>wwwroot/</c> is left out of URLs.</summary>
+    public static ImageManifest Create(string projectDirectory, IEnumerable<ItemResult> results)
+    {
+        var manifest = new ImageManifest();
+        var bySource = new Dictionary<string, ManifestImage>(StringComparer.Ordinal);
+        foreach (ItemResult result in results.Where(r => r.Succeeded))
+        {
+            string source = ProjectRelative(result.Request.SourcePath, projectDirectory);
+            if (!bySource.TryGetValue(source, out ManifestImage? image))
+            {
+                image = new ManifestImage { Source = source, Path = WebPath(source) };
+                bySource.Add(source, image);
+                manifest.Images.Add(image);
+            }
+
+            image.Variants.Add(new ManifestVariant
+            {
+                Url = WebPath(result.Request.OutputPath),
+                Format = ImageFormats.Name(result.Request.Options.Format),
+                Width = result.Width,
+                Height = result.Height,
+                Bytes = result.OutputBytes,
+            });
+        }
+
+        return manifest;
+    }
+
+    /// <summary><c>wwwroot/img/photo.png</c> → <c>/img/photo.png</c>; <c>img/photo.png</c> → <c>/img/photo.png</c>.</summary>
+    internal static string WebPath(string projectRelative)
+    {
+        string path = projectRelative.Replace('\\', '/');
+        const string WebRoot = "wwwroot/";
+        if (path.StartsWith(WebRoot, StringComparison.OrdinalIgnoreCase))
+        {
+            path = path.Substring(WebRoot.Length);
+        }
+
+        return "/" + path;
+    }
+
+    /// <summary>'/'-separated path relative to the project folder; a file outside it is named by its file name, as its output is.</summary>
+    internal static string ProjectRelative(string sourcePath, string projectDirectory)
+    {
+        string root = Path.GetFullPath(projectDirectory).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        string full = Path.GetFullPath(sourcePath);
+        var comparison = Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        string relative = full.StartsWith(root, comparison) ? full.Substring(root.Length) : Path.GetFileName(full);
+        return relative.Replace('\\', '/');
+    }
+
+    public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, ImageManifestJson.Default.ImageManifest);
+
+    /// <summary>Atomically, like the job report.</summary>
+    public void Write(string path) => AtomicFile.Write(path, ToJsonBytes());
+
+    public static ImageManifest? Read(string path) => JsonSerializer.Deserialize(File.ReadAllBytes(path), ImageManifestJson.Default.ImageManifest);
+}
+
+public sealed class ManifestImage
+{
+    /// <summary>The source item's path relative to the project, '/'-separated: <c>wwwroot/img/photo.png</c>.</summary>
+    [JsonPropertyName("source")] public string Source { get; set; } = "";
+
+    /// <summary>The URL path the source has in a web app (leading <c>wwwroot/</c> removed): <c>/img/photo.png</c>.</summary>
+    [JsonPropertyName("path")] public string Path { get; set; } = "";
+
+    /// <summary>Formats in the order of the item's Format, widths ascending within each format.</summary>
+    [JsonPropertyName("variants")] public List<ManifestVariant> Variants { get; set; } = new();
+}
+
+public sealed class ManifestVariant
+{
+    /// <summary>The output's path under the output folder as a URL path, leading <c>wwwroot/</c> removed: <c>/img/photo-480w.webp</c>.</summary>
+    [JsonPropertyName("url")] public string Url { get; set; } = "";
+
+    [JsonPropertyName("format")] public string Format { get; set; } = "";
+
+    /// <summary>The output's real size in pixels (null only for outputs of KoalaPic versions that did not record it).</summary>
+    [JsonPropertyName("width")] public int? Width { get; set; }
+
+    [JsonPropertyName("height")] public int? Height { get; set; }
+
+    [JsonPropertyName("bytes")] public long Bytes { get; set; }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(ImageManifest))]
+internal sealed partial class ImageManifestJson : JsonSerializerContext
+{
+}

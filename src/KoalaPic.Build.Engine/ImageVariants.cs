@@ -1,0 +1,178 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+
+namespace KoalaPic.Build.Engine;
+
+/// <summary>
+/// Expands one KoalaImage item into one request per variant: every format of <c>Format="avif;webp"</c> times every
+/// width of <c>Widths="480;960"</c>. Variants differ only in Format, Width and OutputPath.
+/// </summary>
+public static class ImageVariants
+{
+    private static readonly char[] Separators = { ';', ',' };
+
+    /// <summary>
+    /// The requests for one item, formats in the order given and widths ascending; null when any metadata is
+    /// invalid (then with diagnostics). One format and at most one width gives exactly what
+    /// <see cref="ImageRequest.TryCreate"/> gives, so single-variant items are named as before.
+    /// </summary>
+    public static IReadOnlyList<ImageRequest>? TryCreate(
+        string itemSpec,
+        string sourcePath,
+        string projectDirectory,
+        Func<string, string> metadata,
+        string projectFile,
+        ICollection<Diagnostic> diagnostics)
+    {
+        string widthsText = metadata("Widths").Trim();
+        IReadOnlyList<int>? widths = null;
+        bool widthsValid = true;
+        if (widthsText.Length > 0)
+        {
+            widths = ParseWidths(widthsText);
+            if (widths == null)
+            {
+                widthsValid = false;
+                diagnostics.Add(Diagnostic.Error(
+                    DiagnosticCodes.InvalidWidths,
+                    $"KoalaImage '{itemSpec}': Widths=\"{widthsText}\" is not valid. Accepted values: widths in pixels from 1 to {ConversionOptions.MaxDimension} separated by ';' or ',', such as 480;960;1920.",
+                    projectFile));
+            }
+            else if (metadata("Width").Trim().Length > 0)
+            {
+                widthsValid = false;
+                diagnostics.Add(Diagnostic.Error(
+                    DiagnosticCodes.WidthAndWidths,
+                    $"KoalaImage '{itemSpec}': both Width=\"{metadata("Width").Trim()}\" and Widths=\"{widthsText}\" are set. Use Width for one output width or Widths for several, not both.",
+                    projectFile));
+            }
+        }
+
+        List<string> formats = metadata("Format").Split(Separators, StringSplitOptions.RemoveEmptyEntries)
+            .Select(f => f.Trim()).Where(f => f.Length > 0)
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        if (formats.Count == 0)
+        {
+            formats.Add(""); // the preset's format, or jpg
+        }
+
+        // One request per format through the ordinary parser, so every format gets its own checks and warnings
+        // (Lossless on jpg, SmartQuality on png); a warning shared by all formats is reported once.
+        var perFormat = new List<ImageRequest>();
+        bool failed = !widthsValid;
+        foreach (string format in formats)
+        {
+            var formatDiagnostics = new List<Diagnostic>();
+            ImageRequest? request = ImageRequest.TryCreate(
+                itemSpec,
+                sourcePath,
+                projectDirectory,
+                name => name == "Format" ? format : metadata(name),
+                projectFile,
+                formatDiagnostics);
+            foreach (Diagnostic d in formatDiagnostics)
+            {
+                if (!diagnostics.Any(existing => existing.Code == d.Code && existing.Message == d.Message))
+                {
+                    diagnostics.Add(d);
+                }
+            }
+
+            if (request == null)
+            {
+                failed = true;
+            }
+            else
+            {
+                perFormat.Add(request);
+            }
+        }
+
+        if (failed)
+        {
+            return null;
+        }
+
+        if (widths == null)
+        {
+            return perFormat;
+        }
+
+        var variants = new List<ImageRequest>();
+        foreach (ImageRequest request in perFormat)
+        {
+            foreach (int width in widths)
+            {
+                variants.Add(request with
+                {
+                    Options = request.Options with { Width = width },
+                    OutputPath = widths.Count > 1 ? WithWidthSuffix(request.OutputPath, width) : request.OutputPath,
+                });
+            }
+        }
+
+        return variants;
+    }
+
+    /// <summary><c>img/photo.webp</c> → <c>img/photo-480w.webp</c>.</summary>
+    internal static string WithWidthSuffix(string outputPath, int width)
+    {
+        string extension = Path.GetExtension(outputPath);
+        return outputPath.Substring(0, outputPath.Length - extension.Length) + "-" + width.ToString(CultureInfo.InvariantCulture) + "w" + extension;
+    }
+
+    /// <summary>Ascending, without repeats; null when any part is not a width.</summary>
+    internal static IReadOnlyList<int>? ParseWidths(string text)
+    {
+        var widths = new SortedSet<int>();
+        foreach (string part in text.Split(Separators, StringSplitOptions.RemoveEmptyEntries))
+        {
+            string trimmed = part.Trim();
+            if (trimmed.Length == 0)
+            {
+                continue;
+            }
+
+            if (!int.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out int width) || width < 1 || width > ConversionOptions.MaxDimension)
+            {
+                return null;
+            }
+
+            widths.Add(width);
+        }
+
+        return widths.Count > 0 ? widths.ToArray() : null;
+    }
+
+    /// <summary>
+    /// Widths larger than the source are not enlarged: a variant from <c>Widths</c> that came out narrower than asked
+    /// (the source is narrower) is dropped, except the narrowest such variant of each format when no variant of that
+    /// format reached its width, so every format keeps one output. Returns the kept results and the dropped ones.
+    /// </summary>
+    public static (IReadOnlyList<ItemResult> Kept, IReadOnlyList<ItemResult> Skipped) SkipWiderThanSource(IReadOnlyList<ItemResult> results, Func<ImageRequest, bool> fromWidths)
+    {
+        var skippedIndexes = new HashSet<int>();
+        foreach (var group in results.Select((r, i) => (Result: r, Index: i))
+                     .GroupBy(x => (x.Result.Request.ItemSpec, x.Result.Request.Options.Format)))
+        {
+            var members = group.ToList();
+            bool anyReached = members.Any(m => !TooNarrow(m.Result));
+            int? keepIndex = anyReached ? null : members.Where(m => TooNarrow(m.Result)).Select(m => (int?)m.Index).FirstOrDefault();
+            foreach (var m in members.Where(m => TooNarrow(m.Result) && m.Index != keepIndex))
+            {
+                skippedIndexes.Add(m.Index);
+            }
+        }
+
+        var kept = results.Where((_, i) => !skippedIndexes.Contains(i)).ToList();
+        var skipped = results.Where((_, i) => skippedIndexes.Contains(i)).ToList();
+        return (kept, skipped);
+
+        bool TooNarrow(ItemResult r) =>
+            r.Succeeded && fromWidths(r.Request) && r.Width is int actual && r.Request.Options.Width is int asked
+            && r.Request.Options.Height == null && !r.Request.Options.Enlarge && actual < asked;
+    }
+}
