@@ -34,11 +34,16 @@ public sealed class ConcurrentBuildTests
 
         foreach (DotNetResult result in results)
         {
-            // Both succeed (the second waits for the first's conversion), or one stops with the clear KP3001.
-            Assert.True(result.Succeeded || result.Output.Contains("error KP3001", StringComparison.Ordinal), result.ToString());
-            Assert.DoesNotContain("MSB4018", result.Output);
-            Assert.DoesNotContain("   at ", result.Output);
+            // KoalaPic's part finishes in both (the second waits for the first's conversion), or one stops with the
+            // clear KP3001. The SDK's own targets are not safe for two builds of one project at once (both write
+            // bin/…/ConsoleApp.deps.json and the app's DLL: seen once as MSB4018 from GenerateDepsFile), so a failure
+            // of theirs is tolerated here; any other KoalaPic error, or a KoalaPic frame in a stack trace, is not.
+            Assert.DoesNotMatch(@"error KP(?!3001)", result.Output);
+            Assert.DoesNotMatch(@"\bat KoalaPic\.", result.Output);
+            Assert.DoesNotMatch(@"MSB4018: The ""ConvertKoalaImages"" task", result.Output);
         }
+
+        Assert.Contains(results, r => r.Succeeded);
 
         output.WriteLine(string.Join("\n", results.Select(r => $"exit {r.ExitCode}: {r.KoalaPicLines.LastOrDefault()}")));
         foreach (string image in images)
