@@ -62,6 +62,7 @@ public static class ImageVariants
         // One request per format through the ordinary parser, so every format gets its own checks and warnings
         // (Lossless on jpg, SmartQuality on png); a warning shared by all formats is reported once.
         var perFormat = new List<ImageRequest>();
+        var reported = new List<Diagnostic>(); // this item's only: another item may have the same spec and messages
         bool failed = !widthsValid;
         foreach (string format in formats)
         {
@@ -75,8 +76,9 @@ public static class ImageVariants
                 formatDiagnostics);
             foreach (Diagnostic d in formatDiagnostics)
             {
-                if (!diagnostics.Any(existing => existing.Code == d.Code && existing.Message == d.Message))
+                if (!reported.Any(existing => existing.Code == d.Code && existing.Message == d.Message))
                 {
+                    reported.Add(d);
                     diagnostics.Add(d);
                 }
             }

@@ -28,6 +28,19 @@ public class ImageVariantsTests
     }
 
     [Fact]
+    public void TwoItemsWithTheSameSpec_EachReportsItsOwnError_OnceForAllItsFormats()
+    {
+        // The same file included twice (two Links, say) with the same bad Quality: one error per item, not one per
+        // format, and the second item's error is not swallowed as a repeat of the first's.
+        var diagnostics = new List<Diagnostic>();
+
+        Assert.Null(Create(diagnostics, ("Format", "avif;webp"), ("Quality", "abc")));
+        Assert.Null(Create(diagnostics, ("Format", "avif;webp"), ("Quality", "abc")));
+
+        Assert.Equal(2, diagnostics.Count(d => d.Code == DiagnosticCodes.InvalidQuality));
+    }
+
+    [Fact]
     public void OneFormatNoWidths_IsExactlyTheSingleRequest()
     {
         IReadOnlyList<ImageRequest> requests = Valid(("Format", "webp"), ("Width", "800"));
