@@ -22,9 +22,13 @@ public sealed class ImageManifest
     /// <summary>One per source item that has at least one output, in item order.</summary>
     [JsonPropertyName("images")] public List<ManifestImage> Images { get; set; } = new();
 
-    /// <summary>Groups successful results by source; a web project's leading <c>wwwroot/</c> is left out of URLs.</summary>
-    public static ImageManifest Create(string projectDirectory, IEnumerable<ItemResult> results)
+    /// <summary>
+    /// Groups successful results by source; a web project's leading <c>wwwroot/</c> is left out of URLs, and
+    /// <paramref name="urlBasePath"/> (a Razor class library's <c>_content/MyLib</c>) is put in front of them.
+    /// </summary>
+    public static ImageManifest Create(string projectDirectory, IEnumerable<ItemResult> results, string urlBasePath = "/")
     {
+        string basePath = NormalizeBasePath(urlBasePath);
         var manifest = new ImageManifest();
         var bySource = new Dictionary<string, ManifestImage>(StringComparer.Ordinal);
         foreach (ItemResult result in results.Where(r => r.Succeeded))
@@ -32,14 +36,14 @@ public sealed class ImageManifest
             string source = ProjectRelative(result.Request.SourcePath, projectDirectory);
             if (!bySource.TryGetValue(source, out ManifestImage? image))
             {
-                image = new ManifestImage { Source = source, Path = WebPath(source) };
+                image = new ManifestImage { Source = source, Path = basePath + WebPath(source) };
                 bySource.Add(source, image);
                 manifest.Images.Add(image);
             }
 
             image.Variants.Add(new ManifestVariant
             {
-                Url = WebPath(result.Request.OutputPath),
+                Url = basePath + WebPath(result.Request.OutputPath),
                 Format = ImageFormats.Name(result.Request.Options.Format),
                 Width = result.Width,
                 Height = result.Height,
@@ -48,6 +52,13 @@ public sealed class ImageManifest
         }
 
         return manifest;
+    }
+
+    /// <summary><c>/</c> and empty → empty; <c>_content/MyLib</c> → <c>/_content/MyLib</c>.</summary>
+    internal static string NormalizeBasePath(string urlBasePath)
+    {
+        string trimmed = urlBasePath.Replace('\\', '/').Trim().Trim('/');
+        return trimmed.Length == 0 ? "" : "/" + trimmed;
     }
 
     /// <summary><c>wwwroot/img/photo.png</c> → <c>/img/photo.png</c>; <c>img/photo.png</c> → <c>/img/photo.png</c>.</summary>

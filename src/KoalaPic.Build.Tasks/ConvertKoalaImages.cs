@@ -74,6 +74,9 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
     /// <summary>KoalaPicZipPath: where to write one ZIP of all outputs; empty for none.</summary>
     public string ZipPath { get; set; } = "";
 
+    /// <summary>The URL prefix of this project's static web assets ($(StaticWebAssetBasePath): "/" in an app, "_content/MyLib" in a Razor class library), put in front of the manifest's URLs.</summary>
+    public string UrlBasePath { get; set; } = "";
+
     /// <summary>The converted files, with TargetPath (relative to the output folder) and KoalaPicSource metadata.</summary>
     [Output] public ITaskItem[] ConvertedImages { get; set; } = Array.Empty<ITaskItem>();
 
@@ -256,7 +259,7 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         string path = Path.Combine(Path.GetFullPath(IntermediateDirectory), ImageManifest.FileName);
         try
         {
-            ImageManifest.Create(ProjectDirectory, results).Write(path);
+            ImageManifest.Create(ProjectDirectory, results, UrlBasePath).Write(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
