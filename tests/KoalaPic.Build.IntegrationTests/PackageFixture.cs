@@ -3,7 +3,7 @@ using System.Reflection;
 namespace KoalaPic.Build.IntegrationTests;
 
 /// <summary>
-/// Packs KoalaPic.Build once per test run into a temporary folder feed, with a NuGet packages folder of its own, so
+/// Packs KoalaPic.Build (and KoalaPic.AspNetCore) once per test run into a temporary folder feed, with a NuGet packages folder of its own, so
 /// every scenario restores the package exactly as a user would and nothing leaks from or into ~/.nuget.
 /// </summary>
 public sealed class PackageFixture : IDisposable
@@ -30,6 +30,17 @@ public sealed class PackageFixture : IDisposable
         if (!File.Exists(PackagePath))
         {
             throw new InvalidOperationException($"dotnet pack did not produce {PackagePath}:\n{pack.Output}");
+        }
+
+        // The runtime package for ASP.NET Core apps (<koala-img>, <KoalaImg>), which reads the manifest KoalaPic.Build writes.
+        string aspNetCoreProject = Path.Combine(Paths.RepositoryRoot, "src", "KoalaPic.AspNetCore", "KoalaPic.AspNetCore.csproj");
+        DotNetResult packAspNetCore = DotNet.Run(
+            Paths.RepositoryRoot,
+            new Dictionary<string, string>(),
+            "pack", aspNetCoreProject, "-c", "Release", "-o", FeedDirectory, "-nodeReuse:false");
+        if (!packAspNetCore.Succeeded || !File.Exists(Path.Combine(FeedDirectory, $"KoalaPic.AspNetCore.{Version}.nupkg")))
+        {
+            throw new InvalidOperationException("dotnet pack of KoalaPic.AspNetCore failed:\n" + packAspNetCore.Output);
         }
     }
 

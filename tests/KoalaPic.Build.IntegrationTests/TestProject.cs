@@ -7,11 +7,11 @@ public sealed class TestProject : IDisposable
 {
     private readonly PackageFixture package;
 
-    private TestProject(PackageFixture package, string scenario, bool inheritPackageSources)
+    private TestProject(PackageFixture package, string scenario, bool inheritPackageSources, Action<string> populate)
     {
         this.package = package;
         Directory = System.IO.Directory.CreateTempSubdirectory("koalapic-" + scenario + "-").FullName;
-        CopyDirectory(Path.Combine(Paths.RepositoryRoot, "testassets", scenario), Directory);
+        populate(Directory);
         ProjectFile = System.IO.Directory.GetFiles(Directory, "*.csproj").Single();
         File.WriteAllText(Path.Combine(Directory, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
@@ -33,7 +33,22 @@ public sealed class TestProject : IDisposable
     public string ObjOutputDirectory => Path.Combine(Directory, "obj", "Debug", "net10.0", "koalapic", "out");
 
     /// <param name="inheritPackageSources">Also restore from the machine's configured sources (for framework reference packs).</param>
-    public static TestProject Create(PackageFixture package, string scenario, bool inheritPackageSources = false) => new(package, scenario, inheritPackageSources);
+    public static TestProject Create(PackageFixture package, string scenario, bool inheritPackageSources = false) =>
+        new(package, scenario, inheritPackageSources, directory => CopyDirectory(Path.Combine(Paths.RepositoryRoot, "testassets", scenario), directory));
+
+    /// <summary>A new project from one of the SDK's own templates (`dotnet new webapp -n Name`), as a new user starts.</summary>
+    public static TestProject FromTemplate(PackageFixture package, string template, string name) =>
+        new(package, template, inheritPackageSources: false, directory =>
+        {
+            DotNetResult created = DotNet.Run(directory, package.Environment, "new", template, "-n", name, "-o", directory, "--no-restore");
+            if (!created.Succeeded)
+            {
+                throw new InvalidOperationException($"dotnet new {template} failed:\n{created}");
+            }
+        });
+
+    /// <summary>The project folder's name: the assembly name of a project made by <see cref="FromTemplate"/>.</summary>
+    public string Name => Path.GetFileNameWithoutExtension(ProjectFile);
 
     /// <summary>Copies a real image from ../shared/corpus/fixtures into the project.</summary>
     public string AddImage(string corpusName, string relativePath)

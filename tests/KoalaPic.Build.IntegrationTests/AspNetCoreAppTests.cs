@@ -1,0 +1,292 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using NetVips;
+
+namespace KoalaPic.Build.IntegrationTests;
+
+/// <summary>
+/// ASP.NET Core as a new user meets it: a fresh `dotnet new webapp`, images under wwwroot/img, both packages from the
+/// test feed, `@addTagHelper` and one `&lt;koala-img&gt;` line. The app runs on a loopback port; its variants are
+/// fetched over HTTP, and Debian's Chromium shows which source it chose and what it drew.
+/// </summary>
+[Collection(PackageCollection.Name)]
+public sealed class AspNetCoreAppTests
+{
+    private const string KoalaImages = """
+        <ItemGroup>
+          <PackageReference Include="KoalaPic.Build" Version="0.2.0" PrivateAssets="all" />
+          <PackageReference Include="KoalaPic.AspNetCore" Version="0.2.0" />
+          <KoalaImage Include="wwwroot/img/flowers.jpg" Format="avif;webp;jpg" Widths="480;960" Placeholder="blur" />
+          <KoalaImage Include="wwwroot/img/flag.png" Format="avif;webp;png" Widths="300;600" Placeholder="color" />
+        </ItemGroup>
+        """;
+
+    // A page of its own for the browser: no layout, the flag at the top left, and a script that writes what the browser chose.
+    private const string FlagPage = """
+        @page
+        @{ Layout = null; }
+        <!DOCTYPE html>
+        <html><head><title>flag</title></head>
+        <body style="margin:0;background:#fff">
+        <koala-img src="~/img/flag.png" alt="Flag of the Netherlands" sizes="300px" id="flag" style="display:block" />
+        <pre id="result">pending</pre>
+        <script>
+          const img = document.getElementById('flag');
+          const result = document.getElementById('result');
+          function report() { result.textContent = JSON.stringify({ src: img.currentSrc, width: img.naturalWidth, height: img.naturalHeight }); }
+          if (img.complete && img.naturalWidth > 0) report(); else img.addEventListener('load', report);
+          img.addEventListener('error', () => { result.textContent = 'error ' + img.currentSrc; });
+        </script>
+        </body></html>
+        """;
+
+    private readonly PackageFixture package;
+
+    public AspNetCoreAppTests(PackageFixture package) => this.package = package;
+
+    [SkippableFact]
+    public async Task NewWebApp_DotnetRun_ServesEveryVariant_RendersPicture_AndChromiumShowsTheAvif()
+    {
+        HeadlessChromium chromium = HeadlessChromium.Require();
+        using TestProject project = NewImageSite();
+
+        DotNetResult build = project.Build();
+        Assert.True(build.Succeeded, build.ToString());
+        Assert.StartsWith("KoalaPic: 12 images, 12 converted, ", build.Summary);
+
+        using WebAppHost app = WebAppHost.Run(project, package.Environment);
+        JsonElement[] images = ReadManifest(Path.Combine(project.BinDirectory, "koalapic", project.Name + ".manifest.json"));
+        Assert.Equal(new[] { "/img/flowers.jpg", "/img/flag.png" }, images.Select(i => i.GetProperty("path").GetString()));
+        await AssertEveryVariantIsServed(app, images, url => Path.Combine(project.ObjOutputDirectory, "wwwroot", url.TrimStart('/')));
+
+        // The one line in Index.cshtml renders <picture>: avif, then webp sources; the jpg fallback in <img>, at its intrinsic size.
+        string index = await GetPage(app, "/");
+        var (sources, img) = Picture(index, "Flowers in bloom");
+        Assert.Equal(new[] { "image/avif", "image/webp" }, sources.Select(s => s["type"]));
+        Assert.Equal("/img/flowers-480w.avif 480w, /img/flowers-960w.avif 960w", Normalize(sources[0]["srcset"]));
+        Assert.Equal("/img/flowers-480w.webp 480w, /img/flowers-960w.webp 960w", Normalize(sources[1]["srcset"]));
+        Assert.All(sources, s => Assert.Equal("(max-width: 600px) 100vw, 50vw", s["sizes"]));
+        Assert.Equal("/img/flowers-960w.jpg", img["src"]);
+        Assert.Equal("/img/flowers-480w.jpg 480w, /img/flowers-960w.jpg 960w", Normalize(img["srcset"]));
+        Assert.Equal(("960", "540"), (img["width"], img["height"]));
+        Assert.Equal(("lazy", "async"), (img["loading"], img["decoding"]));
+        Assert.Matches(@"background-image:\s*url\(['""]?data:image/", img["style"]);
+
+        // The Blazor component, rendered statically in a Razor page, gives the same <picture>.
+        string component = await GetPage(app, "/Component");
+        var (componentSources, componentImg) = Picture(component, "Flowers in bloom");
+        Assert.Equal(sources.Select(s => Normalize(s["srcset"])), componentSources.Select(s => Normalize(s["srcset"])));
+        Assert.Equal((img["src"], img["width"], img["height"]), (componentImg["src"], componentImg["width"], componentImg["height"]));
+
+        // In Development a <koala-img> without a manifest entry is an error that names the file.
+        using HttpResponseMessage missing = await app.Client.GetAsync("/Missing");
+        Assert.Equal(HttpStatusCode.InternalServerError, missing.StatusCode);
+        Assert.Contains("img/missing.png", WebUtility.HtmlDecode(await missing.Content.ReadAsStringAsync()));
+
+        // Chromium picks the AVIF source at 300 px (sizes="300px", scale factor 1) and decodes it at its intrinsic size.
+        Uri flagPage = new(app.BaseAddress, "/Flag");
+        string dom = chromium.DumpDom(flagPage);
+        Match result = Regex.Match(dom, "<pre id=\"result\">(.*?)</pre>", RegexOptions.Singleline);
+        Assert.True(result.Success, dom);
+        using JsonDocument chosen = JsonDocument.Parse(WebUtility.HtmlDecode(result.Groups[1].Value));
+        Assert.Equal(new Uri(app.BaseAddress, "/img/flag-300w.avif").ToString(), chosen.RootElement.GetProperty("src").GetString());
+        Assert.Equal((300, 200), (chosen.RootElement.GetProperty("width").GetInt32(), chosen.RootElement.GetProperty("height").GetInt32()));
+
+        // What it drew: the flag's three stripes in their colours, exactly 300 px wide, white page beside it.
+        string screenshot = Path.Combine(project.Directory, "flag.png");
+        chromium.Screenshot(flagPage, screenshot, 400, 300);
+        KoalaPic.Build.Engine.VipsRuntime.EnsureInitialized();
+        using Image shot = Image.NewFromFile(screenshot);
+        AssertPixel(shot, 150, 33, (174, 28, 40), "red stripe");
+        AssertPixel(shot, 150, 100, (255, 255, 255), "white stripe");
+        AssertPixel(shot, 150, 166, (33, 70, 139), "blue stripe");
+        AssertPixel(shot, 296, 166, (33, 70, 139), "the flag's right edge (300 px wide)");
+        AssertPixel(shot, 304, 166, (255, 255, 255), "the page beside the flag");
+    }
+
+    [Fact]
+    public async Task NewWebApp_Publish_ShipsVariantsInWwwroot_WithoutSources_AndServesThemInProduction()
+    {
+        using TestProject project = NewImageSite();
+        string published = Path.Combine(project.Directory, "published");
+
+        DotNetResult publish = project.Publish("-o", published, "-p:KoalaPicPublishSources=false");
+
+        Assert.True(publish.Succeeded, publish.ToString());
+        string webRoot = Path.Combine(published, "wwwroot", "img");
+        foreach (var (file, loader, width) in new[]
+        {
+            ("flowers-480w.avif", "VipsForeignLoadHeifBuffer", 480), ("flowers-960w.webp", "VipsForeignLoadWebpBuffer", 960),
+            ("flowers-960w.jpg", "VipsForeignLoadJpegBuffer", 960), ("flag-300w.avif", "VipsForeignLoadHeifBuffer", 300),
+            ("flag-600w.png", "VipsForeignLoadPngBuffer", 600),
+        })
+        {
+            ImageFile output = ImageFile.Read(Path.Combine(webRoot, file));
+            Assert.Equal((loader, width), (output.Loader, output.Width));
+        }
+
+        Assert.False(File.Exists(Path.Combine(webRoot, "flowers.jpg")), "KoalaPicPublishSources=false must leave the source out of publish");
+        Assert.False(File.Exists(Path.Combine(webRoot, "flag.png")), "KoalaPicPublishSources=false must leave the source out of publish");
+        Assert.DoesNotContain(Directory.GetFiles(published, "*", SearchOption.AllDirectories), f =>
+            Path.GetFileName(f).Contains("vips", StringComparison.OrdinalIgnoreCase) || Path.GetFileName(f).StartsWith("KoalaPic.Build", StringComparison.Ordinal));
+
+        using WebAppHost app = WebAppHost.RunPublished(published, project.Name);
+        JsonElement[] images = ReadManifest(Path.Combine(published, "koalapic", project.Name + ".manifest.json"));
+        await AssertEveryVariantIsServed(app, images, url => Path.Combine(published, "wwwroot", url.TrimStart('/')));
+
+        var (sources, img) = Picture(await GetPage(app, "/"), "Flowers in bloom");
+        Assert.Equal(new[] { "image/avif", "image/webp" }, sources.Select(s => s["type"]));
+        Assert.Equal("/img/flowers-960w.jpg", img["src"]);
+
+        // In production a missing entry is the plain <img>, not an error page.
+        string missing = await GetPage(app, "/Missing");
+        Assert.Matches("<img[^>]*src=\"/img/missing.png\"", missing);
+    }
+
+    [Fact]
+    public async Task RazorClassLibrary_ConvertedImagesReachTheAppUnderContent()
+    {
+        using TestProject app = TestProject.FromTemplate(package, "web", "ShopApp");
+        string library = Path.Combine(app.Directory, "..", Path.GetFileName(app.Directory) + "-lib");
+        try
+        {
+            DotNetResult created = DotNet.Run(app.Directory, package.Environment, "new", "razorclasslib", "-n", "ShopUi", "-o", library, "--no-restore");
+            Assert.True(created.Succeeded, created.ToString());
+            string libraryProject = Path.Combine(library, "ShopUi.csproj");
+            File.Copy(Paths.Fixture("flowers.jpeg"), Path.Combine(library, "wwwroot", "banner.jpg"));
+            File.Copy(Path.Combine(app.Directory, "nuget.config"), Path.Combine(library, "nuget.config"));
+            XDocumentEdit.AppendToProject(libraryProject, """
+                <ItemGroup>
+                  <PackageReference Include="KoalaPic.Build" Version="0.2.0" PrivateAssets="all" />
+                  <KoalaImage Include="wwwroot/banner.jpg" Format="avif;webp" Widths="320" />
+                </ItemGroup>
+                """);
+            XDocumentEdit.AppendToProject(app.ProjectFile, $"""<ItemGroup><ProjectReference Include="{libraryProject}" /></ItemGroup>""");
+            string program = Path.Combine(app.Directory, "Program.cs");
+            File.WriteAllText(program, File.ReadAllText(program).Replace("app.MapGet(", "app.MapStaticAssets();\napp.MapGet(", StringComparison.Ordinal));
+
+            // The library's package references (Components.Web) come from the machine's NuGet source.
+            File.WriteAllText(Path.Combine(library, "nuget.config"), File.ReadAllText(Path.Combine(library, "nuget.config")).Replace("<clear />", "", StringComparison.Ordinal));
+            File.WriteAllText(Path.Combine(app.Directory, "nuget.config"), File.ReadAllText(Path.Combine(app.Directory, "nuget.config")).Replace("<clear />", "", StringComparison.Ordinal));
+            DotNetResult build = app.Build();
+            Assert.True(build.Succeeded, build.ToString());
+
+            JsonElement[] images = ReadManifest(Path.Combine(app.BinDirectory, "koalapic", "ShopUi.manifest.json"));
+            JsonElement banner = Assert.Single(images);
+            Assert.Equal("/_content/ShopUi/banner.jpg", banner.GetProperty("path").GetString());
+            Assert.Equal(
+                new[] { "/_content/ShopUi/banner.avif", "/_content/ShopUi/banner.webp" },
+                banner.GetProperty("variants").EnumerateArray().Select(v => v.GetProperty("url").GetString()));
+
+            using WebAppHost host = WebAppHost.Run(app, package.Environment);
+            await AssertEveryVariantIsServed(host, images, url => Path.Combine(library, "obj", "Debug", "net10.0", "koalapic", "out", "wwwroot", url.Substring("/_content/ShopUi/".Length)));
+        }
+        finally
+        {
+            if (!TestProject.KeepForInspection)
+            {
+                try { Directory.Delete(library, recursive: true); } catch (IOException) { }
+            }
+        }
+    }
+
+    /// <summary>A fresh `dotnet new webapp` with two real images, both packages, the tag helpers and the pages the tests open.</summary>
+    private TestProject NewImageSite()
+    {
+        TestProject project = TestProject.FromTemplate(package, "webapp", "ShopSite");
+        project.AddImage("flowers.jpeg", "wwwroot/img/flowers.jpg");
+        project.AddImage("Flag_of_the_Netherlands-16bit.png", "wwwroot/img/flag.png");
+        XDocumentEdit.AppendToProject(project.ProjectFile, KoalaImages);
+        string pages = Path.Combine(project.Directory, "Pages");
+        File.AppendAllText(Path.Combine(pages, "_ViewImports.cshtml"), "\n@addTagHelper *, KoalaPic.AspNetCore\n");
+        File.AppendAllText(Path.Combine(pages, "Index.cshtml"), "\n<koala-img src=\"~/img/flowers.jpg\" alt=\"Flowers in bloom\" sizes=\"(max-width: 600px) 100vw, 50vw\" />\n");
+        File.WriteAllText(Path.Combine(pages, "Flag.cshtml"), FlagPage);
+        File.WriteAllText(Path.Combine(pages, "Component.cshtml"), """
+            @page
+            <component type="typeof(KoalaPic.AspNetCore.KoalaImg)" render-mode="Static" param-Src="@("img/flowers.jpg")" param-Alt="@("Flowers in bloom")" param-Sizes="@("(max-width: 600px) 100vw, 50vw")" />
+            """);
+        File.WriteAllText(Path.Combine(pages, "Missing.cshtml"), """
+            @page
+            <koala-img src="~/img/missing.png" alt="Not converted" />
+            """);
+        return project;
+    }
+
+    private static JsonElement[] ReadManifest(string path)
+    {
+        Assert.True(File.Exists(path), $"no manifest at {path}");
+        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllBytes(path));
+        return manifest.RootElement.GetProperty("images").EnumerateArray().Select(i => i.Clone()).ToArray();
+    }
+
+    /// <summary>Every variant of the manifest answers 200 with its format's Content-Type and the bytes of the file the build wrote.</summary>
+    private static async Task AssertEveryVariantIsServed(WebAppHost app, JsonElement[] images, Func<string, string> fileOf)
+    {
+        int count = 0;
+        foreach (JsonElement variant in images.SelectMany(i => i.GetProperty("variants").EnumerateArray()))
+        {
+            string url = variant.GetProperty("url").GetString()!;
+            using HttpResponseMessage response = await app.Client.GetAsync(url);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {url}: {(int)response.StatusCode}\n{app.Output}");
+            string expectedType = variant.GetProperty("format").GetString() switch
+            {
+                "avif" => "image/avif",
+                "webp" => "image/webp",
+                "jpg" => "image/jpeg",
+                "png" => "image/png",
+                string other => throw new InvalidOperationException("unexpected format " + other),
+            };
+            Assert.Equal(expectedType, response.Content.Headers.ContentType?.MediaType);
+            byte[] body = await response.Content.ReadAsByteArrayAsync();
+            Assert.Equal(variant.GetProperty("bytes").GetInt64(), body.LongLength);
+            Assert.Equal(File.ReadAllBytes(fileOf(url)), body);
+            count++;
+        }
+
+        Assert.True(count > 0, "the manifest lists no variant");
+    }
+
+    private static async Task<string> GetPage(WebAppHost app, string path)
+    {
+        using HttpResponseMessage response = await app.Client.GetAsync(path);
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path}: {(int)response.StatusCode}\n{body}\n{app.Output}");
+        return body;
+    }
+
+    /// <summary>The &lt;source&gt; and &lt;img&gt; tags of the &lt;picture&gt; whose img has the given alt, attributes decoded.</summary>
+    private static (List<Dictionary<string, string>> Sources, Dictionary<string, string> Img) Picture(string html, string alt)
+    {
+        foreach (Match picture in Regex.Matches(html, "<picture\\b[^>]*>(.*?)</picture>", RegexOptions.Singleline | RegexOptions.IgnoreCase))
+        {
+            var tags = Regex.Matches(picture.Groups[1].Value, "<(source|img)\\b([^>]*)>", RegexOptions.IgnoreCase)
+                .Select(t => (Name: t.Groups[1].Value.ToLowerInvariant(), Attributes: Attributes(t.Groups[2].Value)))
+                .ToList();
+            var img = tags.SingleOrDefault(t => t.Name == "img").Attributes;
+            if (img != null && img.TryGetValue("alt", out string? a) && a == alt)
+            {
+                Assert.Equal("img", tags[^1].Name);
+                return (tags.Where(t => t.Name == "source").Select(t => t.Attributes).ToList(), img);
+            }
+        }
+
+        throw new Xunit.Sdk.XunitException($"no <picture> with an <img alt=\"{alt}\"> in:\n{html}");
+    }
+
+    private static Dictionary<string, string> Attributes(string text) =>
+        Regex.Matches(text, "([A-Za-z_:][-A-Za-z0-9_:.]*)\\s*=\\s*\"([^\"]*)\"")
+            .ToDictionary(m => m.Groups[1].Value.ToLowerInvariant(), m => WebUtility.HtmlDecode(m.Groups[2].Value));
+
+    private static string Normalize(string srcset) => Regex.Replace(srcset.Trim(), "\\s*,\\s*", ", ");
+
+    private static void AssertPixel(Image image, int x, int y, (int R, int G, int B) expected, string what)
+    {
+        double[] pixel = image.Getpoint(x, y);
+        var actual = ((int)pixel[0], (int)pixel[1], (int)pixel[2]);
+        const int Tolerance = 14;
+        Assert.True(
+            Math.Abs(actual.Item1 - expected.R) <= Tolerance && Math.Abs(actual.Item2 - expected.G) <= Tolerance && Math.Abs(actual.Item3 - expected.B) <= Tolerance,
+            $"{what} at ({x},{y}): expected about {expected}, got {actual}");
+    }
+}
