@@ -40,7 +40,8 @@ public sealed class PictureMarkup
     public IReadOnlyList<MarkupAttribute> ImgAttributes { get; }
 
     /// <summary>
-    /// Writes the markup as HTML with no whitespace between elements, every attribute value encoded with
+    /// Writes the markup as HTML with no whitespace between elements, void elements as <c>&lt;img … /&gt;</c> (as
+    /// Blazor's renderer writes them, so both renderers agree byte for byte), every attribute value encoded with
     /// <paramref name="encoder"/> (by default <see cref="HtmlEncoder.Default"/>).
     /// </summary>
     public void WriteTo(TextWriter writer, HtmlEncoder? encoder = null)
@@ -60,7 +61,7 @@ public sealed class PictureMarkup
                     WriteAttribute(writer, encoder, "sizes", source.Sizes);
                 }
 
-                writer.Write('>');
+                writer.Write(" />");
             }
         }
 
@@ -70,7 +71,7 @@ public sealed class PictureMarkup
             WriteAttribute(writer, encoder, attribute.Name, attribute.Value);
         }
 
-        writer.Write('>');
+        writer.Write(" />");
         if (IsPicture)
         {
             writer.Write("</picture>");
