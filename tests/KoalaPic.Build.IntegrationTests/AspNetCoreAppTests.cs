@@ -235,7 +235,7 @@ public sealed class AspNetCoreAppTests
                 "webp" => "image/webp",
                 "jpg" => "image/jpeg",
                 "png" => "image/png",
-                string other => throw new InvalidOperationException("unexpected format " + other),
+                var other => throw new InvalidOperationException("unexpected format " + other),
             };
             Assert.Equal(expectedType, response.Content.Headers.ContentType?.MediaType);
             byte[] body = await response.Content.ReadAsByteArrayAsync();
