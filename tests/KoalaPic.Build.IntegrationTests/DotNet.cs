@@ -29,6 +29,37 @@ public static class DotNet
     /// <param name="onLine">Sees every output line as it arrives, with the running process (to signal it).</param>
     public static DotNetResult Run(string workingDirectory, IReadOnlyDictionary<string, string> environment, Action<string, Process>? onLine, params string[] arguments)
     {
+        ProcessStartInfo start = StartInfo(workingDirectory, environment, arguments);
+        var output = new StringBuilder();
+        using var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data != null)
+            {
+                lock (output) output.AppendLine(e.Data);
+                onLine?.Invoke(e.Data, process);
+            }
+        };
+        process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(Timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish in {Timeout}:\n{output}");
+        }
+
+        process.WaitForExit();
+        lock (output)
+        {
+            return new DotNetResult(process.ExitCode, output.ToString());
+        }
+    }
+
+    /// <summary>`dotnet arguments…` with output redirected, free of the test host's MSBuild variables, plus <paramref name="environment"/>.</summary>
+    public static ProcessStartInfo StartInfo(string workingDirectory, IReadOnlyDictionary<string, string> environment, IEnumerable<string> arguments)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = workingDirectory,
@@ -57,30 +88,6 @@ public static class DotNet
             start.Environment[pair.Key] = pair.Value;
         }
 
-        var output = new StringBuilder();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data != null)
-            {
-                lock (output) output.AppendLine(e.Data);
-                onLine?.Invoke(e.Data, process);
-            }
-        };
-        process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(Timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish in {Timeout}:\n{output}");
-        }
-
-        process.WaitForExit();
-        lock (output)
-        {
-            return new DotNetResult(process.ExitCode, output.ToString());
-        }
+        return start;
     }
 }

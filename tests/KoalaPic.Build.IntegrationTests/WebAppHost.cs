@@ -36,28 +36,11 @@ public sealed class WebAppHost : IDisposable
 
     private static WebAppHost Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (string name in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k.StartsWith("ASPNETCORE_", StringComparison.Ordinal)).ToList())
+        ProcessStartInfo start = DotNet.StartInfo(workingDirectory, environment, arguments);
+        // The app's environment is the one the test names (dotnet run: launchSettings' Development), not the test host's.
+        foreach (string name in start.Environment.Keys.Where(k => k.StartsWith("ASPNETCORE_", StringComparison.Ordinal) && !environment.ContainsKey(k)).ToList())
         {
             start.Environment.Remove(name);
-        }
-
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        foreach (var pair in environment)
-        {
-            start.Environment[pair.Key] = pair.Value;
         }
 
         var process = new Process { StartInfo = start };
