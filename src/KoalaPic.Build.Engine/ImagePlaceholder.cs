@@ -155,7 +155,7 @@ internal static class Placeholders
             using Image thumb = rgb.ThumbnailImage(side, height: side, size: Enums.Size.Down);
             using Image blurred = thumb.Gaussblur(side >= 16 ? 1.0 : 0.6);
             using Image cast = blurred.Format == Enums.BandFormat.Uchar ? blurred.Copy() : blurred.Cast(Enums.BandFormat.Uchar);
-            byte[] webp = cast.WebpsaveBuffer(q: quality, effort: 6, smartSubsample: true, keep: Enums.ForeignKeep.None);
+            byte[] webp = cast.WebpsaveBuffer(q: quality, effort: 4, smartSubsample: true, keep: Enums.ForeignKeep.None);
             uri = BlurPrefix + System.Convert.ToBase64String(webp);
             if (uri.Length < MaxBlurLength)
             {
