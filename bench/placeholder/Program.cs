@@ -43,8 +43,8 @@ foreach (string name in images)
     byte[] source = File.ReadAllBytes(Path.Combine(corpus, name));
     var options = new ConversionOptions(ImageFormat.Webp, 85, width, null);
     var none = Median(() => ImageConverter.Convert(source, options));
-    var colour = Median(() => ImageConverter.Convert(source, options, placeholder: PlaceholderKind.Color));
-    var blur = Median(() => ImageConverter.Convert(source, options, placeholder: PlaceholderKind.Blur));
-    int chars = ImageConverter.Convert(source, options, placeholder: PlaceholderKind.Blur).Placeholder!.Blur!.Length;
+    var colour = Median(() => ImageConverter.ConvertWithPlaceholder(source, options, PlaceholderKind.Color));
+    var blur = Median(() => ImageConverter.ConvertWithPlaceholder(source, options, PlaceholderKind.Blur));
+    int chars = ImageConverter.ConvertWithPlaceholder(source, options, PlaceholderKind.Blur).Placeholder!.Blur!.Length;
     Console.WriteLine($"{name,-36} {none.Cpu,6:0.0}/{none.Wall,6:0.0} {colour.Cpu,6:0.0}/{colour.Wall,6:0.0} {blur.Cpu,6:0.0}/{blur.Wall,6:0.0} {colour.Cpu - none.Cpu,8:+0.0;-0.0} {blur.Cpu - none.Cpu,8:+0.0;-0.0} {chars}");
 }

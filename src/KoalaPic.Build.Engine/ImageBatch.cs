@@ -293,7 +293,7 @@ public sealed class ImageBatch
             try
             {
                 VipsRuntime.EnsureInitialized(parallelism);
-                EncodedImage encoded = ImageConverter.Convert(source, request.Options, settings.MaxPixels, cancellationToken, request.Placeholder);
+                EncodedImage encoded = ImageConverter.ConvertWithPlaceholder(source, request.Options, request.Placeholder, settings.MaxPixels, cancellationToken);
                 bytes = encoded.Bytes;
                 facts = new OutputFacts(encoded.Width, encoded.Height, encoded.ChosenQuality) { Placeholder = encoded.Placeholder };
                 outcome = ItemOutcome.Converted;

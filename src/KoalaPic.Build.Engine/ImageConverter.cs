@@ -49,13 +49,16 @@ public static class ImageConverter
         ["VipsForeignLoadSvg"] = "SVG",
     };
 
-    /// <param name="placeholder">
-    /// A placeholder to make from the decoded, resized pixels as well (<see cref="EncodedImage.Placeholder"/>); the
-    /// output's bytes are the same with or without one.
-    /// </param>
     /// <exception cref="ImageConversionException">The image cannot be read, is too large, or cannot be encoded.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
-    public static EncodedImage Convert(byte[] source, ConversionOptions options, long maxPixels = DefaultMaxPixels, CancellationToken cancellationToken = default, PlaceholderKind placeholder = PlaceholderKind.None)
+    public static EncodedImage Convert(byte[] source, ConversionOptions options, long maxPixels = DefaultMaxPixels, CancellationToken cancellationToken = default) =>
+        ConvertWithPlaceholder(source, options, PlaceholderKind.None, maxPixels, cancellationToken);
+
+    /// <summary><see cref="Convert"/>, and a placeholder made from the same decoded, resized pixels (<see cref="EncodedImage.Placeholder"/>).</summary>
+    /// <param name="placeholder">The output's bytes are the same with or without one.</param>
+    /// <exception cref="ImageConversionException">The image cannot be read, is too large, or cannot be encoded.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public static EncodedImage ConvertWithPlaceholder(byte[] source, ConversionOptions options, PlaceholderKind placeholder, long maxPixels = DefaultMaxPixels, CancellationToken cancellationToken = default)
     {
         VipsRuntime.EnsureInitialized();
 

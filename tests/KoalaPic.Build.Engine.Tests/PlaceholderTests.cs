@@ -15,7 +15,7 @@ public class PlaceholderTests
     private static readonly TimeSpan TestRacyWindow = TimeSpan.FromMilliseconds(50);
 
     private static EncodedImage ConvertWith(byte[] source, PlaceholderKind kind, ImageFormat format = ImageFormat.Webp, int? width = null, Colour? background = null) =>
-        ImageConverter.Convert(source, new ConversionOptions(format, ConversionOptions.DefaultQuality, width, null) { Background = background ?? Colour.White }, placeholder: kind);
+        ImageConverter.ConvertWithPlaceholder(source, new ConversionOptions(format, ConversionOptions.DefaultQuality, width, null) { Background = background ?? Colour.White }, kind);
 
     /// <summary>Decodes a blur data URI with libvips and checks what every blur must be.</summary>
     private static Image DecodeBlur(string? uri)
@@ -503,7 +503,7 @@ public class PlaceholderTests
         using var ws = new BatchWorkspace();
         ws.WriteSource("img/photo.jpg", FixtureBytes("Landscape_1.jpg"));
         IReadOnlyList<ImageRequest> requests = Variants(ws, "img/photo.jpg", ("Format", "webp;avif"), ("Width", "160"), ("Placeholder", "blur"));
-        ImagePlaceholder expected = ImageConverter.Convert(File.ReadAllBytes(ws.Source("img/photo.jpg")), requests[0].Options, placeholder: PlaceholderKind.Blur).Placeholder!;
+        ImagePlaceholder expected = ImageConverter.ConvertWithPlaceholder(File.ReadAllBytes(ws.Source("img/photo.jpg")), requests[0].Options, PlaceholderKind.Blur).Placeholder!;
 
         string requestFile = Koalapic.WriteRequest(Path.Combine(ws.Root, "request.json"), ws.Settings(parallelism: 1), requests);
         KoalapicRun run = Koalapic.Run(requestFile);
