@@ -6,35 +6,49 @@ using System.Text;
 namespace KoalaPic.Build.Engine;
 
 /// <summary>
-/// One file of the content-addressed cache: the encoded image followed by a 28-byte trailer: the output's width, height
-/// and smart quality's choice (<see cref="OutputFacts"/>, three little-endian 32-bit numbers, -1 for no choice), an
-/// XxHash64 of the key, the image bytes and those facts, then the marker <c>KPCACHE2</c>. The next build trusts nothing it cannot verify: a cache entry
-/// that was truncated (a killed build on a file system without atomic rename, a full disk, a bad copy of a CI cache),
-/// corrupted, written by an older KoalaPic, or filed under another key is not used, and the image is converted again.
+/// One file of the content-addressed cache: the encoded image, then the placeholder (<see cref="ImagePlaceholder"/>
+/// as UTF-8 text <c>color\nblur</c>, empty when none was made), then a 32-byte trailer: the output's width, height
+/// and smart quality's choice (<see cref="OutputFacts"/>, little-endian 32-bit numbers, -1 for no choice), the
+/// placeholder's length in bytes, an XxHash64 of the key, the image, the placeholder and those numbers, and the marker
+/// <c>KPCACHE3</c>. The next build trusts nothing it cannot verify: a cache entry that was truncated (a killed build
+/// on a file system without atomic rename, a full disk, a bad copy of a CI cache), corrupted, or filed under another
+/// key is not used, and the image is converted again. Entries of the previous format (<c>KPCACHE2</c>: no placeholder
+/// part, a 28-byte trailer) are still read, as entries without a placeholder; older ones are not used.
 /// </summary>
 internal static class CacheEntry
 {
-    private const int FactsLength = 12;
+    private const int FactsLength = 16;
 
     internal const int TrailerLength = FactsLength + 16;
 
-    private static readonly byte[] Marker = Encoding.ASCII.GetBytes("KPCACHE2");
+    private static readonly byte[] Marker = Encoding.ASCII.GetBytes("KPCACHE3");
+
+    private const int PreviousFactsLength = 12;
+
+    private static readonly byte[] PreviousMarker = Encoding.ASCII.GetBytes("KPCACHE2");
 
     /// <summary>The entry's path in the cache: <c>&lt;cache&gt;/&lt;first 2 hex of key&gt;/&lt;key&gt;.&lt;ext&gt;</c>.</summary>
     public static string PathFor(string cacheDirectory, string key, ImageFormat format) =>
         Path.Combine(cacheDirectory, key.Substring(0, 2), key + ImageFormats.Extension(format));
 
     /// <summary>Writes the entry atomically (temporary file, then rename).</summary>
-    public static void Write(string path, string key, byte[] image, OutputFacts facts = default)
+    public static void Write(string path, string key, byte[] image, OutputFacts facts = default) =>
+        AtomicFile.Write(path, Format(key, image, facts));
+
+    internal static byte[] Format(string key, byte[] image, OutputFacts facts)
     {
-        byte[] entry = new byte[image.Length + TrailerLength];
+        byte[] placeholder = facts.Placeholder is { } p ? Encoding.UTF8.GetBytes(p.Color + "\n" + (p.Blur ?? "")) : Array.Empty<byte>();
+        int body = image.Length + placeholder.Length;
+        byte[] entry = new byte[body + TrailerLength];
         Buffer.BlockCopy(image, 0, entry, 0, image.Length);
-        WriteInt32LittleEndian(entry, image.Length, facts.Width);
-        WriteInt32LittleEndian(entry, image.Length + 4, facts.Height);
-        WriteInt32LittleEndian(entry, image.Length + 8, facts.ChosenQuality ?? -1);
-        WriteUInt64LittleEndian(entry, image.Length + FactsLength, Checksum(key, entry, image.Length));
-        Buffer.BlockCopy(Marker, 0, entry, image.Length + FactsLength + 8, Marker.Length);
-        AtomicFile.Write(path, entry);
+        Buffer.BlockCopy(placeholder, 0, entry, image.Length, placeholder.Length);
+        WriteInt32LittleEndian(entry, body, facts.Width);
+        WriteInt32LittleEndian(entry, body + 4, facts.Height);
+        WriteInt32LittleEndian(entry, body + 8, facts.ChosenQuality ?? -1);
+        WriteInt32LittleEndian(entry, body + 12, placeholder.Length);
+        WriteUInt64LittleEndian(entry, body + FactsLength, Checksum(key, entry, body + FactsLength));
+        Buffer.BlockCopy(Marker, 0, entry, body + FactsLength + 8, Marker.Length);
+        return entry;
     }
 
     public static byte[]? TryRead(string path, string key) => TryRead(path, key, out _);
@@ -58,28 +72,69 @@ internal static class CacheEntry
             return null;
         }
 
-        int length = entry.Length - TrailerLength;
-        if (length <= 0
-            || !entry.AsSpan(length + FactsLength + 8, Marker.Length).SequenceEqual(Marker)
-            || ReadUInt64LittleEndian(entry, length + FactsLength) != Checksum(key, entry, length))
+        return Parse(entry, key, out facts);
+    }
+
+    internal static byte[]? Parse(byte[] entry, string key, out OutputFacts facts)
+    {
+        facts = default;
+        int body = entry.Length - TrailerLength;
+        if (body > 0 && entry.AsSpan(body + FactsLength + 8, Marker.Length).SequenceEqual(Marker))
         {
-            return null;
+            int placeholderLength = ReadInt32LittleEndian(entry, body + 12);
+            int length = body - placeholderLength;
+            if (placeholderLength < 0 || length <= 0
+                || ReadUInt64LittleEndian(entry, body + FactsLength) != Checksum(key, entry, body + FactsLength))
+            {
+                return null;
+            }
+
+            ImagePlaceholder? placeholder = null;
+            if (placeholderLength > 0)
+            {
+                string text = Encoding.UTF8.GetString(entry, length, placeholderLength);
+                int newline = text.IndexOf('\n');
+                placeholder = newline > 0
+                    ? new ImagePlaceholder { Color = text.Substring(0, newline), Blur = newline + 1 < text.Length ? text.Substring(newline + 1) : null }
+                    : null;
+            }
+
+            facts = Facts(entry, body) with { Placeholder = placeholder };
+            return Slice(entry, length);
         }
 
-        int quality = ReadInt32LittleEndian(entry, length + 8);
-        facts = new OutputFacts(ReadInt32LittleEndian(entry, length), ReadInt32LittleEndian(entry, length + 4), quality >= 0 ? quality : null);
+        // The previous format: no placeholder, a 12-byte facts block.
+        int previous = entry.Length - (PreviousFactsLength + 16);
+        if (previous > 0
+            && entry.AsSpan(previous + PreviousFactsLength + 8, PreviousMarker.Length).SequenceEqual(PreviousMarker)
+            && ReadUInt64LittleEndian(entry, previous + PreviousFactsLength) == Checksum(key, entry, previous + PreviousFactsLength))
+        {
+            facts = Facts(entry, previous);
+            return Slice(entry, previous);
+        }
 
+        return null;
+    }
+
+    private static OutputFacts Facts(byte[] entry, int offset)
+    {
+        int quality = ReadInt32LittleEndian(entry, offset + 8);
+        return new OutputFacts(ReadInt32LittleEndian(entry, offset), ReadInt32LittleEndian(entry, offset + 4), quality >= 0 ? quality : null);
+    }
+
+    private static byte[] Slice(byte[] entry, int length)
+    {
         byte[] image = new byte[length];
         Buffer.BlockCopy(entry, 0, image, 0, length);
         return image;
     }
 
-    /// <summary>Over the key, the image (<paramref name="length"/> bytes of <paramref name="entry"/>) and the facts after it.</summary>
+    /// <summary>Over the key and the first <paramref name="length"/> bytes of <paramref name="entry"/>: the image, the placeholder and the facts.</summary>
     private static ulong Checksum(string key, byte[] entry, int length)
     {
         var hash = new XxHash64();
         hash.Append(Encoding.UTF8.GetBytes(key));
-        hash.Append(entry.AsSpan(0, length + FactsLength));
+        hash.Append(entry.AsSpan(0, length));
         return hash.GetCurrentHashAsUInt64();
     }
 
@@ -114,5 +169,8 @@ internal static class CacheEntry
     }
 }
 
-/// <summary>What a build knows about an output besides its bytes: its size in pixels and smart quality's choice.</summary>
-public readonly record struct OutputFacts(int Width, int Height, int? ChosenQuality);
+/// <summary>What a build knows about an output besides its bytes: its size in pixels, smart quality's choice and the placeholder made with it.</summary>
+public readonly record struct OutputFacts(int Width, int Height, int? ChosenQuality)
+{
+    public ImagePlaceholder? Placeholder { get; init; }
+}

@@ -56,6 +56,9 @@ public static class DiagnosticCodes
     /// <summary>Both Width and Widths are set on one item.</summary>
     public const string WidthAndWidths = "KP1017";
 
+    /// <summary>Placeholder is not color, blur or none.</summary>
+    public const string InvalidPlaceholder = "KP1018";
+
     /// <summary>Warning: both Quality and SmartQuality are set; SmartQuality wins.</summary>
     public const string QualityAndSmartQuality = "KP1020";
 

@@ -41,6 +41,9 @@ public sealed record ItemResult(ImageRequest Request, string OutputFile, ItemOut
 
     /// <summary>For a URL item: the bytes converted and whether this run downloaded them.</summary>
     public DownloadInfo? Download { get; init; }
+
+    /// <summary>The placeholder the request asked for (<see cref="ImageRequest.Placeholder"/>), from this run or the run that made the output.</summary>
+    public ImagePlaceholder? Placeholder { get; init; }
 }
 
 /// <param name="Items">One result per request, in request order.</param>
@@ -235,7 +238,8 @@ public sealed class ImageBatch
 
             // Stat first: a settled source whose stamp, path and settings are those its output was made from is
             // not read at all (SourceStamp says why that cannot miss a change).
-            if (record != null && OutputState.SourceUnchanged(record, request.SourcePath, settingsHash, stamp) && OutputState.Matches(record, record.Key, outputFile))
+            if (record != null && OutputState.SourceUnchanged(record, request.SourcePath, settingsHash, stamp) && OutputState.Matches(record, record.Key, outputFile)
+                && ImagePlaceholder.Satisfies(record.Placeholder, request.Placeholder))
             {
                 kept[request.OutputPath] = record;
                 return UpToDate(request, outputFile, stamp.Length, record);
@@ -267,7 +271,7 @@ public sealed class ImageBatch
         Interlocked.Increment(ref sourcesHashed);
         AfterSourceRead?.Invoke(request);
         string key = ContentKey.Compute(source, request.Options, engineVersion);
-        if (record != null && OutputState.Matches(record, key, outputFile))
+        if (record != null && OutputState.Matches(record, key, outputFile) && ImagePlaceholder.Satisfies(record.Placeholder, request.Placeholder))
         {
             // Same bytes (a touched or checked-out file): record its new stamp so the next build need not read it.
             kept[request.OutputPath] = OutputState.WithSource(record, request.SourcePath, settingsHash, stamp);
@@ -277,14 +281,21 @@ public sealed class ImageBatch
         string cacheFile = CacheEntry.PathFor(settings.CacheDirectory, key, request.Options.Format);
         ItemOutcome outcome = ItemOutcome.FromCache;
         byte[]? bytes = CacheEntry.TryRead(cacheFile, key, out OutputFacts facts);
+        if (bytes != null && !ImagePlaceholder.Satisfies(facts.Placeholder, request.Placeholder))
+        {
+            // An entry made without the placeholder now asked for (an older KoalaPic, or Placeholder just turned on):
+            // converted again, which gives the same image bytes and the placeholder with them.
+            bytes = null;
+        }
+
         if (bytes == null)
         {
             try
             {
                 VipsRuntime.EnsureInitialized(parallelism);
-                EncodedImage encoded = ImageConverter.Convert(source, request.Options, settings.MaxPixels, cancellationToken);
+                EncodedImage encoded = ImageConverter.ConvertWithPlaceholder(source, request.Options, request.Placeholder, settings.MaxPixels, cancellationToken);
                 bytes = encoded.Bytes;
-                facts = new OutputFacts(encoded.Width, encoded.Height, encoded.ChosenQuality);
+                facts = new OutputFacts(encoded.Width, encoded.Height, encoded.ChosenQuality) { Placeholder = encoded.Placeholder };
                 outcome = ItemOutcome.Converted;
             }
             catch (ImageConversionException ex)
@@ -320,7 +331,12 @@ public sealed class ImageBatch
 
         kept[request.OutputPath] = OutputState.Describe(key, outputFile, facts, request.SourcePath, settingsHash, stamp);
         return new ItemResult(request, outputFile, outcome, source.Length, bytes.Length, null)
-            { ChosenQuality = facts.ChosenQuality, Width = facts.Width > 0 ? facts.Width : null, Height = facts.Height > 0 ? facts.Height : null };
+        {
+            ChosenQuality = facts.ChosenQuality,
+            Width = facts.Width > 0 ? facts.Width : null,
+            Height = facts.Height > 0 ? facts.Height : null,
+            Placeholder = ImagePlaceholder.For(facts.Placeholder, request.Placeholder),
+        };
     }
 
     /// <summary>KP2009 when the source on disk is no longer the bytes that were read (edited, replaced or deleted).</summary>
@@ -342,6 +358,7 @@ public sealed class ImageBatch
             Width = record.Width > 0 ? record.Width : null,
             Height = record.Height > 0 ? record.Height : null,
             ChosenQuality = record.ChosenQuality,
+            Placeholder = ImagePlaceholder.For(record.Placeholder, request.Placeholder),
         };
 
     private static long SourceLengthOrZero(string path)

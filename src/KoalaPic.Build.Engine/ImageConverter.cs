@@ -10,7 +10,11 @@ namespace KoalaPic.Build.Engine;
 /// <summary>An encoded output image.</summary>
 /// <param name="ChosenQuality">The quality smart quality chose, when it was used.</param>
 /// <param name="Frames">Frames of an animated output; 1 for a still image.</param>
-public sealed record EncodedImage(byte[] Bytes, int Width, int Height, int? ChosenQuality = null, int Frames = 1);
+public sealed record EncodedImage(byte[] Bytes, int Width, int Height, int? ChosenQuality = null, int Frames = 1)
+{
+    /// <summary>The placeholder made from the same decoded pixels, when one was asked for.</summary>
+    public ImagePlaceholder? Placeholder { get; init; }
+}
 
 /// <summary>A conversion that failed for a reason the user can act on; <see cref="Code"/> is a KP code.</summary>
 public sealed class ImageConversionException : Exception
@@ -47,7 +51,14 @@ public static class ImageConverter
 
     /// <exception cref="ImageConversionException">The image cannot be read, is too large, or cannot be encoded.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
-    public static EncodedImage Convert(byte[] source, ConversionOptions options, long maxPixels = DefaultMaxPixels, CancellationToken cancellationToken = default)
+    public static EncodedImage Convert(byte[] source, ConversionOptions options, long maxPixels = DefaultMaxPixels, CancellationToken cancellationToken = default) =>
+        ConvertWithPlaceholder(source, options, PlaceholderKind.None, maxPixels, cancellationToken);
+
+    /// <summary><see cref="Convert"/>, and a placeholder made from the same decoded, resized pixels (<see cref="EncodedImage.Placeholder"/>).</summary>
+    /// <param name="placeholder">The output's bytes are the same with or without one.</param>
+    /// <exception cref="ImageConversionException">The image cannot be read, is too large, or cannot be encoded.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public static EncodedImage ConvertWithPlaceholder(byte[] source, ConversionOptions options, PlaceholderKind placeholder, long maxPixels = DefaultMaxPixels, CancellationToken cancellationToken = default)
     {
         VipsRuntime.EnsureInitialized();
 
@@ -56,7 +67,7 @@ public static class ImageConverter
         if (options.Format == ImageFormat.Svg && source.Length > 0 && Image.FindLoadBuffer(source) == "VipsForeignLoadSvgBuffer")
         {
             var (svg, width, height) = SvgWriter.Sanitize(source, options.Width, options.Height, options.Fit);
-            return new EncodedImage(svg, width, height);
+            return new EncodedImage(svg, width, height) { Placeholder = placeholder == PlaceholderKind.None ? null : SvgPlaceholder(svg, placeholder, options) };
         }
 
         SourceInfo info = Inspect(source, maxPixels, options);
@@ -74,9 +85,19 @@ public static class ImageConverter
                 image.SetProgress(NoProgress.Instance, cancellationToken);
             }
 
+            ImagePlaceholder? made = null;
+            if (placeholder != PlaceholderKind.None)
+            {
+                // One decode feeds both: the output's pixels are held in memory (as smart quality and the Magick
+                // encoders hold them anyway), the placeholder is made from them, and the encoder reads the same
+                // pixels the lazy pipeline would have given it, so the output's bytes do not change.
+                image = scope.Add(image.CopyMemory());
+                made = Placeholders.Compute(image, placeholder, options.Background);
+            }
+
             // libvips evaluates lazily: decode errors of truncated files surface during the save.
             var (bytes, chosenQuality) = Encode(image, options);
-            return new EncodedImage(bytes, image.Width, Frames.PageHeight(image), chosenQuality, info.Frames);
+            return new EncodedImage(bytes, image.Width, Frames.PageHeight(image), chosenQuality, info.Frames) { Placeholder = made };
         }
         catch (VipsException ex)
         {
@@ -84,6 +105,23 @@ public static class ImageConverter
             throw IsEncoderError(ex.Message)
                 ? new ImageConversionException(DiagnosticCodes.CannotEncode, $"cannot be encoded as {ImageFormats.Name(options.Format)}: " + Describe(ex.Message), ex)
                 : new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: " + Describe(ex.Message), ex);
+        }
+    }
+
+    /// <summary>
+    /// SVG kept as SVG is never rasterised for its output; for a placeholder, the sanitised copy (no entities, no
+    /// external references) is rendered small.
+    /// </summary>
+    private static ImagePlaceholder SvgPlaceholder(byte[] sanitizedSvg, PlaceholderKind placeholder, ConversionOptions options)
+    {
+        try
+        {
+            using Image small = Image.ThumbnailBuffer(sanitizedSvg, 64, optionString: "[fail_on=error]", height: 64, size: Enums.Size.Both, failOn: Enums.FailOn.Error);
+            return Placeholders.Compute(small, placeholder, options.Background);
+        }
+        catch (VipsException ex)
+        {
+            throw new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be rendered for its placeholder: " + Describe(ex.Message), ex);
         }
     }
 

@@ -49,6 +49,9 @@ public sealed class ImageManifest
                 Height = result.Height,
                 Bytes = result.OutputBytes,
             });
+
+            // One per source: the variant that made it (the item's first, see ImageVariants).
+            image.Placeholder ??= result.Placeholder;
         }
 
         return manifest;
@@ -102,6 +105,14 @@ public sealed class ManifestImage
 
     /// <summary>Formats in the order of the item's Format, widths ascending within each format.</summary>
     [JsonPropertyName("variants")] public List<ManifestVariant> Variants { get; set; } = new();
+
+    /// <summary>
+    /// <c>{ "color": "#8a7f6e", "blur": "data:image/webp;base64,…" }</c> when the item has Placeholder (blur only
+    /// for Placeholder="blur"); left out of the JSON when it has none.
+    /// </summary>
+    [JsonPropertyName("placeholder")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ImagePlaceholder? Placeholder { get; set; }
 }
 
 public sealed class ManifestVariant

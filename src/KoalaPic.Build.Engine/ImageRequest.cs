@@ -15,11 +15,17 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
     /// <summary>Set when the image is downloaded (Url metadata); <see cref="SourcePath"/> is then its place in the project, not a file.</summary>
     public UrlSource? Url { get; init; }
 
+    /// <summary>
+    /// The placeholder to make with this output (Placeholder metadata). Not part of the output's key: it does not
+    /// change the output's bytes. <see cref="ImageVariants"/> asks it of an item's first variant only.
+    /// </summary>
+    public PlaceholderKind Placeholder { get; init; }
+
     /// <summary>The item metadata names this parser reads.</summary>
     public static readonly IReadOnlyList<string> MetadataNames = new[]
     {
         "Format", "Quality", "Width", "Height", "Link", "Fit", "Position", "Enlarge", "Background", "Lossless",
-        "SmartQuality", "KeepMetadata", "IcoSizes", "OptimizeFor", "Widths", UrlSource.UrlMetadata, UrlSource.Sha256Metadata,
+        "SmartQuality", "KeepMetadata", "IcoSizes", "OptimizeFor", "Widths", "Placeholder", UrlSource.UrlMetadata, UrlSource.Sha256Metadata,
     };
 
     /// <summary>
@@ -54,6 +60,8 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
         bool keepMetadata = parser.ParseBool("KeepMetadata", DiagnosticCodes.InvalidKeepMetadata) ?? false;
         IReadOnlyList<int> icoSizes = parser.Parse("IcoSizes", DiagnosticCodes.InvalidIcoSizes, "sizes from 1 to 256 separated by ';' or ',', such as 16;32;48", ParseIcoSizes)
             ?? preset?.IcoSizes ?? ConversionOptions.DefaultIcoSizes;
+
+        PlaceholderKind placeholder = parser.ParseEnum("Placeholder", DiagnosticCodes.InvalidPlaceholder, "color (the dominant colour), blur (a tiny blurred image and the colour), or none or empty for no placeholder", PlaceholderKind.None, ("none", PlaceholderKind.None), ("colour", PlaceholderKind.Color));
 
         string link = metadata("Link").Trim();
         if (link.Length > 0 && !IsContainedRelativePath(link))
@@ -112,7 +120,7 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
             KeepMetadata = keepMetadata,
             IcoSizes = icoSizes,
         };
-        return new ImageRequest(itemSpec, sourcePath, destination, options) { Url = url };
+        return new ImageRequest(itemSpec, sourcePath, destination, options) { Url = url, Placeholder = placeholder };
     }
 
     private static bool SupportsLossless(ImageFormat format) => format != ImageFormat.Jpeg;

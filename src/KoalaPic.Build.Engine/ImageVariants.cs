@@ -8,7 +8,8 @@ namespace KoalaPic.Build.Engine;
 
 /// <summary>
 /// Expands one KoalaImage item into one request per variant: every format of <c>Format="avif;webp"</c> times every
-/// width of <c>Widths="480;960"</c>. Variants differ only in Format, Width and OutputPath.
+/// width of <c>Widths="480;960"</c>. Variants differ only in Format, Width and OutputPath (and Placeholder, which
+/// only the first variant makes).
 /// </summary>
 public static class ImageVariants
 {
@@ -98,11 +99,18 @@ public static class ImageVariants
             return null;
         }
 
-        if (widths == null)
-        {
-            return perFormat;
-        }
+        return OnePlaceholder(widths == null ? perFormat : WithWidths(perFormat, widths));
+    }
 
+    /// <summary>
+    /// The manifest has one placeholder per source: only the first variant (first format, narrowest width, the
+    /// cheapest to hold in memory) makes it; the others are converted as without Placeholder.
+    /// </summary>
+    private static IReadOnlyList<ImageRequest> OnePlaceholder(IReadOnlyList<ImageRequest> variants) =>
+        variants.Select((v, i) => i == 0 || v.Placeholder == PlaceholderKind.None ? v : v with { Placeholder = PlaceholderKind.None }).ToList();
+
+    private static List<ImageRequest> WithWidths(List<ImageRequest> perFormat, IReadOnlyList<int> widths)
+    {
         var variants = new List<ImageRequest>();
         foreach (ImageRequest request in perFormat)
         {

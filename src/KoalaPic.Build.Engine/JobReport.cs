@@ -103,6 +103,7 @@ public sealed class JobReport
             Quality = failed ? null : QualityUsed(options, result.ChosenQuality),
             SmartQuality = options.SmartQuality == SmartQualityLevel.None ? null : options.SmartQuality.ToString().ToLowerInvariant(),
             Lossless = options.Lossless,
+            Placeholder = failed ? null : result.Placeholder,
             Status = result.Outcome switch
             {
                 ItemOutcome.Converted => ItemStatus.Converted,
@@ -186,6 +187,9 @@ public sealed class JobReportItem
     [JsonPropertyName("smart_quality")] public string? SmartQuality { get; set; }
 
     [JsonPropertyName("lossless")] public bool Lossless { get; set; }
+
+    /// <summary>The placeholder made with this output (Placeholder metadata; the item's first variant only), as in the manifest; null otherwise.</summary>
+    [JsonPropertyName("placeholder")] public ImagePlaceholder? Placeholder { get; set; }
 
     /// <summary>See <see cref="ItemStatus"/>.</summary>
     [JsonPropertyName("status")] public string Status { get; set; } = "";

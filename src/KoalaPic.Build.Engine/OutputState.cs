@@ -19,6 +19,14 @@ public sealed class OutputRecord
     [JsonPropertyName("chosenQuality")] public int? ChosenQuality { get; set; }
 
     /// <summary>
+    /// The placeholder made with the output (Placeholder metadata), so that an up-to-date build has it without
+    /// decoding the source; absent when none was made. A record without one does not satisfy an item that asks for one.
+    /// </summary>
+    [JsonPropertyName("placeholder")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ImagePlaceholder? Placeholder { get; set; }
+
+    /// <summary>
     /// The settled stamp of the source the key was computed from (<see cref="SourceStamp"/>), with the source's path
     /// and <see cref="ContentKey.Settings"/>: while all of them still hold, the key holds without reading the source.
     /// Absent when the stamp was not settled or the platform has no change time; the source is then hashed.
@@ -90,7 +98,7 @@ public sealed class OutputState
         return new OutputRecord
         {
             Key = key, Length = info.Length, LastWriteUtcTicks = info.LastWriteTimeUtc.Ticks,
-            Width = facts.Width, Height = facts.Height, ChosenQuality = facts.ChosenQuality,
+            Width = facts.Width, Height = facts.Height, ChosenQuality = facts.ChosenQuality, Placeholder = facts.Placeholder,
         };
     }
 
@@ -103,6 +111,7 @@ public sealed class OutputState
             Width = record.Width,
             Height = record.Height,
             ChosenQuality = record.ChosenQuality,
+            Placeholder = record.Placeholder,
             Source = source is { IsSettled: true, ChangeUtcTicks: long change, FileId: string id }
                 ? new SourceRecord { Path = sourcePath, Settings = settings, Length = source.Length, LastWriteUtcTicks = source.LastWriteUtcTicks, ChangeUtcTicks = change, FileId = id }
                 : null,

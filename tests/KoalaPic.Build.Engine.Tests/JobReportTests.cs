@@ -22,7 +22,7 @@ public sealed class JobReportTests : IDisposable
     private static readonly string[] ItemFields =
     {
         "item", "source", "source_sha256", "downloaded", "output", "format", "width", "height", "bytes_in", "bytes_out", "quality",
-        "smart_quality", "lossless", "status", "from_cache", "error", "warning",
+        "smart_quality", "lossless", "placeholder", "status", "from_cache", "error", "warning",
     };
 
     private List<ImageRequest> Requests()
