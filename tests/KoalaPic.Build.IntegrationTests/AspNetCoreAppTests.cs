@@ -22,14 +22,16 @@ public sealed class AspNetCoreAppTests
         </ItemGroup>
         """;
 
-    // A page of its own for the browser: no layout, the flag at the top left, and a script that writes what the browser chose.
+    // A page of its own for the browser: no layout, the flag at the top left laid out 300 px wide (its width/height
+    // attributes give the largest variant's 600×400, as they should, for the aspect ratio), and a script that writes
+    // what the browser chose.
     private const string FlagPage = """
         @page
         @{ Layout = null; }
         <!DOCTYPE html>
         <html><head><title>flag</title></head>
         <body style="margin:0;background:#fff">
-        <koala-img src="~/img/flag.png" alt="Flag of the Netherlands" sizes="300px" id="flag" style="display:block" />
+        <koala-img src="~/img/flag.png" alt="Flag of the Netherlands" sizes="300px" id="flag" style="display:block;width:300px;height:auto" />
         <pre id="result">pending</pre>
         <script>
           const img = document.getElementById('flag');
