@@ -37,7 +37,7 @@ public sealed class WarmUpKoalaPicEngine : Task
             Name = "KoalaPic engine warm-up",
         };
         thread.Start();
-        Log.LogMessage(MessageImportance.Normal, $"KoalaPic: warming up the engine for {string.Join(", ", formats.Select(ImageFormats.Name))} in the background");
+        Log.LogMessage(MessageImportance.Low, $"KoalaPic: warming up the engine for {string.Join(", ", formats.Select(ImageFormats.Name))} in the background");
 #endif
         return true;
     }

@@ -77,16 +77,13 @@ public sealed class ConsoleAppTests : IDisposable
     [Fact]
     public void NoOpRebuild_ConvertsNothing_AndRewritesNoFile()
     {
-        // The cold build warms the engine up in the background; the no-op build does not (it never loads libvips).
-        DotNetResult first = BuildOk("-v:n");
-        Assert.Contains("KoalaPic: warming up the engine for webp in the background", first.Output);
+        BuildOk();
         var obj = TestProject.Timestamps(project.ObjOutputDirectory);
         var bin = TestProject.Timestamps(Path.Combine(project.BinDirectory, "img"));
 
-        DotNetResult second = BuildOk("-v:n");
+        DotNetResult second = BuildOk();
 
         Assert.StartsWith("KoalaPic: 5 images, 0 converted, 5 up to date, ", second.Summary);
-        Assert.DoesNotContain("warming up", second.Output);
         Assert.Equal(obj, TestProject.Timestamps(project.ObjOutputDirectory));
         Assert.Equal(bin, TestProject.Timestamps(Path.Combine(project.BinDirectory, "img")));
         Assert.Equal(5, bin.Count);
