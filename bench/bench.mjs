@@ -130,7 +130,6 @@ function compare(format, quality) {
   const list = join(work, `${format}-files.txt`);
   writeFileSync(list, images.map((image) => join(on, 'img', image)).join('\n') + '\n');
   const koala = [];
-  const koalaNoWarmUp = [];
   const koalaCpu = [];
   const sharpCpu = [];
   const koalaRss = [];
@@ -153,12 +152,6 @@ function compare(format, quality) {
     koalaCpu.push(cold.cpuMs - off1.cpuMs);
     koalaRss.push(cold.maxRssKiB);
     koalaBytes = outputBytes(join(koalaDir, 'out'));
-    // The same cold build without the engine warm-up, for the A/B of that one change in the same run.
-    rmSync(koalaDir, { recursive: true, force: true });
-    rmSync(join(on, 'obj', 'koalapic'), { recursive: true, force: true });
-    const off2 = build(off);
-    const coldNoWarmUp = build(on, ['-p:KoalaPicWarmUp=false']);
-    koalaNoWarmUp.push(coldNoWarmUp.ms - off2.ms);
     const outDir = join(work, `${format}-sharp-out`);
     rmSync(outDir, { recursive: true, force: true });
     const s = timed('node', [join(benchDir, 'sharp-convert.mjs'), list, format, String(quality), '1200', outDir], benchDir, process.env);
@@ -177,12 +170,10 @@ function compare(format, quality) {
   rows.push({ group, what: `${format} ${settings}: ${images.length} files` });
   rows.push({ group, what: '  KoalaPic: cold build − KoalaPicEnabled=false build', stats: koala, unit: 's' });
   rows.push({ group, what: '    (the KoalaPicEnabled=false no-op build itself)', stats: baseline, unit: 's' });
-  rows.push({ group, what: '    (KoalaPic with KoalaPicWarmUp=false: cold build − baseline)', stats: koalaNoWarmUp, unit: 's' });
   rows.push({ group, what: '  sharp: node process, start to exit', stats: sharpProcess, unit: 's' });
   rows.push({ group, what: '  sharp: inside the script, after require', stats: sharpInside, unit: 's' });
   rows.push({ group, what: '  ratio sharp process / KoalaPic (> 1: KoalaPic faster)', stats: ratios(sharpProcess, koala), unit: 'x' });
   rows.push({ group, what: '  ratio sharp in-script / KoalaPic', stats: ratios(sharpInside, koala), unit: 'x' });
-  rows.push({ group, what: '  ratio sharp process / KoalaPic with KoalaPicWarmUp=false', stats: ratios(sharpProcess, koalaNoWarmUp), unit: 'x' });
   if (gnuTime) {
     rows.push({ group, what: '  CPU time (user+sys): KoalaPic build − baseline build', stats: koalaCpu, unit: 's' });
     rows.push({ group, what: '  CPU time (user+sys): sharp node process', stats: sharpCpu, unit: 's' });
