@@ -20,6 +20,9 @@ public sealed class AspNetCoreAppTests
           <KoalaImage Include="wwwroot/img/flowers.jpg" Format="avif;webp;jpg" Widths="480;960" Placeholder="blur" />
           <KoalaImage Include="wwwroot/img/flag.png" Format="avif;webp;png" Widths="300;600" Placeholder="color" />
         </ItemGroup>
+        <PropertyGroup>
+          <KoalaPicServeManifest>true</KoalaPicServeManifest>
+        </PropertyGroup>
         """;
 
     // A page of its own for the browser: no layout, the flag at the top left laid out 300 px wide (its width/height
@@ -61,6 +64,16 @@ public sealed class AspNetCoreAppTests
         JsonElement[] images = ReadManifest(Path.Combine(project.BinDirectory, "koalapic", project.Name + ".manifest.json"));
         Assert.Equal(new[] { "/img/flowers.jpg", "/img/flag.png" }, images.Select(i => i.GetProperty("path").GetString()));
         await AssertEveryVariantIsServed(app, images, url => Path.Combine(project.ObjOutputDirectory, "wwwroot", url.TrimStart('/')));
+
+        // KoalaPicServeManifest: the manifest itself, for client-side code.
+        using (HttpResponseMessage served = await app.Client.GetAsync("/_koalapic/manifest.json"))
+        {
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+            Assert.Equal("application/json", served.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(
+                File.ReadAllBytes(Path.Combine(project.Directory, "obj", "Debug", "net10.0", "koalapic", "koalapic.manifest.json")),
+                await served.Content.ReadAsByteArrayAsync());
+        }
 
         // The one line in Index.cshtml renders <picture>: avif, then webp sources; the jpg fallback in <img>, at its intrinsic size.
         string index = await GetPage(app, "/");
@@ -130,6 +143,7 @@ public sealed class AspNetCoreAppTests
 
         Assert.False(File.Exists(Path.Combine(webRoot, "flowers.jpg")), "KoalaPicPublishSources=false must leave the source out of publish");
         Assert.False(File.Exists(Path.Combine(webRoot, "flag.png")), "KoalaPicPublishSources=false must leave the source out of publish");
+        Assert.True(File.Exists(Path.Combine(published, "wwwroot", "_koalapic", "manifest.json")), "KoalaPicServeManifest publishes the manifest");
         Assert.DoesNotContain(Directory.GetFiles(published, "*", SearchOption.AllDirectories), f =>
             Path.GetFileName(f).Contains("vips", StringComparison.OrdinalIgnoreCase) || Path.GetFileName(f).StartsWith("KoalaPic.Build", StringComparison.Ordinal));
 
