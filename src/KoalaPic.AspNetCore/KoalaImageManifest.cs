@@ -4,7 +4,10 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using System.Text.Json;
+using System.Runtime.CompilerServices;
 using System.Threading;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 
 namespace KoalaPic.AspNetCore;
@@ -12,8 +15,12 @@ namespace KoalaPic.AspNetCore;
 /// <summary>
 /// Every <c>*.manifest.json</c> in the manifest folder (by default <c>bin/…/koalapic/</c>, i.e.
 /// <c>Path.Combine(AppContext.BaseDirectory, "koalapic")</c>: the app's own manifest and those of the Razor class
-/// libraries it references), indexed by each image's <c>path</c> (case-insensitive ordinal). Register it with
-/// <see cref="KoalaPicServiceCollectionExtensions.AddKoalaPic"/>; without that, <see cref="Shared"/> is used.
+/// libraries it references as projects), then every <c>_content/*/_koalapic/manifest.json</c> in the app's web root
+/// (<see cref="IWebHostEnvironment.WebRootFileProvider"/>: the manifests of Razor class libraries installed as NuGet
+/// packages, served as static web assets), indexed by each image's <c>path</c> (case-insensitive ordinal; an entry
+/// from the manifest folder wins over a served one). Register it with
+/// <see cref="KoalaPicServiceCollectionExtensions.AddKoalaPic"/>; without that, <see cref="Shared"/> (or, when the
+/// request's services hold an <see cref="IWebHostEnvironment"/>, <see cref="ForEnvironment"/>) is used.
 /// </summary>
 /// <remarks>
 /// The files are read once, on first use, and never again: the manifest only changes when the project is rebuilt,
@@ -27,22 +34,45 @@ public sealed class KoalaImageManifest
     /// <summary>The file pattern looked for in <see cref="Directory"/>.</summary>
     public const string FilePattern = "*.manifest.json";
 
+    /// <summary>Where a Razor class library serves its manifest, under its <c>_content/&lt;Library&gt;/</c> base path.</summary>
+    public const string ServedManifestPath = "_koalapic/manifest.json";
+
+    private static readonly ConditionalWeakTable<IWebHostEnvironment, KoalaImageManifest> ByEnvironment = new();
+
     private static readonly Lazy<KoalaImageManifest> SharedInstance = new(() => new KoalaImageManifest(new KoalaPicOptions()), LazyThreadSafetyMode.ExecutionAndPublication);
 
     private readonly Lazy<Loaded> loaded;
 
-    /// <summary>Reads the folder named by <paramref name="options"/> (on first use, not here).</summary>
+    private readonly Func<IFileProvider?> webRoot;
+
+    /// <summary>Reads the folder named by <paramref name="options"/> (on first use, not here); no web root.</summary>
     public KoalaImageManifest(KoalaPicOptions options)
+        : this(options, webRootFileProvider: null)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        Directory = ResolveDirectory(options.ManifestDirectory);
-        loaded = new Lazy<Loaded>(Load, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    /// <summary>For dependency injection.</summary>
+    /// <summary>
+    /// Reads the folder named by <paramref name="options"/>, then the <c>_content/*/_koalapic/manifest.json</c> files of
+    /// <paramref name="webRootFileProvider"/> (on first use, not here). Null: the folder only.
+    /// </summary>
+    public KoalaImageManifest(KoalaPicOptions options, IFileProvider? webRootFileProvider)
+        : this(options, () => webRootFileProvider)
+    {
+    }
+
+    /// <summary>For dependency injection (no web root; <c>AddKoalaPic()</c> registers the one with the app's web root).</summary>
     public KoalaImageManifest(IOptions<KoalaPicOptions> options)
         : this((options ?? throw new ArgumentNullException(nameof(options))).Value)
     {
+    }
+
+    /// <summary>The web root provider is asked for on first use: in Development the host adds the static web assets of referenced projects and packages to it while it starts.</summary>
+    internal KoalaImageManifest(KoalaPicOptions options, Func<IFileProvider?> webRoot)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Directory = ResolveDirectory(options.ManifestDirectory);
+        this.webRoot = webRoot;
+        loaded = new Lazy<Loaded>(Load, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>
@@ -51,10 +81,23 @@ public sealed class KoalaImageManifest
     /// </summary>
     public static KoalaImageManifest Shared => SharedInstance.Value;
 
+    /// <summary>
+    /// The instance used when <c>AddKoalaPic()</c> was not called but the services hold an
+    /// <see cref="IWebHostEnvironment"/>: default options plus that environment's web root, one per environment.
+    /// </summary>
+    public static KoalaImageManifest ForEnvironment(IWebHostEnvironment environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        return ByEnvironment.GetValue(environment, e => new KoalaImageManifest(new KoalaPicOptions(), () => e.WebRootFileProvider));
+    }
+
     /// <summary>The absolute folder the manifests are read from.</summary>
     public string Directory { get; }
 
-    /// <summary>The manifest files read (full paths), in the order they take precedence. Empty when none were found.</summary>
+    /// <summary>
+    /// The manifest files read, in the order they take precedence: full paths of the folder's files, then the served
+    /// ones as <c>/_content/&lt;Library&gt;/_koalapic/manifest.json</c>. Empty when none were found.
+    /// </summary>
     public IReadOnlyList<string> Files => loaded.Value.Files;
 
     /// <summary>Every image path known, sorted.</summary>
@@ -132,6 +175,7 @@ public sealed class KoalaImageManifest
         if (state.Files.Count == 0)
         {
             message.Append("No image manifest was found: ").Append(Directory).Append(" has no ").Append(FilePattern)
+                .Append(state.WebRootRead ? " file and the web root has no _content/*/" + ServedManifestPath : "")
                 .Append(" file. Reference the KoalaPic.Build package in the project that holds the image, add a KoalaImage item for the file")
                 .Append(" (for example <KoalaImage Include=\"wwwroot").Append(key ?? "/img/photo.png")
                 .Append("\" Format=\"avif;webp;jpg\" Widths=\"480;960\" />) and build the project")
@@ -140,7 +184,7 @@ public sealed class KoalaImageManifest
         else
         {
             message.Append("Manifests read from ").Append(Directory).Append(": ")
-                .Append(string.Join(", ", state.Files.Select(f => Path.GetFileName(f) + " (" + state.CountByFile[f] + " images)"))).Append(". ");
+                .Append(string.Join(", ", state.Files.Select(f => (f.StartsWith("/_content/", StringComparison.Ordinal) ? f : Path.GetFileName(f)) + " (" + state.CountByFile[f] + " images)"))).Append(". ");
             const int Shown = 30;
             if (state.SortedPaths.Count == 0)
             {
@@ -176,9 +220,17 @@ public sealed class KoalaImageManifest
     private Loaded Load()
     {
         var state = new Loaded();
+        LoadFolder(state);
+        LoadServed(state);
+        state.SortedPaths = state.ByPath.Keys.OrderBy(p => p, StringComparer.OrdinalIgnoreCase).ToArray();
+        return state;
+    }
+
+    private void LoadFolder(Loaded state)
+    {
         if (!System.IO.Directory.Exists(Directory))
         {
-            return state;
+            return;
         }
 
         // The freshest manifest first: a stale one left in bin/ by a renamed assembly must not shadow the current build.
@@ -187,34 +239,77 @@ public sealed class KoalaImageManifest
             .ThenBy(f => f.Name, StringComparer.Ordinal);
         foreach (FileInfo file in files)
         {
-            KoalaManifestDocument document = ReadFile(file.FullName);
-            state.Files.Add(file.FullName);
-            int count = 0;
-            foreach (KoalaManifestImage? image in document.Images ?? new List<KoalaManifestImage>())
-            {
-                string? key = image == null ? null : NormalizePath(image.Path);
-                if (key == null)
-                {
-                    throw Malformed(file.FullName, "an image has no \"path\"", null);
-                }
-
-                count++;
-                state.ByPath.TryAdd(key, image!);
-            }
-
-            state.CountByFile[file.FullName] = count;
+            Add(state, file.FullName, file.FullName, ReadFile(file.FullName, File.ReadAllBytes(file.FullName)));
         }
-
-        state.SortedPaths = state.ByPath.Keys.OrderBy(p => p, StringComparer.OrdinalIgnoreCase).ToArray();
-        return state;
     }
 
-    private static KoalaManifestDocument ReadFile(string path)
+    /// <summary>
+    /// The manifests Razor class libraries serve as static web assets (a library installed as a NuGet package has no
+    /// manifest in bin/): <c>_content/*/_koalapic/manifest.json</c> of the web root, in library name order, after the
+    /// folder's, so an entry the folder already has keeps the folder's.
+    /// </summary>
+    private void LoadServed(Loaded state)
+    {
+        IFileProvider? provider = webRoot();
+        if (provider == null)
+        {
+            return;
+        }
+
+        state.WebRootRead = true;
+        IDirectoryContents libraries = provider.GetDirectoryContents("_content");
+        if (!libraries.Exists)
+        {
+            return;
+        }
+
+        foreach (string library in libraries.Where(d => d.IsDirectory).Select(d => d.Name).Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal))
+        {
+            string served = "/_content/" + library + "/" + ServedManifestPath;
+            IFileInfo file = provider.GetFileInfo(served);
+            if (!file.Exists || file.IsDirectory)
+            {
+                continue;
+            }
+
+            string shown = file.PhysicalPath == null ? "web root " + served : file.PhysicalPath + " (served at " + served + ")";
+            byte[] bytes;
+            using (Stream stream = file.CreateReadStream())
+            using (var buffer = new MemoryStream())
+            {
+                stream.CopyTo(buffer);
+                bytes = buffer.ToArray();
+            }
+
+            Add(state, served, shown, ReadFile(shown, bytes));
+        }
+    }
+
+    private static void Add(Loaded state, string name, string shown, KoalaManifestDocument document)
+    {
+        state.Files.Add(name);
+        int count = 0;
+        foreach (KoalaManifestImage? image in document.Images ?? new List<KoalaManifestImage>())
+        {
+            string? key = image == null ? null : NormalizePath(image.Path);
+            if (key == null)
+            {
+                throw Malformed(shown, "an image has no \"path\"", null);
+            }
+
+            count++;
+            state.ByPath.TryAdd(key, image!);
+        }
+
+        state.CountByFile[name] = count;
+    }
+
+    private static KoalaManifestDocument ReadFile(string path, byte[] bytes)
     {
         KoalaManifestDocument? document;
         try
         {
-            document = JsonSerializer.Deserialize(File.ReadAllBytes(path), KoalaManifestJsonContext.Default.KoalaManifestDocument);
+            document = JsonSerializer.Deserialize(bytes, KoalaManifestJsonContext.Default.KoalaManifestDocument);
         }
         catch (JsonException e)
         {
@@ -246,5 +341,7 @@ public sealed class KoalaImageManifest
         public Dictionary<string, KoalaManifestImage> ByPath { get; } = new(StringComparer.OrdinalIgnoreCase);
 
         public IReadOnlyList<string> SortedPaths { get; set; } = Array.Empty<string>();
+
+        public bool WebRootRead { get; set; }
     }
 }

@@ -16,7 +16,7 @@ internal static class KoalaPicRenderer
 {
     public static PictureMarkup Render(IServiceProvider? services, string? src, string? pathBase, IEnumerable<MarkupAttribute> attributes)
     {
-        KoalaImageManifest manifest = services?.GetService<KoalaImageManifest>() ?? KoalaImageManifest.Shared;
+        KoalaImageManifest manifest = Manifest(services);
         if (manifest.TryGetImage(src, out KoalaManifestImage image))
         {
             return PictureMarkupBuilder.Build(image, pathBase, attributes);
@@ -28,6 +28,19 @@ internal static class KoalaPicRenderer
         }
 
         return PictureMarkupBuilder.BuildPlain(src ?? "", pathBase, attributes);
+    }
+
+    /// <summary>The registered manifest; without AddKoalaPic(), the shared one for the app's web host environment (bin/ plus the web root's served manifests), else the process-wide bin/ one.</summary>
+    private static KoalaImageManifest Manifest(IServiceProvider? services)
+    {
+        if (services?.GetService<KoalaImageManifest>() is KoalaImageManifest registered)
+        {
+            return registered;
+        }
+
+        return services?.GetService<IWebHostEnvironment>() is IWebHostEnvironment environment
+            ? KoalaImageManifest.ForEnvironment(environment)
+            : KoalaImageManifest.Shared;
     }
 
     private static bool ShouldThrow(IServiceProvider? services)

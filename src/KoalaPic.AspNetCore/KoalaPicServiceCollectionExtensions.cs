@@ -1,6 +1,8 @@
 using System;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace KoalaPic.AspNetCore;
 
@@ -8,7 +10,9 @@ namespace KoalaPic.AspNetCore;
 public static class KoalaPicServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="KoalaImageManifest"/> as a singleton and <see cref="KoalaPicOptions"/>. Optional: without
+    /// Registers <see cref="KoalaImageManifest"/> as a singleton (reading bin/…/koalapic/ and, when the services hold an
+    /// <see cref="IWebHostEnvironment"/>, the manifests served under its web root's <c>_content/</c>) and
+    /// <see cref="KoalaPicOptions"/>. Optional: without
     /// it, <c>&lt;koala-img&gt;</c> and <c>&lt;KoalaImg&gt;</c> use <see cref="KoalaImageManifest.Shared"/> with default
     /// options. Call it to change the options:
     /// <code>builder.Services.AddKoalaPic(o =&gt; o.ThrowOnMissing = false);</code>
@@ -22,7 +26,11 @@ public static class KoalaPicServiceCollectionExtensions
             services.Configure(configure);
         }
 
-        services.TryAddSingleton<KoalaImageManifest>();
+        services.TryAddSingleton(sp =>
+        {
+            IWebHostEnvironment? environment = sp.GetService<IWebHostEnvironment>();
+            return new KoalaImageManifest(sp.GetRequiredService<IOptions<KoalaPicOptions>>().Value, () => environment?.WebRootFileProvider);
+        });
         return services;
     }
 }

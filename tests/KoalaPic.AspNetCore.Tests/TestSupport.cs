@@ -19,14 +19,14 @@ namespace KoalaPic.AspNetCore.Tests;
 /// <summary>A temp folder of real manifest files, and an app around it (services, environment, request path base).</summary>
 public sealed class TestApp : IDisposable
 {
-    public TestApp(string environment = "Production", string pathBase = "", Action<KoalaPicOptions>? configure = null, bool register = true)
+    public TestApp(string environment = "Production", string pathBase = "", Action<KoalaPicOptions>? configure = null, bool register = true, IFileProvider? webRoot = null)
     {
         Directory.CreateDirectory(ManifestDirectory);
         Environment = environment;
         PathBase = pathBase;
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddSingleton<IWebHostEnvironment>(new TestWebHostEnvironment(environment));
+        services.AddSingleton<IWebHostEnvironment>(new TestWebHostEnvironment(environment) { WebRootFileProvider = webRoot ?? new NullFileProvider() });
         services.AddSingleton<IHostEnvironment>(sp => sp.GetRequiredService<IWebHostEnvironment>());
         services.AddSingleton<NavigationManager>(new TestNavigationManager("http://localhost" + (pathBase.Length == 0 ? "/" : pathBase + "/")));
         if (register)
