@@ -49,6 +49,19 @@ public sealed class OtherProjectTests
     }
 
     [Fact]
+    public void WebApp_WithThePackageButNoKoalaImageItem_Builds()
+    {
+        // The state right after `dotnet add package KoalaPic.Build`, before the first item is written.
+        using TestProject project = TestProject.Create(package, "WebApp");
+        project.SetKoalaImages("");
+
+        DotNetResult result = project.Build();
+
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.Empty(result.KoalaPicLines);
+    }
+
+    [Fact]
     public void MultiTarget_ConvertsForEachFramework_AndTheSecondBuildConvertsNothing()
     {
         // net9.0's reference pack comes from the machine's usual NuGet source; KoalaPic.Build must still come from the test feed.
