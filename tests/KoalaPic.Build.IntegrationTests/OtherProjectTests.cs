@@ -49,11 +49,13 @@ public sealed class OtherProjectTests
     }
 
     [Fact]
-    public void WebApp_WithThePackageButNoKoalaImageItem_Builds()
+    public void WebApp_WithThePackageButNoKoalaImageItem_Builds_EvenServingTheManifest()
     {
-        // The state right after `dotnet add package KoalaPic.Build`, before the first item is written.
+        // The state right after `dotnet add package KoalaPic.Build`, before the first item is written; with the manifest
+        // served, as it is by default in a Razor class library.
         using TestProject project = TestProject.Create(package, "WebApp");
         project.SetKoalaImages("");
+        project.SetProperty("KoalaPicServeManifest", "true");
 
         DotNetResult result = project.Build();
 
