@@ -164,68 +164,44 @@ public sealed class AspNetCoreAppTests
     public async Task RazorClassLibrary_ConvertedImagesReachTheAppUnderContent()
     {
         using TestProject app = TestProject.FromTemplate(package, "web", "ShopApp");
-        string library = Path.Combine(app.Directory, "..", Path.GetFileName(app.Directory) + "-lib");
-        try
+        using var ui = new SiblingLibrary(package, app, "ShopUi");
+        string library = ui.Folder, libraryProject = ui.ProjectFile;
+        // KoalaPic.Build and an image in the app too, to see the app keeps KoalaPicServeManifest off while the library has it on.
+        app.AddImage("flowers.jpeg", "wwwroot/hero.jpg");
+        XDocumentEdit.AppendToProject(app.ProjectFile, $"""
+            <ItemGroup>
+              <ProjectReference Include="{libraryProject}" />
+              <PackageReference Include="KoalaPic.Build" Version="0.2.0" PrivateAssets="all" />
+              <KoalaImage Include="wwwroot/hero.jpg" Format="webp" Widths="320" />
+            </ItemGroup>
+            """);
+        string program = Path.Combine(app.Directory, "Program.cs");
+        File.WriteAllText(program, File.ReadAllText(program).Replace("app.MapGet(", "app.MapStaticAssets();\napp.MapGet(", StringComparison.Ordinal));
+        DotNetResult build = app.Build();
+        Assert.True(build.Succeeded, build.ToString());
+
+        JsonElement[] images = ReadManifest(Path.Combine(app.BinDirectory, "koalapic", "ShopUi.manifest.json"));
+        JsonElement banner = Assert.Single(images);
+        Assert.Equal("/_content/ShopUi/banner.jpg", banner.GetProperty("path").GetString());
+        Assert.Equal(
+            new[] { "/_content/ShopUi/banner.avif", "/_content/ShopUi/banner.webp" },
+            banner.GetProperty("variants").EnumerateArray().Select(v => v.GetProperty("url").GetString()));
+
+        // A Razor class library (OutputType Library) serves its manifest by default; an app (Exe) does not.
+        Assert.Equal("true", GetProperty(libraryProject, "KoalaPicServeManifest"));
+        Assert.Equal("false", GetProperty(app.ProjectFile, "KoalaPicServeManifest"));
+
+        using WebAppHost host = WebAppHost.Run(app, package.Environment);
+        await AssertEveryVariantIsServed(host, images, url => Path.Combine(library, "obj", "Debug", "net10.0", "koalapic", "out", "wwwroot", url.Substring("/_content/ShopUi/".Length)));
+        using (HttpResponseMessage served = await host.Client.GetAsync("/_content/ShopUi/_koalapic/manifest.json"))
         {
-            DotNetResult created = DotNet.Run(app.Directory, package.Environment, "new", "razorclasslib", "-n", "ShopUi", "-o", library, "--no-restore");
-            Assert.True(created.Succeeded, created.ToString());
-            string libraryProject = Path.Combine(library, "ShopUi.csproj");
-            File.Copy(Paths.Fixture("flowers.jpeg"), Path.Combine(library, "wwwroot", "banner.jpg"));
-            File.Copy(Path.Combine(app.Directory, "nuget.config"), Path.Combine(library, "nuget.config"));
-            XDocumentEdit.AppendToProject(libraryProject, """
-                <ItemGroup>
-                  <PackageReference Include="KoalaPic.Build" Version="0.2.0" PrivateAssets="all" />
-                  <KoalaImage Include="wwwroot/banner.jpg" Format="avif;webp" Widths="320" />
-                </ItemGroup>
-                """);
-            // KoalaPic.Build and an image in the app too, to see the app keeps KoalaPicServeManifest off while the library has it on.
-            app.AddImage("flowers.jpeg", "wwwroot/hero.jpg");
-            XDocumentEdit.AppendToProject(app.ProjectFile, $"""
-                <ItemGroup>
-                  <ProjectReference Include="{libraryProject}" />
-                  <PackageReference Include="KoalaPic.Build" Version="0.2.0" PrivateAssets="all" />
-                  <KoalaImage Include="wwwroot/hero.jpg" Format="webp" Widths="320" />
-                </ItemGroup>
-                """);
-            string program = Path.Combine(app.Directory, "Program.cs");
-            File.WriteAllText(program, File.ReadAllText(program).Replace("app.MapGet(", "app.MapStaticAssets();\napp.MapGet(", StringComparison.Ordinal));
-
-            // The library's package references (Components.Web) come from the machine's NuGet source.
-            File.WriteAllText(Path.Combine(library, "nuget.config"), File.ReadAllText(Path.Combine(library, "nuget.config")).Replace("<clear />", "", StringComparison.Ordinal));
-            File.WriteAllText(Path.Combine(app.Directory, "nuget.config"), File.ReadAllText(Path.Combine(app.Directory, "nuget.config")).Replace("<clear />", "", StringComparison.Ordinal));
-            DotNetResult build = app.Build();
-            Assert.True(build.Succeeded, build.ToString());
-
-            JsonElement[] images = ReadManifest(Path.Combine(app.BinDirectory, "koalapic", "ShopUi.manifest.json"));
-            JsonElement banner = Assert.Single(images);
-            Assert.Equal("/_content/ShopUi/banner.jpg", banner.GetProperty("path").GetString());
-            Assert.Equal(
-                new[] { "/_content/ShopUi/banner.avif", "/_content/ShopUi/banner.webp" },
-                banner.GetProperty("variants").EnumerateArray().Select(v => v.GetProperty("url").GetString()));
-
-            // A Razor class library (OutputType Library) serves its manifest by default; an app (Exe) does not.
-            Assert.Equal("true", GetProperty(libraryProject, "KoalaPicServeManifest"));
-            Assert.Equal("false", GetProperty(app.ProjectFile, "KoalaPicServeManifest"));
-
-            using WebAppHost host = WebAppHost.Run(app, package.Environment);
-            await AssertEveryVariantIsServed(host, images, url => Path.Combine(library, "obj", "Debug", "net10.0", "koalapic", "out", "wwwroot", url.Substring("/_content/ShopUi/".Length)));
-            using (HttpResponseMessage served = await host.Client.GetAsync("/_content/ShopUi/_koalapic/manifest.json"))
-            {
-                Assert.True(served.StatusCode == HttpStatusCode.OK, $"GET /_content/ShopUi/_koalapic/manifest.json: {(int)served.StatusCode}\n{host.Output}");
-                Assert.Equal(File.ReadAllBytes(Path.Combine(library, "obj", "Debug", "net10.0", "koalapic", "koalapic.manifest.json")), await served.Content.ReadAsByteArrayAsync());
-            }
-
-            using (HttpResponseMessage notServed = await host.Client.GetAsync("/_koalapic/manifest.json"))
-            {
-                Assert.Equal(HttpStatusCode.NotFound, notServed.StatusCode);
-            }
+            Assert.True(served.StatusCode == HttpStatusCode.OK, $"GET /_content/ShopUi/_koalapic/manifest.json: {(int)served.StatusCode}\n{host.Output}");
+            Assert.Equal(File.ReadAllBytes(Path.Combine(library, "obj", "Debug", "net10.0", "koalapic", "koalapic.manifest.json")), await served.Content.ReadAsByteArrayAsync());
         }
-        finally
+
+        using (HttpResponseMessage notServed = await host.Client.GetAsync("/_koalapic/manifest.json"))
         {
-            if (!TestProject.KeepForInspection)
-            {
-                try { Directory.Delete(library, recursive: true); } catch (IOException) { }
-            }
+            Assert.Equal(HttpStatusCode.NotFound, notServed.StatusCode);
         }
     }
 
@@ -235,13 +211,65 @@ public sealed class AspNetCoreAppTests
         using TestProject app = TestProject.FromTemplate(package, "webapp", "ShopSite");
         // A package id of its own: the test feed and the packages folder are shared by the whole collection.
         string name = "ShelfUi" + Guid.NewGuid().ToString("N").Substring(0, 8);
-        string library = Path.Combine(app.Directory, "..", Path.GetFileName(app.Directory) + "-pkg");
-        try
+        using var ui = new SiblingLibrary(package, app, name);
+        string library = ui.Folder;
+        DotNetResult pack = DotNet.Run(library, package.Environment, "pack", "-o", package.FeedDirectory, "-p:PackageVersion=1.0.0", "-nodeReuse:false");
+        Assert.True(pack.Succeeded, pack.ToString());
+        string nupkg = Path.Combine(package.FeedDirectory, name + ".1.0.0.nupkg");
+        using (System.IO.Compression.ZipArchive zip = System.IO.Compression.ZipFile.OpenRead(nupkg))
         {
-            DotNetResult created = DotNet.Run(app.Directory, package.Environment, "new", "razorclasslib", "-n", name, "-o", library, "--no-restore");
+            string[] entries = zip.Entries.Select(e => e.FullName).ToArray();
+            Assert.Contains("staticwebassets/_koalapic/manifest.json", entries);
+            Assert.Contains("staticwebassets/banner.avif", entries);
+            Assert.Contains("staticwebassets/banner.webp", entries);
+        }
+
+        // The app has no KoalaPic.Build and no ProjectReference: only the packages.
+        XDocumentEdit.AppendToProject(app.ProjectFile, $"""
+            <ItemGroup>
+              <PackageReference Include="{name}" Version="1.0.0" />
+              <PackageReference Include="KoalaPic.AspNetCore" Version="0.2.0" />
+            </ItemGroup>
+            """);
+        string pages = Path.Combine(app.Directory, "Pages");
+        File.AppendAllText(Path.Combine(pages, "_ViewImports.cshtml"), "\n@addTagHelper *, KoalaPic.AspNetCore\n");
+        File.AppendAllText(Path.Combine(pages, "Index.cshtml"), $"\n<koala-img src=\"~/_content/{name}/banner.jpg\" alt=\"Banner\" />\n");
+        DotNetResult build = app.Build();
+        Assert.True(build.Succeeded, build.ToString());
+        Assert.False(Directory.Exists(Path.Combine(app.BinDirectory, "koalapic")), "the app has a bin/koalapic/ folder: the test would not show the served manifest is read");
+
+        using WebAppHost host = WebAppHost.Run(app, package.Environment);
+        (List<Dictionary<string, string>> sources, Dictionary<string, string> img) = Picture(await GetPage(host, "/"), "Banner");
+        // avif;webp at one width: an AVIF <source> and the WebP fallback <img>, both from the package's manifest.
+        Dictionary<string, string> avif = Assert.Single(sources);
+        Assert.Equal("image/avif", avif["type"]);
+        Assert.Equal($"/_content/{name}/banner.avif", avif["srcset"]);
+        Assert.Equal($"/_content/{name}/banner.webp", img["src"]);
+        Assert.Equal("320", img["width"]);
+        Assert.Equal("180", img["height"]);
+        foreach ((string url, string type) in new[] { ($"/_content/{name}/banner.avif", "image/avif"), ($"/_content/{name}/banner.webp", "image/webp") })
+        {
+            using HttpResponseMessage response = await host.Client.GetAsync(url);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {url}: {(int)response.StatusCode}\n{host.Output}");
+            Assert.Equal(type, response.Content.Headers.ContentType?.MediaType);
+            Assert.True((await response.Content.ReadAsByteArrayAsync()).Length > 0, $"GET {url}: empty body");
+        }
+    }
+
+    /// <summary>
+    /// A `dotnet new razorclasslib` beside the app, with KoalaPic.Build and one image (wwwroot/banner.jpg as avif and
+    /// webp, 320 px). Both projects also restore from the machine's NuGet source: the library needs Components.Web.
+    /// </summary>
+    private sealed class SiblingLibrary : IDisposable
+    {
+        public SiblingLibrary(PackageFixture package, TestProject app, string name)
+        {
+            Folder = Path.Combine(app.Directory, "..", Path.GetFileName(app.Directory) + "-" + name);
+            ProjectFile = Path.Combine(Folder, name + ".csproj");
+            DotNetResult created = DotNet.Run(app.Directory, package.Environment, "new", "razorclasslib", "-n", name, "-o", Folder, "--no-restore");
             Assert.True(created.Succeeded, created.ToString());
-            File.Copy(Paths.Fixture("flowers.jpeg"), Path.Combine(library, "wwwroot", "banner.jpg"));
-            XDocumentEdit.AppendToProject(Path.Combine(library, name + ".csproj"), """
+            File.Copy(Paths.Fixture("flowers.jpeg"), Path.Combine(Folder, "wwwroot", "banner.jpg"));
+            XDocumentEdit.AppendToProject(ProjectFile, """
                 <ItemGroup>
                   <PackageReference Include="KoalaPic.Build" Version="0.2.0" PrivateAssets="all" />
                   <KoalaImage Include="wwwroot/banner.jpg" Format="avif;webp" Widths="320" />
@@ -249,58 +277,20 @@ public sealed class AspNetCoreAppTests
                   <Content Remove="nuget.config" />
                 </ItemGroup>
                 """);
-            // The library's package references (Components.Web) come from the machine's NuGet source, in both projects.
             string nugetConfig = File.ReadAllText(Path.Combine(app.Directory, "nuget.config")).Replace("<clear />", "", StringComparison.Ordinal);
-            File.WriteAllText(Path.Combine(library, "nuget.config"), nugetConfig);
+            File.WriteAllText(Path.Combine(Folder, "nuget.config"), nugetConfig);
             File.WriteAllText(Path.Combine(app.Directory, "nuget.config"), nugetConfig);
-
-            DotNetResult pack = DotNet.Run(library, package.Environment, "pack", "-o", package.FeedDirectory, "-p:PackageVersion=1.0.0", "-nodeReuse:false");
-            Assert.True(pack.Succeeded, pack.ToString());
-            string nupkg = Path.Combine(package.FeedDirectory, name + ".1.0.0.nupkg");
-            using (System.IO.Compression.ZipArchive zip = System.IO.Compression.ZipFile.OpenRead(nupkg))
-            {
-                string[] entries = zip.Entries.Select(e => e.FullName).ToArray();
-                Assert.Contains("staticwebassets/_koalapic/manifest.json", entries);
-                Assert.Contains("staticwebassets/banner.avif", entries);
-                Assert.Contains("staticwebassets/banner.webp", entries);
-            }
-
-            // The app has no KoalaPic.Build and no ProjectReference: only the packages.
-            XDocumentEdit.AppendToProject(app.ProjectFile, $"""
-                <ItemGroup>
-                  <PackageReference Include="{name}" Version="1.0.0" />
-                  <PackageReference Include="KoalaPic.AspNetCore" Version="0.2.0" />
-                </ItemGroup>
-                """);
-            string pages = Path.Combine(app.Directory, "Pages");
-            File.AppendAllText(Path.Combine(pages, "_ViewImports.cshtml"), "\n@addTagHelper *, KoalaPic.AspNetCore\n");
-            File.AppendAllText(Path.Combine(pages, "Index.cshtml"), $"\n<koala-img src=\"~/_content/{name}/banner.jpg\" alt=\"Banner\" />\n");
-            DotNetResult build = app.Build();
-            Assert.True(build.Succeeded, build.ToString());
-            Assert.False(Directory.Exists(Path.Combine(app.BinDirectory, "koalapic")), "the app has a bin/koalapic/ folder: the test would not show the served manifest is read");
-
-            using WebAppHost host = WebAppHost.Run(app, package.Environment);
-            (List<Dictionary<string, string>> sources, Dictionary<string, string> img) = Picture(await GetPage(host, "/"), "Banner");
-            // avif;webp at one width: an AVIF <source> and the WebP fallback <img>, both from the package's manifest.
-            Dictionary<string, string> avif = Assert.Single(sources);
-            Assert.Equal("image/avif", avif["type"]);
-            Assert.Equal($"/_content/{name}/banner.avif", avif["srcset"]);
-            Assert.Equal($"/_content/{name}/banner.webp", img["src"]);
-            Assert.Equal("320", img["width"]);
-            Assert.Equal("180", img["height"]);
-            foreach ((string url, string type) in new[] { ($"/_content/{name}/banner.avif", "image/avif"), ($"/_content/{name}/banner.webp", "image/webp") })
-            {
-                using HttpResponseMessage response = await host.Client.GetAsync(url);
-                Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {url}: {(int)response.StatusCode}\n{host.Output}");
-                Assert.Equal(type, response.Content.Headers.ContentType?.MediaType);
-                Assert.True((await response.Content.ReadAsByteArrayAsync()).Length > 0, $"GET {url}: empty body");
-            }
         }
-        finally
+
+        public string Folder { get; }
+
+        public string ProjectFile { get; }
+
+        public void Dispose()
         {
             if (!TestProject.KeepForInspection)
             {
-                try { Directory.Delete(library, recursive: true); } catch (IOException) { }
+                try { Directory.Delete(Folder, recursive: true); } catch (IOException) { }
             }
         }
     }

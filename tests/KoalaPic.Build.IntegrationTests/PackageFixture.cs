@@ -16,32 +16,26 @@ public sealed class PackageFixture : IDisposable
         FeedDirectory = Path.Combine(Root, "feed");
         PackagesDirectory = Path.Combine(Root, "nuget-packages");
         Directory.CreateDirectory(FeedDirectory);
-        string tasksProject = Path.Combine(Paths.RepositoryRoot, "src", "KoalaPic.Build.Tasks", "KoalaPic.Build.Tasks.csproj");
+        PackagePath = Pack("KoalaPic.Build.Tasks", "KoalaPic.Build");
+        // The runtime package for ASP.NET Core apps (<koala-img>, <KoalaImg>), which reads the manifest KoalaPic.Build writes.
+        Pack("KoalaPic.AspNetCore", "KoalaPic.AspNetCore");
+    }
+
+    /// <summary>`dotnet pack src/&lt;project&gt;` into the feed; returns the package's path.</summary>
+    private string Pack(string project, string packageId)
+    {
+        string projectFile = Path.Combine(Paths.RepositoryRoot, "src", project, project + ".csproj");
         DotNetResult pack = DotNet.Run(
             Paths.RepositoryRoot,
             new Dictionary<string, string>(),
-            "pack", tasksProject, "-c", "Release", "-o", FeedDirectory, "-nodeReuse:false");
-        if (!pack.Succeeded)
+            "pack", projectFile, "-c", "Release", "-o", FeedDirectory, "-nodeReuse:false");
+        string packagePath = Path.Combine(FeedDirectory, $"{packageId}.{Version}.nupkg");
+        if (!pack.Succeeded || !File.Exists(packagePath))
         {
-            throw new InvalidOperationException("dotnet pack failed:\n" + pack.Output);
+            throw new InvalidOperationException($"dotnet pack of {project} did not produce {packagePath}:\n{pack.Output}");
         }
 
-        PackagePath = Path.Combine(FeedDirectory, $"KoalaPic.Build.{Version}.nupkg");
-        if (!File.Exists(PackagePath))
-        {
-            throw new InvalidOperationException($"dotnet pack did not produce {PackagePath}:\n{pack.Output}");
-        }
-
-        // The runtime package for ASP.NET Core apps (<koala-img>, <KoalaImg>), which reads the manifest KoalaPic.Build writes.
-        string aspNetCoreProject = Path.Combine(Paths.RepositoryRoot, "src", "KoalaPic.AspNetCore", "KoalaPic.AspNetCore.csproj");
-        DotNetResult packAspNetCore = DotNet.Run(
-            Paths.RepositoryRoot,
-            new Dictionary<string, string>(),
-            "pack", aspNetCoreProject, "-c", "Release", "-o", FeedDirectory, "-nodeReuse:false");
-        if (!packAspNetCore.Succeeded || !File.Exists(Path.Combine(FeedDirectory, $"KoalaPic.AspNetCore.{Version}.nupkg")))
-        {
-            throw new InvalidOperationException("dotnet pack of KoalaPic.AspNetCore failed:\n" + packAspNetCore.Output);
-        }
+        return packagePath;
     }
 
     public string Root { get; }
