@@ -5,30 +5,36 @@ namespace KoalaPic.Build.Engine;
 
 /// <summary>
 /// Writes that are never seen half-done: bytes go to a temporary file beside the target, which is then renamed over
-/// it, so a build killed at any moment leaves the old file or the new one.
+/// it, so a build killed at any moment leaves the old file or the new one. Writers that own a folder whose every file
+/// must be whole (obj/…/koalapic/out) give a temporary folder beside it on the same disk, so not even the temporary
+/// file is ever seen there.
 /// </summary>
 public static class AtomicFile
 {
     private const string TemporarySuffix = ".tmp";
 
     /// <summary>Writes <paramref name="bytes"/> unless the file already holds exactly them. Returns whether it wrote.</summary>
-    public static bool WriteIfChanged(string path, byte[] bytes)
+    /// <param name="temporaryDirectory">Where the temporary file is written (on the same disk); null for beside the target.</param>
+    public static bool WriteIfChanged(string path, byte[] bytes, string? temporaryDirectory = null)
     {
         if (HasContent(path, bytes))
         {
             return false;
         }
 
-        Write(path, bytes);
+        Write(path, bytes, temporaryDirectory);
         return true;
     }
 
-    public static void Write(string path, byte[] bytes)
+    /// <param name="temporaryDirectory">Where the temporary file is written (on the same disk); null for beside the target.</param>
+    public static void Write(string path, byte[] bytes, string? temporaryDirectory = null)
     {
         string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
+        string temporaryFolder = temporaryDirectory ?? directory;
+        Directory.CreateDirectory(temporaryFolder);
         // Unique per writer (process and thread): concurrent builds sharing a cache each write their own file.
-        string temporary = Path.Combine(directory, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + TemporarySuffix);
+        string temporary = Path.Combine(temporaryFolder, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + TemporarySuffix);
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.WriteThrough))
@@ -68,16 +74,26 @@ public static class AtomicFile
         return true;
     }
 
+    /// <summary>
+    /// True when the path is a regular file holding exactly <paramref name="bytes"/>. Never reads more than their
+    /// length, and never reads a link to a device or FIFO planted in its place (that is replaced, not read).
+    /// </summary>
     public static bool HasContent(string path, byte[] bytes)
     {
         var info = new FileInfo(path);
-        if (!info.Exists || info.Length != bytes.Length)
+        if (!info.Exists)
         {
             return false;
         }
 
-        byte[] existing = File.ReadAllBytes(path);
-        return existing.AsSpan().SequenceEqual(bytes);
+        try
+        {
+            return SourceFile.ReadAllBytes(path, bytes.Length).AsSpan().SequenceEqual(bytes);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     public static void TryDelete(string path)

@@ -53,6 +53,9 @@ internal static class CacheEntry
 
     public static byte[]? TryRead(string path, string key) => TryRead(path, key, out _);
 
+    /// <summary>The largest entry read: the cache folder may be shared, and is read only as regular files of bounded size.</summary>
+    private const long MaxEntryBytes = 1L << 30;
+
     /// <summary>The image bytes of a verified entry, or null when it is missing, unreadable or fails verification.</summary>
     public static byte[]? TryRead(string path, string key, out OutputFacts facts)
     {
@@ -65,7 +68,7 @@ internal static class CacheEntry
                 return null;
             }
 
-            entry = File.ReadAllBytes(path);
+            entry = SourceFile.ReadAllBytes(path, MaxEntryBytes);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

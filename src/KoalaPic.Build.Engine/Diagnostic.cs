@@ -59,6 +59,9 @@ public static class DiagnosticCodes
     /// <summary>Placeholder is not color, blur or none.</summary>
     public const string InvalidPlaceholder = "KP1018";
 
+    /// <summary>Warning: a KoalaImage Include with wildcards that matches no file.</summary>
+    public const string PatternMatchesNothing = "KP1023";
+
     /// <summary>Warning: both Quality and SmartQuality are set; SmartQuality wins.</summary>
     public const string QualityAndSmartQuality = "KP1020";
 
@@ -97,8 +100,23 @@ public static class DiagnosticCodes
     /// <summary>The source changed or was deleted while it was being converted.</summary>
     public const string SourceChanged = "KP2009";
 
+    /// <summary>The source is not a regular file (a FIFO, a device such as /dev/zero, a socket, a folder), links followed; it is never opened.</summary>
+    public const string NotARegularFile = "KP2010";
+
+    /// <summary>The source file is larger than KoalaPicMaxSourceBytes; it is never read.</summary>
+    public const string SourceTooLarge = "KP2011";
+
+    /// <summary>The output would have more pixels than KoalaPicMaxPixels (Width/Height with Enlarge, an SVG drawn large).</summary>
+    public const string OutputTooManyPixels = "KP2012";
+
+    /// <summary>Warning: the output is larger than its source (report field larger_than_source).</summary>
+    public const string OutputLargerThanSource = "KP2013";
+
     /// <summary>Another build of the same project held the conversion lock for longer than KoalaPic waits.</summary>
     public const string ConcurrentBuild = "KP3001";
+
+    /// <summary>A folder on the way to an output (in obj/…/koalapic/out or bin/) is a link that leads outside it: nothing is written or deleted through it.</summary>
+    public const string OutputThroughLink = "KP3002";
 
     /// <summary>An unexpected failure while converting one image (a bug): reported for that image, the others go on.</summary>
     public const string UnexpectedError = "KP0003";
@@ -139,6 +157,9 @@ public static class DiagnosticCodes
     /// <summary>KoalaPicOffline is true and the URL is not in the download cache.</summary>
     public const string NotCachedOffline = "KP4010";
 
+    /// <summary>Url has a user name or password (https://user:password@host/…): refused, and never shown, logged or sent.</summary>
+    public const string UrlWithCredentials = "KP4011";
+
     /// <summary>The job report (report.json, KoalaPicReportPath) cannot be written.</summary>
     public const string CannotWriteReport = "KP5001";
 
@@ -151,7 +172,7 @@ public static class DiagnosticCodes
     /// </summary>
     public static readonly IReadOnlyCollection<string> BadImageCodes = new[]
     {
-        CannotDecode, TooManyPixels, CannotEncode, EmptySource, NotAnImage, SourceChanged,
+        CannotDecode, TooManyPixels, CannotEncode, EmptySource, NotAnImage, SourceChanged, SourceTooLarge,
     };
 
     public static bool IsBadImage(string code) => BadImageCodes.Contains(code);

@@ -228,12 +228,12 @@ internal sealed class UrlDownloader : IDisposable
                     Uri next = response.Headers.Location.IsAbsoluteUri ? response.Headers.Location : new Uri(uri, response.Headers.Location);
                     if (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps)
                     {
-                        return Failed(DiagnosticCodes.RedirectRefused, $"Url '{source.Url}' redirects to '{next}', which is not http or https, so it was not followed.");
+                        return Failed(DiagnosticCodes.RedirectRefused, $"Url '{source.Url}' redirects to '{UrlSource.Redact(next.OriginalString)}', which is not http or https, so it was not followed.");
                     }
 
                     if (redirects >= settings.MaxRedirects)
                     {
-                        return Failed(DiagnosticCodes.RedirectRefused, $"Url '{source.Url}' redirects more than {settings.MaxRedirects} times (the last to '{next}'), so it was not followed further. Use the final URL.");
+                        return Failed(DiagnosticCodes.RedirectRefused, $"Url '{source.Url}' redirects more than {settings.MaxRedirects} times (the last to '{UrlSource.Redact(next.OriginalString)}'), so it was not followed further. Use the final URL.");
                     }
 
                     uri = next;
@@ -314,7 +314,7 @@ internal sealed class UrlDownloader : IDisposable
                 return null;
             }
 
-            byte[] bytes = File.ReadAllBytes(file);
+            byte[] bytes = SourceFile.ReadAllBytes(file, settings.MaxBytes);
             if (Sha256Hex(bytes) == sha256)
             {
                 return bytes;
@@ -329,6 +329,9 @@ internal sealed class UrlDownloader : IDisposable
         return null;
     }
 
+    /// <summary>An index file is a hash and a URL: anything larger is not one of ours.</summary>
+    private const int MaxIndexBytes = 64 * 1024;
+
     private string? ReadIndex(string url)
     {
         try
@@ -339,7 +342,7 @@ internal sealed class UrlDownloader : IDisposable
                 return null;
             }
 
-            string[] lines = File.ReadAllText(path).Split('\n');
+            string[] lines = Encoding.UTF8.GetString(SourceFile.ReadAllBytes(path, MaxIndexBytes)).Split('\n');
             return lines.Length >= 2 && lines[1] == url ? UrlSource.NormalizeSha256(lines[0]) : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -63,6 +63,7 @@ public sealed record BatchResult(IReadOnlyList<ItemResult> Items, IReadOnlyList<
 /// <param name="CacheDirectory">The content-addressed cache shared by builds (KoalaPicCacheDir).</param>
 /// <param name="DeployedDirectory">Where copies of the outputs are deployed (bin/); a failed item's stale copy there is removed.</param>
 /// <param name="LockTimeoutSeconds">How long a batch waits for another build of the same project to finish converting.</param>
+/// <param name="MaxSourceBytes">The largest source file read (KoalaPicMaxSourceBytes); larger ones fail with KP2011 unread.</param>
 public sealed record BatchSettings(
     string OutputDirectory,
     string StateFile,
@@ -71,7 +72,15 @@ public sealed record BatchSettings(
     long MaxPixels = ImageConverter.DefaultMaxPixels,
     string? DeployedDirectory = null,
     int LockTimeoutSeconds = ImageBatch.DefaultLockTimeoutSeconds,
-    DownloadSettings? Downloads = null);
+    DownloadSettings? Downloads = null,
+    long MaxSourceBytes = SourceFile.DefaultMaxBytes)
+{
+    /// <summary>
+    /// Where outputs are written before they are renamed into <see cref="OutputDirectory"/>: beside it (same disk),
+    /// not in it, so every file in the output folder is always a whole image, even after kill -9.
+    /// </summary>
+    public string TemporaryDirectory => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(StateFile))!, "tmp");
+}
 
 /// <summary>
 /// Converts a set of images incrementally by content: an output is encoded only when no output or cache entry exists
@@ -101,6 +110,10 @@ public sealed class ImageBatch
 
     private int sourcesHashed;
 
+    // Set by Run, for its items: the folders whose real paths every write and delete must stay inside.
+    private OwnedFolder? outputFolder;
+    private OwnedFolder? deployedFolder;
+
     /// <summary>Test seam: runs after an item's source bytes are read, to change the source during its conversion.</summary>
     internal Action<ImageRequest>? AfterSourceRead { get; set; }
 
@@ -128,6 +141,9 @@ public sealed class ImageBatch
         // Everything below reads and writes this project's state and outputs: one batch at a time.
         using BuildLock projectLock = BuildLock.Acquire(BuildLock.PathFor(settings.StateFile), TimeSpan.FromSeconds(settings.LockTimeoutSeconds), cancellationToken);
         DeleteLeftoverTemporaryFiles(settings.OutputDirectory);
+        DeleteLeftoverTemporaryFiles(settings.TemporaryDirectory);
+        outputFolder = new OwnedFolder(settings.OutputDirectory);
+        deployedFolder = settings.DeployedDirectory != null ? new OwnedFolder(settings.DeployedDirectory) : null;
         OutputState previous = OutputState.Load(settings.StateFile);
         var results = new ItemResult[requests.Count];
         var kept = new ConcurrentDictionary<string, OutputRecord>(StringComparer.Ordinal);
@@ -179,10 +195,10 @@ public sealed class ImageBatch
             // A failed item keeps no output: not the one an earlier good version of the source produced, here or in bin/.
             if (previous.Outputs.ContainsKey(failed.Request.OutputPath))
             {
-                DeleteOwnedFile(settings.OutputDirectory, failed.Request.OutputPath, deleted);
-                if (settings.DeployedDirectory != null)
+                DeleteOwnedFile(outputFolder!, failed.Request.OutputPath, deleted);
+                if (deployedFolder != null)
                 {
-                    DeleteOwnedFile(settings.DeployedDirectory, failed.Request.OutputPath, deleted);
+                    DeleteOwnedFile(deployedFolder, failed.Request.OutputPath, deleted);
                 }
             }
         }
@@ -194,7 +210,7 @@ public sealed class ImageBatch
         {
             if (!(owners.ContainsKey(stale) && FileSystemIgnoresCase(settings.OutputDirectory)))
             {
-                DeleteOwnedFile(settings.OutputDirectory, stale, deleted);
+                DeleteOwnedFile(outputFolder!, stale, deleted);
             }
         }
 
@@ -228,7 +244,18 @@ public sealed class ImageBatch
 
     private ItemResult ProcessCore(ImageRequest request, OutputState previous, ConcurrentDictionary<string, OutputRecord> kept, string engineVersion, int parallelism, CancellationToken cancellationToken)
     {
-        string outputFile = Path.Combine(settings.OutputDirectory, request.OutputPath);
+        string outputFile;
+        try
+        {
+            // Both the output here and its copy in bin/ (which MSBuild makes) must stay inside their folders.
+            outputFile = outputFolder!.Resolve(request.OutputPath);
+            deployedFolder?.Resolve(request.OutputPath);
+        }
+        catch (OutsideOwnedFolderException ex)
+        {
+            return Failure(request, 0, Diagnostic.Error(DiagnosticCodes.OutputThroughLink, $"KoalaImage '{request.ItemSpec}': nothing was written for '{request.SourcePath}': {ex.Message}. Remove the link.", request.SourcePath));
+        }
+
         string settingsHash = ContentKey.Settings(request.Options, engineVersion);
         previous.Outputs.TryGetValue(request.OutputPath, out OutputRecord? record);
         SourceStamp stamp;
@@ -257,7 +284,11 @@ public sealed class ImageBatch
         byte[] source;
         try
         {
-            source = File.ReadAllBytes(request.SourcePath);
+            source = SourceFile.ReadAllBytes(request.SourcePath, settings.MaxSourceBytes);
+        }
+        catch (SourceRefusedException ex)
+        {
+            return Failure(request, 0, Diagnostic.Error(ex.Code, $"KoalaImage '{request.ItemSpec}': the source '{request.SourcePath}' {ex.Message}.", request.SourcePath));
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -322,7 +353,7 @@ public sealed class ImageBatch
             }
 
             writing = "the output '" + outputFile + "'";
-            AtomicFile.WriteIfChanged(outputFile, bytes);
+            AtomicFile.WriteIfChanged(outputFile, bytes, settings.TemporaryDirectory);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -411,12 +442,14 @@ public sealed class ImageBatch
         return upper != lower && Directory.Exists(upper) && Directory.Exists(lower);
     }
 
-    /// <summary>Deletes root/relativePath only if it is a regular file inside root: never a link, never outside.</summary>
-    private static void DeleteOwnedFile(string root, string relativePath, List<string> deleted)
+    /// <summary>
+    /// Deletes root/relativePath only if it is a regular file inside root: never a link, never outside, never through
+    /// a folder that is a link leading outside root.
+    /// </summary>
+    private static void DeleteOwnedFile(OwnedFolder root, string relativePath, List<string> deleted)
     {
-        string fullRoot = Path.GetFullPath(root).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
-        string file = Path.GetFullPath(Path.Combine(fullRoot, relativePath));
-        if (!file.StartsWith(fullRoot, StringComparison.Ordinal))
+        string? file = root.TryResolve(relativePath);
+        if (file == null)
         {
             return;
         }

@@ -76,10 +76,14 @@ public static class ImageConverter
         using var scope = new ImageScope();
         try
         {
+            // libvips is lazy: sizes are known before any pixel is made, so an enlarged or drawn-large image is refused
+            // here, before a byte of it is allocated (the input check above only bounds what is decoded).
             Image image = scope.Add(Load(source, info, options, maxPixels, scope));
+            CheckOutputPixels(image, maxPixels);
             image = scope.Add(ToSrgb8(image, NeedsColour(image, options)));
             image = Frames.Map(image, info.Frames, scope, frame => Fit(frame, options, animated: info.Frames > 1, scope));
             image = scope.Add(Flatten(image, options));
+            CheckOutputPixels(image, maxPixels);
             if (cancellationToken.CanBeCanceled)
             {
                 image.SetProgress(NoProgress.Instance, cancellationToken);
@@ -166,20 +170,9 @@ public static class ImageConverter
             int pages = header.Contains("n-pages") ? Math.Max(1, (int)header.Get("n-pages")) : 1;
             int frames = pages > 1 && ImageFormats.CanAnimate(options.Format) ? pages : 1;
             int pageHeight = header.PageHeight > 0 && header.PageHeight < header.Height ? header.PageHeight : header.Height;
-            long pixels = (long)header.Width * pageHeight * frames;
-            if (pixels > maxPixels)
+            if ((long)header.Width * pageHeight * frames > maxPixels)
             {
-                string framesText = frames > 1 ? string.Format(CultureInfo.InvariantCulture, " x {0} frames", frames) : "";
-                throw new ImageConversionException(
-                    DiagnosticCodes.TooManyPixels,
-                    string.Format(
-                        CultureInfo.InvariantCulture,
-                        "is {0}x{1}{2} = {3:N0} pixels, over the limit of {4:N0} (KoalaPicMaxPixels)",
-                        header.Width,
-                        pageHeight,
-                        framesText,
-                        pixels,
-                        maxPixels));
+                throw new ImageConversionException(DiagnosticCodes.TooManyPixels, "is " + PixelCount(header.Width, pageHeight, frames, maxPixels));
             }
 
             bool swapped = header.Contains("orientation") && (int)header.Get("orientation") is >= 5 and <= 8;
@@ -196,6 +189,30 @@ public static class ImageConverter
             throw new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: " + Describe(ex.Message), ex);
         }
     }
+
+    /// <summary>KP2012 when the image about to be made (all frames of an animation) has more pixels than the limit.</summary>
+    private static void CheckOutputPixels(Image image, long maxPixels)
+    {
+        int pageHeight = Frames.PageHeight(image);
+        int frames = Math.Max(1, image.Height / Math.Max(1, pageHeight));
+        if ((long)image.Width * pageHeight * frames > maxPixels)
+        {
+            throw new ImageConversionException(
+                DiagnosticCodes.OutputTooManyPixels,
+                "would become " + PixelCount(image.Width, pageHeight, frames, maxPixels) + "; use a smaller Width/Height, or Enlarge=\"false\"");
+        }
+    }
+
+    /// <summary>"4000x3000 x 12 frames = 144,000,000 pixels, over the limit of … (KoalaPicMaxPixels)".</summary>
+    private static string PixelCount(int width, int pageHeight, int frames, long maxPixels) =>
+        string.Format(
+            CultureInfo.InvariantCulture,
+            "{0}x{1}{2} = {3:N0} pixels, over the limit of {4:N0} (KoalaPicMaxPixels)",
+            width,
+            pageHeight,
+            frames > 1 ? string.Format(CultureInfo.InvariantCulture, " x {0} frames", frames) : "",
+            (long)width * pageHeight * frames,
+            maxPixels);
 
     /// <summary>Decodes at the scaled size: shrink-on-load for JPEG/WebP, rendering at that size for SVG.</summary>
     private static Image Load(byte[] source, SourceInfo info, ConversionOptions options, long maxPixels, ImageScope scope)

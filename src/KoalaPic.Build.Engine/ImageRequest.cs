@@ -66,7 +66,7 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
         string link = metadata("Link").Trim();
         if (link.Length > 0 && !IsContainedRelativePath(link))
         {
-            diagnostics.Add(Invalid(DiagnosticCodes.InvalidLink, itemSpec, "Link", link, "a relative path inside the output folder, such as img/hero.webp", projectFile));
+            diagnostics.Add(Invalid(DiagnosticCodes.InvalidLink, itemSpec, "Link", Printable(link), "a relative file path inside the output folder, such as img/hero.webp (not the folder itself, no '..', no control characters)", projectFile));
         }
 
         UrlSource? url = UrlSource.Parse(itemSpec, metadata, projectFile, diagnostics);
@@ -209,6 +209,18 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
         }
     }
 
+    /// <summary>A value as it can be shown in a log: control characters (a NUL would cut the message) as \\uXXXX.</summary>
+    internal static string Printable(string value)
+    {
+        var text = new System.Text.StringBuilder(value.Length);
+        foreach (char c in value)
+        {
+            text.Append(char.IsControl(c) ? "\\u" + ((int)c).ToString("x4", CultureInfo.InvariantCulture) : c.ToString());
+        }
+
+        return text.ToString();
+    }
+
     private const string DimensionText = "a whole number of pixels from 1 to 100000, or empty for the original size";
 
     private static Diagnostic Invalid(string code, string itemSpec, string name, string value, string accepted, string projectFile) =>
@@ -217,22 +229,38 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
             $"KoalaImage '{itemSpec}': {name}=\"{value}\" is not valid. Accepted values: {accepted}.",
             projectFile);
 
+    /// <summary>
+    /// A file's path inside the output folder: relative, no "..", no control characters (NUL ends a path in the
+    /// operating system's calls), ending in a file name rather than a separator, and naming a file rather than the
+    /// folder itself ("." or "./").
+    /// </summary>
     private static bool IsContainedRelativePath(string path)
     {
-        if (Path.IsPathRooted(path) || path.IndexOf(':') >= 0)
+        if (Path.IsPathRooted(path) || path.IndexOf(':') >= 0 || path.EndsWith("/", StringComparison.Ordinal) || path.EndsWith("\\", StringComparison.Ordinal))
         {
             return false;
         }
 
+        foreach (char c in path)
+        {
+            if (char.IsControl(c))
+            {
+                return false;
+            }
+        }
+
+        bool namesSomething = false;
         foreach (string segment in path.Split('/', '\\'))
         {
             if (segment == "..")
             {
                 return false;
             }
+
+            namesSomething |= segment.Length > 0 && segment != ".";
         }
 
-        return true;
+        return namesSomething && Path.GetFileName(path) is not ("." or "");
     }
 
     /// <summary>

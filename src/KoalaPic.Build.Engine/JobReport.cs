@@ -91,7 +91,7 @@ public sealed class JobReport
         return new JobReportItem
         {
             ItemSpec = request.ItemSpec,
-            Source = request.Url?.Url ?? request.SourcePath,
+            Source = request.Url != null ? UrlSource.Redact(request.Url.Url) : request.SourcePath,
             SourceSha256 = result.Download?.Sha256,
             Downloaded = result.Download?.Downloaded ?? false,
             Output = failed ? null : request.OutputPath,
@@ -100,6 +100,7 @@ public sealed class JobReport
             Height = failed ? null : result.Height,
             BytesIn = result.SourceBytes,
             BytesOut = result.OutputBytes,
+            LargerThanSource = ItemDiagnostics.IsLargerThanSource(result),
             Quality = failed ? null : QualityUsed(options, result.ChosenQuality),
             SmartQuality = options.SmartQuality == SmartQualityLevel.None ? null : options.SmartQuality.ToString().ToLowerInvariant(),
             Lossless = options.Lossless,
@@ -120,8 +121,8 @@ public sealed class JobReport
     /// <summary>The report line of an item that never reached the batch (invalid metadata), or of every item when the batch could not run.</summary>
     public static JobReportItem Invalid(string itemSpec, string source, string? format, Diagnostic error) => new()
     {
-        ItemSpec = itemSpec,
-        Source = source,
+        ItemSpec = UrlSource.Redact(itemSpec),
+        Source = UrlSource.Redact(source),
         Format = format,
         Status = ItemStatus.Failed,
         Error = new JobReportError(error.Code, error.Message),
@@ -181,6 +182,9 @@ public sealed class JobReportItem
     [JsonPropertyName("bytes_in")] public long BytesIn { get; set; }
 
     [JsonPropertyName("bytes_out")] public long BytesOut { get; set; }
+
+    /// <summary>True when the output is larger than its source in a format meant to be small (warning KP2013).</summary>
+    [JsonPropertyName("larger_than_source")] public bool LargerThanSource { get; set; }
 
     [JsonPropertyName("quality")] public int? Quality { get; set; }
 

@@ -56,6 +56,9 @@ public sealed class OutputState
 {
     private const int CurrentVersion = 1;
 
+    /// <summary>About 250,000 outputs' records: a larger state.json is not one KoalaPic wrote, and starts empty.</summary>
+    private const long MaxStateBytes = 256L << 20;
+
     [JsonPropertyName("version")] public int Version { get; set; } = CurrentVersion;
 
     /// <summary>Keyed by the output path relative to the output folder, '/'-separated.</summary>
@@ -68,7 +71,7 @@ public sealed class OutputState
         {
             if (File.Exists(path))
             {
-                var state = JsonSerializer.Deserialize(File.ReadAllBytes(path), OutputStateJson.Default.OutputState);
+                var state = JsonSerializer.Deserialize(SourceFile.ReadAllBytes(path, MaxStateBytes), OutputStateJson.Default.OutputState);
                 if (state is { Version: CurrentVersion, Outputs: not null })
                 {
                     return new OutputState { Outputs = new Dictionary<string, OutputRecord>(state.Outputs, StringComparer.Ordinal) };

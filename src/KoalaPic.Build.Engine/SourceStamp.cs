@@ -98,7 +98,8 @@ internal readonly struct SourceStamp
                 return null;
             }
 
-            return File.ReadAllBytes(path).AsSpan().SequenceEqual(read) ? null : "changed";
+            // Read no more than was read before: a larger file has changed, whatever it now is.
+            return SourceFile.ReadAllBytes(path, read.Length).AsSpan().SequenceEqual(read) ? null : "changed";
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -56,7 +56,7 @@ public sealed record UrlSource(string Url, string? Sha256, string? DeclaredIn)
         {
             diagnostics.Add(Diagnostic.Error(
                 DiagnosticCodes.UrlAsInclude,
-                $"KoalaImage '{itemSpec}': a URL cannot be the Include, which MSBuild treats as a file path. Put the image's path in the project in Include and the URL in Url, such as <KoalaImage Include=\"img/hero.png\" Url=\"{itemSpec.Trim()}\" Sha256=\"…\" />.",
+                $"KoalaImage '{Redact(itemSpec)}': a URL cannot be the Include, which MSBuild treats as a file path. Put the image's path in the project in Include and the URL in Url, such as <KoalaImage Include=\"img/hero.png\" Url=\"{Redact(itemSpec.Trim())}\" Sha256=\"…\" />.",
                 projectFile));
             return null;
         }
@@ -80,7 +80,16 @@ public sealed record UrlSource(string Url, string? Sha256, string? DeclaredIn)
             string scheme = uri != null && uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps ? $" ({uri.Scheme}:// is refused)" : "";
             diagnostics.Add(Diagnostic.Error(
                 DiagnosticCodes.InvalidUrl,
-                $"KoalaImage '{itemSpec}': Url=\"{url}\" is not valid{scheme}. Accepted values: an absolute http:// or https:// URL, such as https://cdn.example.com/hero.png. For a file in the project, remove Url and give its path in Include.",
+                $"KoalaImage '{itemSpec}': Url=\"{Redact(url)}\" is not valid{scheme}. Accepted values: an absolute http:// or https:// URL, such as https://cdn.example.com/hero.png. For a file in the project, remove Url and give its path in Include.",
+                projectFile));
+        }
+        else if (uri.UserInfo.Length > 0 || HasUserInfo(url))
+        {
+            // Refused rather than sent or stored: it would reach the log, report.json, the download cache's index and
+            // every server a redirect leads to. The message shows the URL with the credentials masked.
+            diagnostics.Add(Diagnostic.Error(
+                DiagnosticCodes.UrlWithCredentials,
+                $"KoalaImage '{itemSpec}': Url=\"{Redact(url)}\" has a user name or password in it, which KoalaPic refuses: it is never sent, logged or stored. Give the image a URL that needs no credentials (a public or pre-signed URL), or download it into the project first.",
                 projectFile));
         }
 
@@ -98,6 +107,37 @@ public sealed record UrlSource(string Url, string? Sha256, string? DeclaredIn)
         }
 
         return diagnostics.Count > before ? null : new UrlSource(url, pin, projectFile);
+    }
+
+    /// <summary>
+    /// The text with the user information of a URL in it ("https://user:password@host/…") masked as "***", so that no
+    /// credentials reach a log, a report or a file; anything else unchanged.
+    /// </summary>
+    public static string Redact(string text)
+    {
+        int at = UserInfoEnd(text, out int start);
+        return at < 0 ? text : text.Substring(0, start) + "***" + text.Substring(at);
+    }
+
+    private static bool HasUserInfo(string text) => UserInfoEnd(text, out _) >= 0;
+
+    /// <summary>The index of the '@' that ends a URL's user information, or -1 (the authority is between "://" and the next '/', '\', '?' or '#').</summary>
+    private static int UserInfoEnd(string text, out int start)
+    {
+        int scheme = text.IndexOf("://", StringComparison.Ordinal);
+        start = scheme + 3;
+        if (scheme < 0)
+        {
+            return -1;
+        }
+
+        int end = text.IndexOfAny(new[] { '/', '\\', '?', '#' }, start);
+        if (end < 0)
+        {
+            end = text.Length;
+        }
+
+        return end > start ? text.LastIndexOf('@', end - 1, end - start) : -1;
     }
 
     /// <summary>64 hex digits, lowercased; "sha256:" in front is accepted. Null for anything else.</summary>

@@ -38,8 +38,14 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
     /// <summary>KoalaPicMaxParallelism: images converted at once; empty or 0 means <see cref="ImageBatch.DefaultParallelism"/>.</summary>
     public string MaxParallelism { get; set; } = "";
 
-    /// <summary>KoalaPicMaxPixels: the largest width × height accepted.</summary>
+    /// <summary>KoalaPicMaxPixels: the largest width × height accepted, of a source and of an output.</summary>
     public string MaxPixels { get; set; } = "";
+
+    /// <summary>KoalaPicMaxSourceBytes: the largest source file read, in bytes.</summary>
+    public string MaxSourceBytes { get; set; } = "";
+
+    /// <summary>The project's own files that may declare KoalaImage items (the project, Directory.Build.props/targets), ';'-separated: their wildcard patterns that match nothing get KP1023.</summary>
+    public string DeclaringFiles { get; set; } = "";
 
     /// <summary>
     /// KoalaPicImageErrorsAsWarnings: "true" reports bad images (<see cref="DiagnosticCodes.BadImageCodes"/>) as
@@ -80,6 +86,9 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
     /// <summary>The converted files, with TargetPath (relative to the output folder) and KoalaPicSource metadata.</summary>
     [Output] public ITaskItem[] ConvertedImages { get; set; } = Array.Empty<ITaskItem>();
 
+    /// <summary>The report and ZIP this build wrote where KoalaPicReportPath and KoalaPicZipPath say, for Clean.</summary>
+    [Output] public ITaskItem[] WrittenFiles { get; set; } = Array.Empty<ITaskItem>();
+
     public void Cancel() => cancellation.Cancel();
 
     public override bool Execute()
@@ -87,6 +96,7 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         var diagnostics = new List<Diagnostic>();
         int parallelism = ParseProperty("KoalaPicMaxParallelism", MaxParallelism, 0, 0, 1024, diagnostics);
         long maxPixels = ParseProperty("KoalaPicMaxPixels", MaxPixels, ImageConverter.DefaultMaxPixels, 1, long.MaxValue, diagnostics);
+        long maxSourceBytes = ParseProperty("KoalaPicMaxSourceBytes", MaxSourceBytes, SourceFile.DefaultMaxBytes, 1, long.MaxValue, diagnostics);
         bool imageErrorsAsWarnings = ParseBool("KoalaPicImageErrorsAsWarnings", ImageErrorsAsWarnings, diagnostics);
         var downloads = new DownloadSettings
         {
@@ -103,13 +113,17 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
 
         // The report lists every item in item order: a batch result, or the metadata error that kept it out of the batch.
         var reportOrder = new List<(int Request, JobReportItem? Invalid)>();
+        var metadataDiagnostics = new List<(string ItemSpec, Diagnostic Diagnostic)>();
         foreach (ITaskItem item in Images)
         {
-            // A URL as Include gets KP4001 from the parser; it is no path to resolve (on Windows it would throw).
-            string source = UrlSource.LooksLikeUrl(item.ItemSpec) ? item.ItemSpec : Path.GetFullPath(Path.Combine(ProjectDirectory, item.ItemSpec));
+            // A URL as Include gets KP4001 from the parser; it is no path to resolve (on Windows it would throw), and
+            // is shown with any credentials in it masked.
+            bool urlInclude = UrlSource.LooksLikeUrl(item.ItemSpec);
+            string itemSpec = urlInclude ? UrlSource.Redact(item.ItemSpec) : item.ItemSpec;
+            string source = urlInclude ? itemSpec : Path.GetFullPath(Path.Combine(ProjectDirectory, item.ItemSpec));
             var itemDiagnostics = new List<Diagnostic>();
-            IReadOnlyList<ImageRequest>? variants = ImageVariants.TryCreate(item.ItemSpec, source, ProjectDirectory, item.GetMetadata, ProjectFile, itemDiagnostics);
-            diagnostics.AddRange(itemDiagnostics);
+            IReadOnlyList<ImageRequest>? variants = ImageVariants.TryCreate(itemSpec, source, ProjectDirectory, item.GetMetadata, ProjectFile, itemDiagnostics);
+            metadataDiagnostics.AddRange(itemDiagnostics.Select(d => (itemSpec, d)));
             if (variants != null)
             {
                 bool fromWidths = item.GetMetadata("Widths").Trim().Length > 0;
@@ -126,8 +140,18 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
             else
             {
                 string url = item.GetMetadata(UrlSource.UrlMetadata).Trim();
-                reportOrder.Add((-1, JobReport.Invalid(item.ItemSpec, url.Length > 0 ? url : source, NullIfEmpty(item.GetMetadata("Format").Trim()), itemDiagnostics.First(d => d.Severity == DiagnosticSeverity.Error))));
+                reportOrder.Add((-1, JobReport.Invalid(itemSpec, url.Length > 0 ? url : source, NullIfEmpty(item.GetMetadata("Format").Trim()), itemDiagnostics.First(d => d.Severity == DiagnosticSeverity.Error))));
             }
+        }
+
+        diagnostics.AddRange(ItemDiagnostics.Group(metadataDiagnostics));
+        IReadOnlyList<Diagnostic> unmatched = DeclaredPatterns.Unmatched(DeclaringFiles.Split(';'), ProjectDirectory, Images.Select(i => i.ItemSpec).ToList());
+        diagnostics.AddRange(unmatched);
+        if (Images.Length == 0 && unmatched.Count == 0 && !File.Exists(Path.Combine(IntermediateDirectory, "state.json")))
+        {
+            // No KoalaImage item, none declared, and no earlier output to remove: nothing to report.
+            Report(diagnostics);
+            return !Log.HasLoggedErrors;
         }
 
         if (diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error) && requests.Count == 0)
@@ -145,6 +169,7 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
             CacheDirectory: Path.GetFullPath(Path.Combine(ProjectDirectory, CacheDirectory)),
             MaxParallelism: parallelism > 0 ? parallelism : ImageBatch.DefaultParallelism,
             MaxPixels: maxPixels,
+            MaxSourceBytes: maxSourceBytes,
             DeployedDirectory: OutputDirectory.Length > 0 ? Path.GetFullPath(Path.Combine(ProjectDirectory, OutputDirectory)) : null,
             Downloads: downloads);
 
@@ -168,7 +193,8 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
                 }
             }
 
-            result = RunsOutOfProcess
+            // Nothing to convert needs no engine process (Visual Studio): removing earlier outputs needs no image code.
+            result = RunsOutOfProcess && requests.Count > 0
                 ? OutOfProcessBatch.Run(DotNetHostPath, EngineProcessPath, settings, requests, OnItemDone, cancellation.Token)
                 : new ImageBatch(settings).Run(requests, OnItemDone, cancellation.Token);
         }
@@ -193,6 +219,7 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
 
         diagnostics.AddRange(result.Items.Where(i => i.Diagnostic != null).Select(i => i.Diagnostic!)
             .Select(d => imageErrorsAsWarnings && d.Severity == DiagnosticSeverity.Error && DiagnosticCodes.IsBadImage(d.Code) ? d with { Severity = DiagnosticSeverity.Warning } : d));
+        diagnostics.AddRange(result.Items.Select(ItemDiagnostics.LargerThanSource).Where(d => d != null)!);
         Report(diagnostics);
         foreach (string deleted in result.DeletedOutputs)
         {
@@ -231,13 +258,17 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         }
     }
 
+    private readonly List<ITaskItem> writtenFiles = new();
+
     /// <summary>obj/…/koalapic/report.json always, and KoalaPicReportPath when set.</summary>
     private void WriteReport(JobReport report)
     {
         var paths = new List<string> { Path.Combine(Path.GetFullPath(IntermediateDirectory), "report.json") };
         if (ReportPath.Trim().Length > 0)
         {
-            paths.Add(Path.GetFullPath(Path.Combine(ProjectDirectory, ReportPath.Trim())));
+            paths.Add(ItemDiagnostics.ArtifactPath(ReportPath, ProjectDirectory, OutputDirectory));
+            writtenFiles.Add(new TaskItem(paths[1]));
+            WrittenFiles = writtenFiles.ToArray();
         }
 
         foreach (string path in paths)
@@ -269,7 +300,9 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
 
     private void WriteZip(IReadOnlyList<ItemResult> results)
     {
-        string path = Path.GetFullPath(Path.Combine(ProjectDirectory, ZipPath.Trim()));
+        string path = ItemDiagnostics.ArtifactPath(ZipPath, ProjectDirectory, OutputDirectory);
+        writtenFiles.Add(new TaskItem(path));
+        WrittenFiles = writtenFiles.ToArray();
         var outputs = results.Where(i => i.Succeeded).Select(i => (i.Request.OutputPath, i.OutputFile)).ToList();
         try
         {

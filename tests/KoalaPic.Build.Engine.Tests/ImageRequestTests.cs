@@ -82,11 +82,11 @@ public class ImageRequestTests
     [InlineData("Width", "100001", "KP1003", "a whole number of pixels from 1 to 100000, or empty for the original size")]
     [InlineData("Width", "800px", "KP1003", "a whole number of pixels from 1 to 100000, or empty for the original size")]
     [InlineData("Height", "1e3", "KP1004", "a whole number of pixels from 1 to 100000, or empty for the original size")]
-    [InlineData("Link", "../x.png", "KP1005", "a relative path inside the output folder, such as img/hero.webp")]
-    [InlineData("Link", "img/../../x.png", "KP1005", "a relative path inside the output folder, such as img/hero.webp")]
-    [InlineData("Link", "img\\..\\..\\x.png", "KP1005", "a relative path inside the output folder, such as img/hero.webp")]
-    [InlineData("Link", "/etc/x.png", "KP1005", "a relative path inside the output folder, such as img/hero.webp")]
-    [InlineData("Link", "C:\\x.png", "KP1005", "a relative path inside the output folder, such as img/hero.webp")]
+    [InlineData("Link", "../x.png", "KP1005", "a relative file path inside the output folder, such as img/hero.webp (not the folder itself, no '..', no control characters)")]
+    [InlineData("Link", "img/../../x.png", "KP1005", "a relative file path inside the output folder, such as img/hero.webp (not the folder itself, no '..', no control characters)")]
+    [InlineData("Link", "img\\..\\..\\x.png", "KP1005", "a relative file path inside the output folder, such as img/hero.webp (not the folder itself, no '..', no control characters)")]
+    [InlineData("Link", "/etc/x.png", "KP1005", "a relative file path inside the output folder, such as img/hero.webp (not the folder itself, no '..', no control characters)")]
+    [InlineData("Link", "C:\\x.png", "KP1005", "a relative file path inside the output folder, such as img/hero.webp (not the folder itself, no '..', no control characters)")]
     public void InvalidMetadata_TryCreate_ReportsCodeItemNameValueAndAcceptedValues(string name, string value, string code, string accepted)
     {
         var diagnostics = new List<Diagnostic>();

@@ -21,7 +21,7 @@ public sealed class JobReportTests : IDisposable
 
     private static readonly string[] ItemFields =
     {
-        "item", "source", "source_sha256", "downloaded", "output", "format", "width", "height", "bytes_in", "bytes_out", "quality",
+        "item", "source", "source_sha256", "downloaded", "output", "format", "width", "height", "bytes_in", "bytes_out", "larger_than_source", "quality",
         "smart_quality", "lossless", "placeholder", "status", "from_cache", "error", "warning",
     };
 

@@ -25,9 +25,14 @@ public sealed class PackageFixture : IDisposable
     private string Pack(string project, string packageId)
     {
         string projectFile = Path.Combine(Paths.RepositoryRoot, "src", project, project + ".csproj");
+        // The machine's own packages folder, spelt without a trailing slash, as NUGET_PACKAGES often is: pack (and so
+        // every test here) failed that way in 0.2.0, when the project joined $(NuGetPackageRoot) and a name by hand.
+        string packages = System.Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } set
+            ? set
+            : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         DotNetResult pack = DotNet.Run(
             Paths.RepositoryRoot,
-            new Dictionary<string, string>(),
+            new Dictionary<string, string> { ["NUGET_PACKAGES"] = packages.TrimEnd('/', '\\') },
             "pack", projectFile, "-c", "Release", "-o", FeedDirectory, "-nodeReuse:false");
         string packagePath = Path.Combine(FeedDirectory, $"{packageId}.{Version}.nupkg");
         if (!pack.Succeeded || !File.Exists(packagePath))

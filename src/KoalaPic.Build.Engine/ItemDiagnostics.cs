@@ -1,0 +1,95 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+
+namespace KoalaPic.Build.Engine;
+
+/// <summary>Diagnostics about items as a whole: metadata problems shared by many items, and outputs larger than their sources.</summary>
+public static class ItemDiagnostics
+{
+    private const int NamesShown = 3;
+
+    /// <summary>
+    /// One diagnostic per item definition rather than per file: <c>&lt;KoalaImage Include="img/*.png" Quality="abc" /&gt;</c>
+    /// over 50 files gives one error that names a few of them and counts the rest. Diagnostics are grouped when they
+    /// differ only in the item they name; order is kept (each group where its first member was).
+    /// </summary>
+    public static IReadOnlyList<Diagnostic> Group(IReadOnlyList<(string ItemSpec, Diagnostic Diagnostic)> perItem)
+    {
+        var groups = new List<(string Key, Diagnostic First, List<string> Items)>();
+        var byKey = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (itemSpec, diagnostic) in perItem)
+        {
+            string prefix = Prefix(itemSpec);
+            if (!diagnostic.Message.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                groups.Add(("", diagnostic, new List<string>()));
+                continue;
+            }
+
+            string key = diagnostic.Code + "\n" + diagnostic.Severity + "\n" + diagnostic.File + "\n" + diagnostic.Message.Substring(prefix.Length);
+            if (byKey.TryGetValue(key, out int index))
+            {
+                groups[index].Items.Add(itemSpec);
+            }
+            else
+            {
+                byKey[key] = groups.Count;
+                groups.Add((key, diagnostic, new List<string> { itemSpec }));
+            }
+        }
+
+        return groups.Select(g => g.Items.Count <= 1 ? g.First : g.First with
+        {
+            Message = "KoalaImage items " + Names(g.Items) + ": " + g.First.Message.Substring(Prefix(g.Items[0]).Length),
+        }).ToList();
+    }
+
+    private static string Prefix(string itemSpec) => "KoalaImage '" + itemSpec + "': ";
+
+    private static string Names(List<string> items)
+    {
+        string shown = string.Join(", ", items.Take(NamesShown).Select(i => "'" + i + "'"));
+        return items.Count > NamesShown
+            ? shown + string.Format(CultureInfo.InvariantCulture, " and {0} more", items.Count - NamesShown)
+            : shown;
+    }
+
+    /// <summary>
+    /// KP2013 when an image in a format meant to be small came out larger than its source: usually a source that was
+    /// already well compressed, re-encoded at a higher quality or in a heavier format. Formats that are larger by
+    /// nature (bmp, tiff, ico, pdf, svg wrapping a raster) are not warned about.
+    /// </summary>
+    public static Diagnostic? LargerThanSource(ItemResult result) =>
+        !IsLargerThanSource(result)
+            ? null
+            : Diagnostic.Warning(
+                DiagnosticCodes.OutputLargerThanSource,
+                string.Format(
+                    CultureInfo.InvariantCulture,
+                    "KoalaImage '{0}': the {1} output '{2}' is larger than its source ({3} > {4}): the source was better compressed. Lower Quality, try SmartQuality or another Format, or keep the source as it is.",
+                    result.Request.ItemSpec,
+                    ImageFormats.Name(result.Request.Options.Format),
+                    result.Request.OutputPath,
+                    BatchReport.FormatBytes(result.OutputBytes),
+                    BatchReport.FormatBytes(result.SourceBytes)),
+                result.Request.Url == null ? result.Request.SourcePath : result.Request.Url.DeclaredIn);
+
+    public static bool IsLargerThanSource(ItemResult result) =>
+        result.Succeeded && result.SourceBytes > 0 && result.OutputBytes > result.SourceBytes
+        && result.Request.Options.Format is ImageFormat.Jpeg or ImageFormat.Png or ImageFormat.Webp or ImageFormat.Avif or ImageFormat.Gif or ImageFormat.Heic;
+
+    /// <summary>
+    /// Where KoalaPicZipPath or KoalaPicReportPath puts its file. A bare file name goes beside the build output: that is
+    /// what <c>$(OutDir)images.zip</c> written in the project file becomes, since MSBuild defines OutDir only after
+    /// the project body. A relative path with a folder is resolved against the project folder; an absolute one is kept.
+    /// </summary>
+    public static string ArtifactPath(string value, string projectDirectory, string outputDirectory)
+    {
+        string path = value.Trim();
+        bool bareName = !Path.IsPathRooted(path) && path.IndexOfAny(new[] { '/', '\\' }) < 0 && outputDirectory.Length > 0;
+        return Path.GetFullPath(Path.Combine(bareName ? Path.Combine(projectDirectory, outputDirectory) : projectDirectory, path));
+    }
+}
