@@ -7,35 +7,38 @@ using KoalaPic.Build.Engine;
 namespace KoalaPic.Build.Cli;
 
 /// <summary>
-/// koalapic &lt;request.json&gt;: runs one <see cref="ImageBatch"/> and writes <see cref="BatchMessage"/> JSON lines to
-/// stdout. Exit code 0 when the batch ran (item failures are in the result), 2 for a bad request, 3 when libvips
-/// cannot load, 4 when the batch's state file cannot be written, 5 when another build of the project kept the
-/// conversion lock too long, 130 when cancelled. Killing the process is safe: every file is written to a temporary name and renamed into place.
+/// koalapic &lt;job.json&gt;: runs one <see cref="ImageJob"/> from a <see cref="JobInput"/> and writes
+/// <see cref="JobMessage"/> JSON lines to stdout: log lines as they come, the result last. Exit code 0 when the job
+/// ran (its failures are diagnostics in the result), 2 for a bad input file, 130 when cancelled. Killing the process is
+/// safe: every file is written to a temporary name and renamed into place.
 /// </summary>
 public static class Program
 {
+    /// <summary>A job file lists items and settings: far below this.</summary>
+    private const long MaxInputBytes = 256L << 20;
+
     public static int Main(string[] args)
     {
         if (args.Length != 1 || !File.Exists(args[0]))
         {
-            Console.Error.WriteLine("usage: koalapic <batch-request.json>");
+            Console.Error.WriteLine("usage: koalapic <job.json>");
             return 2;
         }
 
-        BatchRequest? request;
+        JobInput? input;
         try
         {
-            request = JsonSerializer.Deserialize<BatchRequest>(File.ReadAllBytes(args[0]), BatchProtocol.Json);
+            input = JsonSerializer.Deserialize<JobInput>(SourceFile.ReadAllBytes(args[0], MaxInputBytes), JobProtocol.Json);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or IOException)
         {
-            Console.Error.WriteLine("koalapic: the batch request is not valid: " + ex.Message);
+            Console.Error.WriteLine("koalapic: the job file is not valid: " + ex.Message);
             return 2;
         }
 
-        if (request?.Settings == null || request.Requests == null)
+        if (input == null)
         {
-            Console.Error.WriteLine("koalapic: the batch request has no settings or requests.");
+            Console.Error.WriteLine("koalapic: the job file is empty.");
             return 2;
         }
 
@@ -48,45 +51,17 @@ public static class Program
             cancellation.Cancel();
         };
 
-        try
+        JobResult result = ImageJob.Run(input, line => Write(new JobMessage { Log = line }), cancellation.Token);
+        Write(new JobMessage { Result = result, PeakMemoryBytes = PeakMemoryBytes() });
+        return result.Cancelled ? 130 : 0;
+
+        void Write(JobMessage message)
         {
-            BatchResult result = new ImageBatch(request.Settings).Run(
-                request.Requests,
-                (item, done) =>
-                {
-                    lock (gate)
-                    {
-                        output.WriteLine(BatchProtocol.Serialize(new BatchMessage { Progress = item, Done = done }));
-                        output.Flush();
-                    }
-                },
-                cancellation.Token);
             lock (gate)
             {
-                output.WriteLine(BatchProtocol.Serialize(new BatchMessage { Result = result, PeakMemoryBytes = PeakMemoryBytes() }));
+                output.WriteLine(JobProtocol.Serialize(message));
                 output.Flush();
             }
-
-            return 0;
-        }
-        catch (EngineLoadException ex)
-        {
-            output.WriteLine(BatchProtocol.Serialize(new BatchMessage { EngineError = ex.Message }));
-            return 3;
-        }
-        catch (ConcurrentBuildException ex)
-        {
-            output.WriteLine(BatchProtocol.Serialize(new BatchMessage { ConcurrentBuildError = ex.Message }));
-            return 5;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            output.WriteLine(BatchProtocol.Serialize(new BatchMessage { IoError = ex.Message }));
-            return 4;
-        }
-        catch (OperationCanceledException)
-        {
-            return 130;
         }
     }
 

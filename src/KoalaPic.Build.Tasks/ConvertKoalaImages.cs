@@ -1,7 +1,4 @@
 using System;
-using System.Collections.Generic;
-using System.Globalization;
-using System.IO;
 using System.Linq;
 using System.Threading;
 using KoalaPic.Build.Engine;
@@ -11,8 +8,8 @@ using Microsoft.Build.Utilities;
 namespace KoalaPic.Build.Tasks;
 
 /// <summary>
-/// Converts the KoalaImage items: items → validated requests → <see cref="ImageBatch"/> → output items and diagnostics.
-/// All image work and all decisions about what is up to date live in the engine.
+/// Hands the KoalaImage items and the KoalaPic* properties to the engine's <see cref="ImageJob"/>, in this process or
+/// in the koalapic process, and logs what it returns. Every decision is the engine's.
 /// </summary>
 public sealed class ConvertKoalaImages : Task, ICancelableTask
 {
@@ -20,384 +17,102 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
 
     [Required] public ITaskItem[] Images { get; set; } = Array.Empty<ITaskItem>();
 
-    /// <summary>The project folder: relative item paths and default destinations are resolved against it.</summary>
+    /// <summary>The KoalaPic* properties: ItemSpec is the name (<see cref="JobSettings.PropertyNames"/>), Value its value.</summary>
+    public ITaskItem[] Properties { get; set; } = Array.Empty<ITaskItem>();
+
     [Required] public string ProjectDirectory { get; set; } = "";
 
-    /// <summary>The project file, which diagnostics about item metadata point at.</summary>
     public string ProjectFile { get; set; } = "";
 
-    /// <summary>Where this project's outputs and state live (obj/…/koalapic/).</summary>
     [Required] public string IntermediateDirectory { get; set; } = "";
 
-    /// <summary>The content-addressed cache (KoalaPicCacheDir).</summary>
     [Required] public string CacheDirectory { get; set; } = "";
 
-    /// <summary>The build output folder (OutDir): a failed image's stale copy there is removed.</summary>
+    /// <summary>OutDir: where outputs are deployed; a failed image's stale copy there is removed.</summary>
     public string OutputDirectory { get; set; } = "";
 
-    /// <summary>KoalaPicMaxParallelism: images converted at once; empty or 0 means <see cref="ImageBatch.DefaultParallelism"/>.</summary>
-    public string MaxParallelism { get; set; } = "";
-
-    /// <summary>KoalaPicMaxPixels: the largest width × height accepted, of a source and of an output.</summary>
-    public string MaxPixels { get; set; } = "";
-
-    /// <summary>KoalaPicMaxSourceBytes: the largest source file read, in bytes.</summary>
-    public string MaxSourceBytes { get; set; } = "";
-
-    /// <summary>The project's own files that may declare KoalaImage items (the project, Directory.Build.props/targets), ';'-separated: their wildcard patterns that match nothing get KP1023.</summary>
-    public string DeclaringFiles { get; set; } = "";
-
-    /// <summary>
-    /// KoalaPicImageErrorsAsWarnings: "true" reports bad images (<see cref="DiagnosticCodes.BadImageCodes"/>) as
-    /// warnings with the same codes, so the build succeeds; the bad images still get no output.
-    /// </summary>
-    public string ImageErrorsAsWarnings { get; set; } = "";
-
-    /// <summary>KoalaPicOutOfProcess: convert in the koalapic process instead of inside MSBuild. Always so on .NET Framework MSBuild.</summary>
-    public bool OutOfProcess { get; set; }
-
-    /// <summary>The koalapic.dll that runs the engine out of process.</summary>
-    public string EngineProcessPath { get; set; } = "";
-
-    /// <summary>The dotnet executable that runs koalapic (MSBuild's DOTNET_HOST_PATH); empty means dotnet on PATH.</summary>
-    public string DotNetHostPath { get; set; } = "";
-
-    /// <summary>KoalaPicOffline: "true" forbids network access; Url items come from the download cache or fail with KP4010.</summary>
-    public string Offline { get; set; } = "";
-
-    /// <summary>KoalaPicRequirePinnedUrls: "true" makes a Url without Sha256 an error (KP4004) instead of a warning.</summary>
-    public string RequirePinnedUrls { get; set; } = "";
-
-    /// <summary>KoalaPicMaxDownloadBytes: the largest download accepted, in bytes (default 50 MB).</summary>
-    public string MaxDownloadBytes { get; set; } = "";
-
-    /// <summary>KoalaPicDownloadTimeout: seconds one download may take, from connecting to its last byte (default 60).</summary>
-    public string DownloadTimeout { get; set; } = "";
-
-    /// <summary>KoalaPicReportPath: a second place to write the job report, besides obj/…/koalapic/report.json.</summary>
-    public string ReportPath { get; set; } = "";
-
-    /// <summary>KoalaPicZipPath: where to write one ZIP of all outputs; empty for none.</summary>
-    public string ZipPath { get; set; } = "";
-
-    /// <summary>The URL prefix of this project's static web assets ($(StaticWebAssetBasePath): "/" in an app, "_content/MyLib" in a Razor class library), put in front of the manifest's URLs.</summary>
+    /// <summary>$(StaticWebAssetBasePath), put in front of the manifest's URLs.</summary>
     public string UrlBasePath { get; set; } = "";
 
-    /// <summary>The converted files, with TargetPath (relative to the output folder) and KoalaPicSource metadata.</summary>
+    /// <summary>The project file and Directory.Build.props/targets, whose wildcard KoalaImage patterns are checked (KP1023).</summary>
+    public string[] DeclaringFiles { get; set; } = Array.Empty<string>();
+
+    /// <summary>KoalaPicOutOfProcess: convert in the koalapic process. Always so on .NET Framework MSBuild.</summary>
+    public bool OutOfProcess { get; set; }
+
+    public string EngineProcessPath { get; set; } = "";
+
+    /// <summary>The dotnet executable that runs koalapic (DOTNET_HOST_PATH); empty means dotnet on PATH.</summary>
+    public string DotNetHostPath { get; set; } = "";
+
+    /// <summary>The converted files, with TargetPath (relative to the output folder) and KoalaPic* metadata.</summary>
     [Output] public ITaskItem[] ConvertedImages { get; set; } = Array.Empty<ITaskItem>();
 
-    /// <summary>The report and ZIP this build wrote where KoalaPicReportPath and KoalaPicZipPath say, for Clean.</summary>
+    /// <summary>The report and ZIP written where KoalaPicReportPath and KoalaPicZipPath say, for Clean.</summary>
     [Output] public ITaskItem[] WrittenFiles { get; set; } = Array.Empty<ITaskItem>();
 
     public void Cancel() => cancellation.Cancel();
 
     public override bool Execute()
     {
-        var diagnostics = new List<Diagnostic>();
-        int parallelism = ParseProperty("KoalaPicMaxParallelism", MaxParallelism, 0, 0, 1024, diagnostics);
-        long maxPixels = ParseProperty("KoalaPicMaxPixels", MaxPixels, ImageConverter.DefaultMaxPixels, 1, long.MaxValue, diagnostics);
-        long maxSourceBytes = ParseProperty("KoalaPicMaxSourceBytes", MaxSourceBytes, SourceFile.DefaultMaxBytes, 1, long.MaxValue, diagnostics);
-        bool imageErrorsAsWarnings = ParseBool("KoalaPicImageErrorsAsWarnings", ImageErrorsAsWarnings, diagnostics);
-        var downloads = new DownloadSettings
+        var input = new JobInput
         {
-            Offline = ParseBool("KoalaPicOffline", Offline, diagnostics),
-            RequirePinned = ParseBool("KoalaPicRequirePinnedUrls", RequirePinnedUrls, diagnostics),
-            MaxBytes = ParseProperty("KoalaPicMaxDownloadBytes", MaxDownloadBytes, DownloadSettings.DefaultMaxBytes, 1, long.MaxValue, diagnostics),
-            TimeoutSeconds = ParseProperty("KoalaPicDownloadTimeout", DownloadTimeout, (long)DownloadSettings.DefaultTimeoutSeconds, 1, 86_400, diagnostics),
+            Items = Images.Select(i => JobItem.From(i.ItemSpec, i.GetMetadata)).ToList(),
+            Properties = Properties.ToDictionary(p => p.ItemSpec, p => p.GetMetadata("Value"), StringComparer.OrdinalIgnoreCase),
+            ProjectDirectory = ProjectDirectory,
+            ProjectFile = ProjectFile,
+            IntermediateDirectory = IntermediateDirectory,
+            CacheDirectory = CacheDirectory,
+            OutputDirectory = OutputDirectory,
+            UrlBasePath = UrlBasePath,
+            DeclaringFiles = DeclaringFiles.ToList(),
         };
-        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-        var requests = new List<ImageRequest>();
 
-        // Variants from Widths: the ones the source is too narrow for are dropped after the batch (not enlarged).
-        var widthVariants = new HashSet<ImageRequest>();
-
-        // The report lists every item in item order: a batch result, or the metadata error that kept it out of the batch.
-        var reportOrder = new List<(int Request, JobReportItem? Invalid)>();
-        var metadataDiagnostics = new List<(string ItemSpec, Diagnostic Diagnostic)>();
-        foreach (ITaskItem item in Images)
+        // libvips cannot be loaded into .NET Framework, so Visual Studio's MSBuild converts in the koalapic process;
+        // a job without items needs no image code and runs here.
+        JobResult result = (OutOfProcess || IsNetFramework) && input.Items.Count > 0
+            ? OutOfProcessJob.Run(DotNetHostPath, EngineProcessPath, input, LogLine, cancellation.Token)
+            : ImageJob.Run(input, LogLine, cancellation.Token);
+        foreach (Diagnostic d in result.Diagnostics)
         {
-            // A URL as Include gets KP4001 from the parser; it is no path to resolve (on Windows it would throw), and
-            // is shown with any credentials in it masked.
-            bool urlInclude = UrlSource.LooksLikeUrl(item.ItemSpec);
-            string itemSpec = urlInclude ? UrlSource.Redact(item.ItemSpec) : item.ItemSpec;
-            string source = urlInclude ? itemSpec : Path.GetFullPath(Path.Combine(ProjectDirectory, item.ItemSpec));
-            var itemDiagnostics = new List<Diagnostic>();
-            IReadOnlyList<ImageRequest>? variants = ImageVariants.TryCreate(itemSpec, source, ProjectDirectory, item.GetMetadata, ProjectFile, itemDiagnostics);
-            metadataDiagnostics.AddRange(itemDiagnostics.Select(d => (itemSpec, d)));
-            if (variants != null)
+            if (d.Severity == DiagnosticSeverity.Error)
             {
-                bool fromWidths = item.GetMetadata("Widths").Trim().Length > 0;
-                foreach (ImageRequest request in variants)
-                {
-                    reportOrder.Add((requests.Count, null));
-                    requests.Add(request);
-                    if (fromWidths)
-                    {
-                        widthVariants.Add(request);
-                    }
-                }
+                Log.LogError(null, d.Code, null, d.File, 0, 0, 0, 0, d.Message);
             }
             else
             {
-                string url = item.GetMetadata(UrlSource.UrlMetadata).Trim();
-                reportOrder.Add((-1, JobReport.Invalid(itemSpec, url.Length > 0 ? url : source, NullIfEmpty(item.GetMetadata("Format").Trim()), itemDiagnostics.First(d => d.Severity == DiagnosticSeverity.Error))));
+                Log.LogWarning(null, d.Code, null, d.File, 0, 0, 0, 0, d.Message);
             }
         }
 
-        diagnostics.AddRange(ItemDiagnostics.Group(metadataDiagnostics));
-        IReadOnlyList<Diagnostic> unmatched = DeclaredPatterns.Unmatched(DeclaringFiles.Split(';'), ProjectDirectory, Images.Select(i => i.ItemSpec).ToList());
-        diagnostics.AddRange(unmatched);
-        if (Images.Length == 0 && unmatched.Count == 0 && !File.Exists(Path.Combine(IntermediateDirectory, "state.json")))
-        {
-            // No KoalaImage item, none declared, and no earlier output to remove: nothing to report.
-            Report(diagnostics);
-            return !Log.HasLoggedErrors;
-        }
-
-        if (diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error) && requests.Count == 0)
-        {
-            Report(diagnostics);
-            WriteReport(JobReport.Create(ProjectFile, reportOrder.Select(r => r.Invalid!), stopwatch.Elapsed));
-            WriteManifest(Array.Empty<ItemResult>());
-            return false;
-        }
-
-        string root = Path.GetFullPath(IntermediateDirectory);
-        var settings = new BatchSettings(
-            OutputDirectory: Path.Combine(root, "out"),
-            StateFile: Path.Combine(root, "state.json"),
-            CacheDirectory: Path.GetFullPath(Path.Combine(ProjectDirectory, CacheDirectory)),
-            MaxParallelism: parallelism > 0 ? parallelism : ImageBatch.DefaultParallelism,
-            MaxPixels: maxPixels,
-            MaxSourceBytes: maxSourceBytes,
-            DeployedDirectory: OutputDirectory.Length > 0 ? Path.GetFullPath(Path.Combine(ProjectDirectory, OutputDirectory)) : null,
-            Downloads: downloads);
-
-        BatchResult result;
-        var logGate = new object();
-        try
-        {
-            void OnItemDone(ItemResult item, int done)
-            {
-                lock (logGate)
-                {
-                    if (item.Download is { Downloaded: true } download)
-                    {
-                        Log.LogMessage(MessageImportance.Normal, $"KoalaPic: downloaded {download.Url} ({BatchReport.FormatBytes(download.Bytes)}, sha256 {download.Sha256})");
-                    }
-
-                    if (item.Outcome == ItemOutcome.Converted)
-                    {
-                        Log.LogMessage(MessageImportance.Normal, BatchReport.ProgressLine(item, done, requests.Count));
-                    }
-                }
-            }
-
-            // Nothing to convert needs no engine process (Visual Studio): removing earlier outputs needs no image code.
-            result = RunsOutOfProcess && requests.Count > 0
-                ? OutOfProcessBatch.Run(DotNetHostPath, EngineProcessPath, settings, requests, OnItemDone, cancellation.Token)
-                : new ImageBatch(settings).Run(requests, OnItemDone, cancellation.Token);
-        }
-        catch (EngineLoadException ex)
-        {
-            return BatchFailed(diagnostics, DiagnosticCodes.EngineLoadFailed, ex.Message);
-        }
-        catch (ConcurrentBuildException ex)
-        {
-            return BatchFailed(diagnostics, DiagnosticCodes.ConcurrentBuild, ex.Message);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // The batch's own bookkeeping (state file, stale outputs) could not be written: a KP error, not MSB4018.
-            return BatchFailed(diagnostics, DiagnosticCodes.CannotWrite, $"KoalaPic: cannot write under '{IntermediateDirectory}': {ex.Message}");
-        }
-        catch (OperationCanceledException)
-        {
-            Log.LogWarning(null, DiagnosticCodes.Cancelled, null, ProjectFile, 0, 0, 0, 0, "KoalaPic: image conversion was cancelled; finished outputs are kept, the rest is converted by the next build.");
-            return false;
-        }
-
-        diagnostics.AddRange(result.Items.Where(i => i.Diagnostic != null).Select(i => i.Diagnostic!)
-            .Select(d => imageErrorsAsWarnings && d.Severity == DiagnosticSeverity.Error && DiagnosticCodes.IsBadImage(d.Code) ? d with { Severity = DiagnosticSeverity.Warning } : d));
-        diagnostics.AddRange(result.Items.Select(ItemDiagnostics.LargerThanSource).Where(d => d != null)!);
-        Report(diagnostics);
-        foreach (string deleted in result.DeletedOutputs)
-        {
-            Log.LogMessage(MessageImportance.Low, $"KoalaPic: deleted '{deleted}', which no KoalaImage item produces any more.");
-        }
-
-        Log.LogMessage(MessageImportance.High, BatchReport.SummaryLine(result));
-        var (kept, skipped) = ImageVariants.SkipWiderThanSource(result.Items, widthVariants.Contains);
-        foreach (ItemResult narrow in skipped)
-        {
-            Log.LogMessage(MessageImportance.Low, $"KoalaPic: skipped '{narrow.Request.OutputPath}': the source '{narrow.Request.ItemSpec}' is only {narrow.Width} pixels wide, narrower than {narrow.Request.Options.Width} in Widths (widths are not enlarged).");
-        }
-
-        ConvertedImages = kept.Where(i => i.Succeeded).Select(ToOutputItem).ToArray();
-        WriteReport(JobReport.Create(ProjectFile, reportOrder.Select(r => r.Invalid ?? JobReport.Item(result.Items[r.Request])), stopwatch.Elapsed));
-        WriteManifest(kept);
-        if (ZipPath.Trim().Length > 0 && !Log.HasLoggedErrors)
-        {
-            WriteZip(kept);
-        }
-
-        return !Log.HasLoggedErrors;
-
-        bool BatchFailed(List<Diagnostic> reported, string code, string message)
-        {
-            Report(reported);
-            Log.LogError(null, code, null, ProjectFile, 0, 0, 0, 0, message);
-            var error = new JobReportError(code, message);
-            WriteReport(JobReport.Create(
-                ProjectFile,
-                reportOrder.Select(r => r.Invalid ?? JobReport.Invalid(requests[r.Request].ItemSpec, requests[r.Request].Url?.Url ?? requests[r.Request].SourcePath, ImageFormats.Name(requests[r.Request].Options.Format), Diagnostic.Error(code, message, ProjectFile))),
-                stopwatch.Elapsed,
-                error));
-            WriteManifest(Array.Empty<ItemResult>());
-            return false;
-        }
+        result.Log.ForEach(LogLine);
+        ConvertedImages = result.Outputs.Select(ToItem).ToArray();
+        WrittenFiles = result.WrittenFiles.Select(f => (ITaskItem)new TaskItem(f)).ToArray();
+        return result.Succeeded;
     }
 
-    private readonly List<ITaskItem> writtenFiles = new();
+    private void LogLine(JobLog line) => Log.LogMessage(
+        line.Level switch { JobLogLevel.High => MessageImportance.High, JobLogLevel.Normal => MessageImportance.Normal, _ => MessageImportance.Low },
+        line.Text);
 
-    /// <summary>obj/…/koalapic/report.json always, and KoalaPicReportPath when set.</summary>
-    private void WriteReport(JobReport report)
+    private static ITaskItem ToItem(JobOutput output)
     {
-        var paths = new List<string> { Path.Combine(Path.GetFullPath(IntermediateDirectory), "report.json") };
-        if (ReportPath.Trim().Length > 0)
-        {
-            paths.Add(ItemDiagnostics.ArtifactPath(ReportPath, ProjectDirectory, OutputDirectory));
-            writtenFiles.Add(new TaskItem(paths[1]));
-            WrittenFiles = writtenFiles.ToArray();
-        }
-
-        foreach (string path in paths)
-        {
-            try
-            {
-                report.Write(path);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                Log.LogError(null, DiagnosticCodes.CannotWriteReport, null, ProjectFile, 0, 0, 0, 0, $"KoalaPic: cannot write the job report '{path}' (KoalaPicReportPath): {ex.Message}");
-            }
-        }
-    }
-
-    /// <summary>obj/…/koalapic/koalapic.manifest.json, written by every build (empty when the batch did not run).</summary>
-    private void WriteManifest(IEnumerable<ItemResult> results)
-    {
-        string path = Path.Combine(Path.GetFullPath(IntermediateDirectory), ImageManifest.FileName);
-        try
-        {
-            ImageManifest.Create(ProjectDirectory, results, UrlBasePath).Write(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Log.LogError(null, DiagnosticCodes.CannotWriteReport, null, ProjectFile, 0, 0, 0, 0, $"KoalaPic: cannot write the image manifest '{path}': {ex.Message}");
-        }
-    }
-
-    private void WriteZip(IReadOnlyList<ItemResult> results)
-    {
-        string path = ItemDiagnostics.ArtifactPath(ZipPath, ProjectDirectory, OutputDirectory);
-        writtenFiles.Add(new TaskItem(path));
-        WrittenFiles = writtenFiles.ToArray();
-        var outputs = results.Where(i => i.Succeeded).Select(i => (i.Request.OutputPath, i.OutputFile)).ToList();
-        try
-        {
-            bool written = OutputArchive.Write(path, outputs);
-            Log.LogMessage(MessageImportance.Normal, written
-                ? $"KoalaPic: wrote {path} ({outputs.Count} images)"
-                : $"KoalaPic: {path} is up to date ({outputs.Count} images)");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Log.LogError(null, DiagnosticCodes.CannotWriteZip, null, ProjectFile, 0, 0, 0, 0, $"KoalaPic: cannot write the ZIP of all outputs '{path}' (KoalaPicZipPath): {ex.Message}");
-        }
-    }
-
-    private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
-
-    // libvips cannot be loaded into .NET Framework with the natives this package ships (NetVips needs its separate
-    // .NET Framework native layout there), so .NET Framework MSBuild (Visual Studio, msbuild.exe) always converts in
-    // the koalapic process.
-#if NETFRAMEWORK
-    private bool RunsOutOfProcess => true;
-#else
-    private bool RunsOutOfProcess => OutOfProcess;
-#endif
-
-    private static ITaskItem ToOutputItem(ItemResult result)
-    {
-        var item = new TaskItem(result.OutputFile);
-        item.SetMetadata("TargetPath", result.Request.OutputPath.Replace('/', Path.DirectorySeparatorChar));
-        item.SetMetadata("KoalaPicSource", result.Request.ItemSpec);
-        item.SetMetadata("KoalaPicFormat", ImageFormats.Name(result.Request.Options.Format));
-        if (result.Width is int width && result.Height is int height)
+        var item = new TaskItem(output.File);
+        item.SetMetadata("TargetPath", output.TargetPath.Replace('/', System.IO.Path.DirectorySeparatorChar));
+        item.SetMetadata("KoalaPicSource", output.ItemSpec);
+        item.SetMetadata("KoalaPicFormat", output.Format);
+        if (output.Width is int width && output.Height is int height)
         {
             item.SetMetadata("KoalaPicWidth", width.ToString(System.Globalization.CultureInfo.InvariantCulture));
             item.SetMetadata("KoalaPicHeight", height.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
+
         return item;
     }
 
-    /// <summary>Diagnostics go out after the parallel loop, in item order, so logs are the same from run to run.</summary>
-    private void Report(IEnumerable<Diagnostic> diagnostics)
-    {
-        foreach (Diagnostic d in diagnostics)
-        {
-            if (d.Severity == DiagnosticSeverity.Error)
-            {
-                Log.LogError(subcategory: null, errorCode: d.Code, helpKeyword: null, file: d.File, lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0, message: d.Message);
-            }
-            else
-            {
-                Log.LogWarning(subcategory: null, warningCode: d.Code, helpKeyword: null, file: d.File, lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0, message: d.Message);
-            }
-        }
-    }
-
-    private long ParseProperty(string name, string text, long fallback, long min, long max, List<Diagnostic> diagnostics)
-    {
-        string value = text.Trim();
-        if (value.Length == 0)
-        {
-            return fallback;
-        }
-
-        if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long parsed) && parsed >= min && parsed <= max)
-        {
-            return parsed;
-        }
-
-        diagnostics.Add(Diagnostic.Error(
-            DiagnosticCodes.InvalidProperty,
-            $"{name}=\"{value}\" is not valid. Accepted values: a whole number from {min} to {max}, or empty for the default ({fallback}).",
-            ProjectFile));
-        return fallback;
-    }
-
-    private bool ParseBool(string name, string text, List<Diagnostic> diagnostics)
-    {
-        string value = text.Trim();
-        if (value.Length == 0 || value.Equals("false", StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
-
-        if (value.Equals("true", StringComparison.OrdinalIgnoreCase))
-        {
-            return true;
-        }
-
-        diagnostics.Add(Diagnostic.Error(
-            DiagnosticCodes.InvalidProperty,
-            $"{name}=\"{value}\" is not valid. Accepted values: true, false, or empty for the default (false).",
-            ProjectFile));
-        return false;
-    }
-
-    private int ParseProperty(string name, string text, int fallback, int min, int max, List<Diagnostic> diagnostics) =>
-        (int)ParseProperty(name, text, (long)fallback, min, max, diagnostics);
+#if NETFRAMEWORK
+    private static bool IsNetFramework => true;
+#else
+    private static bool IsNetFramework => false;
+#endif
 }

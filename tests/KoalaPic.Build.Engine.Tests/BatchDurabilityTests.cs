@@ -369,9 +369,9 @@ public sealed class BatchDurabilityTests : IDisposable
     [Fact]
     public void TwoKoalapicProcesses_SameProjectAtOnce_BothSucceed_OutputsStateAndCacheValid()
     {
-        List<ImageRequest> requests = ManyRequests(6);
-        string first = Koalapic.WriteRequest(Path.Combine(ws.Root, "first.json"), ws.Settings(parallelism: 1), requests);
-        string second = Koalapic.WriteRequest(Path.Combine(ws.Root, "second.json"), ws.Settings(parallelism: 1), requests);
+        List<JobItem> items = ManyItems(6);
+        string first = Koalapic.WriteJob(ws, "first.json", 1, items);
+        string second = Koalapic.WriteJob(ws, "second.json", 1, items);
 
         Task<KoalapicRun> a = Task.Run(() => Koalapic.Run(first));
         Task<KoalapicRun> b = Task.Run(() => Koalapic.Run(second));
@@ -380,11 +380,14 @@ public sealed class BatchDurabilityTests : IDisposable
         foreach (KoalapicRun run in runs)
         {
             Assert.Equal(0, run.ExitCode);
-            Assert.All(run.Result.Items, i => Assert.True(i.Succeeded, i.Diagnostic?.Message));
+            Assert.True(run.Result.Succeeded, string.Join("\n", run.Result.Diagnostics));
+            Assert.Equal(6, run.Result.Outputs.Count);
         }
 
         // The lock serialises them: one converts everything, the other finds everything done.
-        Assert.Equal(new[] { 0, 6 }, runs.Select(r => r.Result.Converted).OrderBy(n => n));
+        Assert.Equal(
+            new[] { "KoalaPic: 6 images, 0 converted, 6 up to date", "KoalaPic: 6 images, 6 converted, 0 up to date" },
+            runs.Select(r => r.Summary.Substring(0, r.Summary.IndexOf(" up to date", StringComparison.Ordinal) + " up to date".Length)).OrderBy(s => s, StringComparer.Ordinal));
         Assert.Equal(6, OutputState.Load(ws.StateFile).Outputs.Count);
         Assert.Equal(6, ws.CacheFiles().Length);
         AssertEveryFileWhole();
@@ -397,21 +400,21 @@ public sealed class BatchDurabilityTests : IDisposable
         using var cache = new TempFolder();
         using var other = new BatchWorkspace(cacheDirectory: cache.Path);
         using var mine = new BatchWorkspace(cacheDirectory: cache.Path);
-        string[] requestFiles = new[] { mine, other }.Select((project, n) =>
+        string[] jobFiles = new[] { mine, other }.Select((project, n) =>
         {
-            var requests = new List<ImageRequest>();
+            var items = new List<JobItem>();
             for (int i = 0; i < 6; i++)
             {
                 project.WriteSource($"g{i}.png", Gradient(i));
-                requests.Add(project.Request($"g{i}.png", ("Format", "webp"), ("Width", "64")));
+                items.Add(BatchWorkspace.Item($"g{i}.png", ("Format", "webp"), ("Width", "64")));
             }
 
-            return Koalapic.WriteRequest(Path.Combine(project.Root, "request.json"), project.Settings(parallelism: 2), requests);
+            return Koalapic.WriteJob(project, "job.json", 2, items);
         }).ToArray();
 
-        KoalapicRun[] runs = requestFiles.Select(f => Task.Run(() => Koalapic.Run(f))).ToArray().Select(t => t.Result).ToArray();
+        KoalapicRun[] runs = jobFiles.Select(f => Task.Run(() => Koalapic.Run(f))).ToArray().Select(t => t.Result).ToArray();
 
-        Assert.All(runs, run => Assert.All(run.Result.Items, i => Assert.True(i.Succeeded, i.Diagnostic?.Message)));
+        Assert.All(runs, run => Assert.True(run.Result.Succeeded && run.Result.Outputs.Count == 6, string.Join("\n", run.Result.Diagnostics)));
         string[] entries = Directory.GetFiles(cache.Path, "*", SearchOption.AllDirectories);
         Assert.Equal(6, entries.Length);
         Assert.All(entries, e => AssertWholeImage(CacheEntry.TryRead(e, CacheKeyOf(e)) ?? throw new Xunit.Sdk.XunitException(e + " does not verify"), e));
@@ -419,25 +422,26 @@ public sealed class BatchDurabilityTests : IDisposable
 
     // ---- kill -9 ----
 
-    private List<ImageRequest> ManyRequests(int count)
+    private List<JobItem> ManyItems(int count)
     {
         ws.WriteSource("img/photo.jpg", FixtureBytes("2569067123_aca715a2ee_o.jpg"));
         return Enumerable.Range(0, count)
-            .Select(i => ws.Request("img/photo.jpg", ("Format", "png"), ("Quality", "100"), ("Width", (1200 + i).ToString(System.Globalization.CultureInfo.InvariantCulture)), ("Link", $"out/photo-{i}.png")))
+            .Select(i => BatchWorkspace.Item("img/photo.jpg", ("Format", "png"), ("Quality", "100"), ("Width", (1200 + i).ToString(System.Globalization.CultureInfo.InvariantCulture)), ("Link", $"out/photo-{i}.png")))
             .ToList();
     }
 
     [Fact]
     public void KoalapicKilledHard_MidBatch_LeavesOnlyWholeFiles_AndTheNextRunFinishesTheRest()
     {
-        List<ImageRequest> requests = ManyRequests(24);
-        string requestFile = Koalapic.WriteRequest(Path.Combine(ws.Root, "request.json"), ws.Settings(parallelism: 2), requests);
+        List<JobItem> items = ManyItems(24);
+        List<ImageRequest> requests = items.Select(ws.Request).ToList();
+        string jobFile = Koalapic.WriteJob(ws, "job.json", 2, items);
         int progressLines = 0;
-        using (Process koalapic = Koalapic.Start(requestFile))
+        using (Process koalapic = Koalapic.Start(jobFile))
         {
             while (koalapic.StandardOutput.ReadLine() is string line)
             {
-                if (BatchProtocol.Deserialize<BatchMessage>(line)?.Progress != null && ++progressLines == 3)
+                if (JobProtocol.Deserialize<JobMessage>(line) is { } message && Koalapic.IsProgress(message) && ++progressLines == 3)
                 {
                     koalapic.Kill(); // SIGKILL: no handler, no finally, no flush
                     break;

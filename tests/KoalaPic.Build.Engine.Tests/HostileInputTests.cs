@@ -208,13 +208,12 @@ public sealed class HostileInputTests : IDisposable
     {
         ws.WriteSource("img/zeros.png", HostileFiles.Bomb30000Png);
         ws.WriteSource("img/small.png", HostileFiles.SecretPng());
-        var settings = new BatchSettings(ws.Output, ws.StateFile, ws.Cache, 1);
+        KoalapicRun small = Koalapic.Run(Koalapic.WriteJob(ws, "small.json", 1, new[] { BatchWorkspace.Item("img/small.png", ("Format", "webp")) }));
+        KoalapicRun bomb = Koalapic.Run(Koalapic.WriteJob(ws, "bomb.json", 1, new[] { BatchWorkspace.Item("img/zeros.png", ("Format", "webp")) }));
 
-        KoalapicRun small = Koalapic.Run(Koalapic.WriteRequest(Path.Combine(ws.Root, "small.json"), settings, new[] { ws.Request("img/small.png", ("Format", "webp")) }));
-        KoalapicRun bomb = Koalapic.Run(Koalapic.WriteRequest(Path.Combine(ws.Root, "bomb.json"), settings, new[] { ws.Request("img/zeros.png", ("Format", "webp")) }));
-
-        Assert.True(small.Result.Items.Single().Succeeded);
-        Assert.Equal(DiagnosticCodes.TooManyPixels, bomb.Result.Items.Single().Diagnostic!.Code);
+        Assert.True(small.Result.Succeeded);
+        Assert.Single(small.Result.Outputs);
+        Assert.Equal(DiagnosticCodes.TooManyPixels, bomb.Result.Diagnostics.Single().Code);
         long smallPeak = small.Final.PeakMemoryBytes;
         long bombPeak = bomb.Final.PeakMemoryBytes;
         output.WriteLine($"koalapic peak memory: small image {smallPeak / 1_000_000} MB, 30000x30000 bomb {bombPeak / 1_000_000} MB");

@@ -52,6 +52,24 @@ internal sealed class BatchWorkspace : IDisposable
         return request!;
     }
 
+    /// <summary>A KoalaImage item as written: its Include and metadata.</summary>
+    public static JobItem Item(string relative, params (string Name, string Value)[] metadata) =>
+        new() { ItemSpec = relative, Metadata = metadata.ToDictionary(m => m.Name, m => m.Value, StringComparer.OrdinalIgnoreCase) };
+
+    public ImageRequest Request(JobItem item) => Request(item.ItemSpec, item.Metadata.Select(m => (m.Key, m.Value)).ToArray());
+
+    /// <summary>The whole job over this workspace: obj/koalapic/ holds out/ and state.json, as the batch's settings say.</summary>
+    public JobInput Job(IEnumerable<JobItem> items, int parallelism = 2) => new()
+    {
+        Items = items.ToList(),
+        Properties = { [JobSettings.MaxParallelism] = parallelism.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        ProjectDirectory = Project,
+        ProjectFile = Path.Combine(Project, "p.csproj"),
+        IntermediateDirectory = Path.GetDirectoryName(StateFile)!,
+        CacheDirectory = Cache,
+        OutputDirectory = Deployed ?? "",
+    };
+
     public BatchSettings Settings(int parallelism = 2, long maxPixels = ImageConverter.DefaultMaxPixels) =>
         new(Output, StateFile, Cache, parallelism, maxPixels, DeployedDirectory: Deployed);
 

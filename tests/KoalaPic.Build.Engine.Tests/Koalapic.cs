@@ -5,21 +5,22 @@ using Xunit;
 
 namespace KoalaPic.Build.Engine.Tests;
 
-/// <summary>The koalapic process (src/KoalaPic.Build.Cli), run as the .NET Framework task runs it: dotnet exec koalapic.dll request.json.</summary>
+/// <summary>The koalapic process (src/KoalaPic.Build.Cli), run as the .NET Framework task runs it: dotnet exec koalapic.dll job.json.</summary>
 internal static class Koalapic
 {
     public static string DllPath { get; } =
         typeof(Koalapic).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "KoalapicPath").Value
         ?? throw new InvalidOperationException("KoalapicPath assembly metadata is missing.");
 
-    /// <summary>Writes a batch request file for koalapic.</summary>
-    public static string WriteRequest(string path, BatchSettings settings, IReadOnlyList<ImageRequest> requests)
+    /// <summary>Writes a job file for koalapic over the workspace's project, obj/koalapic and cache.</summary>
+    public static string WriteJob(BatchWorkspace ws, string fileName, int parallelism, IEnumerable<JobItem> items)
     {
-        File.WriteAllText(path, BatchProtocol.Serialize(new BatchRequest { Settings = settings, Requests = requests.ToList() }));
+        string path = Path.Combine(ws.Root, fileName);
+        File.WriteAllText(path, JobProtocol.Serialize(ws.Job(items, parallelism)));
         return path;
     }
 
-    public static Process Start(string requestFile)
+    public static Process Start(string jobFile)
     {
         Assert.True(File.Exists(DllPath), $"koalapic is not built at {DllPath}");
         var start = new ProcessStartInfo("dotnet")
@@ -30,33 +31,39 @@ internal static class Koalapic
         };
         start.ArgumentList.Add("exec");
         start.ArgumentList.Add(DllPath);
-        start.ArgumentList.Add(requestFile);
+        start.ArgumentList.Add(jobFile);
         return Process.Start(start)!;
     }
 
     /// <summary>Runs koalapic to the end and parses its JSON lines.</summary>
-    public static KoalapicRun Run(string requestFile)
+    public static KoalapicRun Run(string jobFile)
     {
-        using Process process = Start(requestFile);
+        using Process process = Start(jobFile);
         Task<string> errors = process.StandardError.ReadToEndAsync();
-        var messages = new List<BatchMessage>();
+        var messages = new List<JobMessage>();
         while (process.StandardOutput.ReadLine() is string line)
         {
             if (line.Length > 0)
             {
-                messages.Add(BatchProtocol.Deserialize<BatchMessage>(line)!);
+                messages.Add(JobProtocol.Deserialize<JobMessage>(line)!);
             }
         }
 
         process.WaitForExit();
         return new KoalapicRun(process.ExitCode, messages, errors.Result);
     }
+
+    /// <summary>True for a progress line, <c>KoalaPic: [3/24] …</c>.</summary>
+    public static bool IsProgress(JobMessage message) => message.Log?.Text.StartsWith("KoalaPic: [", StringComparison.Ordinal) == true;
 }
 
-internal sealed record KoalapicRun(int ExitCode, IReadOnlyList<BatchMessage> Messages, string Errors)
+internal sealed record KoalapicRun(int ExitCode, IReadOnlyList<JobMessage> Messages, string Errors)
 {
-    public BatchMessage Final => Messages.LastOrDefault(m => m.Result != null)
-        ?? throw new Xunit.Sdk.XunitException($"koalapic exited with {ExitCode} without a result. stderr: {Errors} stdout: {string.Join("\n", Messages.Select(BatchProtocol.Serialize))}");
+    public JobMessage Final => Messages.LastOrDefault(m => m.Result != null)
+        ?? throw new Xunit.Sdk.XunitException($"koalapic exited with {ExitCode} without a result. stderr: {Errors} stdout: {string.Join("\n", Messages.Select(JobProtocol.Serialize))}");
 
-    public BatchResult Result => Final.Result!;
+    public JobResult Result => Final.Result!;
+
+    /// <summary>The summary line: <c>KoalaPic: 6 images, 6 converted, 0 up to date, …</c>.</summary>
+    public string Summary => Result.Log.Single(l => l.Text.Contains(" images, ", StringComparison.Ordinal)).Text;
 }

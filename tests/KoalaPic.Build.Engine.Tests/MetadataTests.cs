@@ -240,27 +240,50 @@ public class MetadataTests
     }
 }
 
-/// <summary>Every option survives the trip to the koalapic process.</summary>
-public class BatchProtocolTests
+/// <summary>Every item, option and result survives the trip to the koalapic process and back.</summary>
+public class JobProtocolTests
 {
     [Fact]
-    public void RequestWithEveryOption_SerializeDeserialize_KeepsTheSameCacheKey()
+    public void ItemWithEveryMetadata_SerializeDeserialize_ParsesToTheSameCacheKey()
     {
-        var options = new ConversionOptions(ImageFormat.Ico, 42, 300, 200)
+        JobItem item = BatchWorkspace.Item(
+            "img/a.png",
+            ("Format", "ico"), ("Quality", "42"), ("Width", "300"), ("Height", "200"), ("Fit", "contain"), ("Position", "attention"),
+            ("Enlarge", "true"), ("Background", "#01020304"), ("Lossless", "true"), ("SmartQuality", "low"), ("KeepMetadata", "true"),
+            ("IcoSizes", "16;24"));
+        var input = new JobInput { Items = { item }, Properties = { [JobSettings.MaxPixels] = "1000" }, ProjectDirectory = "/p" };
+
+        JobInput back = JobProtocol.Deserialize<JobInput>(JobProtocol.Serialize(input))!;
+
+        Assert.Equal(Parse(item).Options.CacheKeyText, Parse(Assert.Single(back.Items)).Options.CacheKeyText);
+        Assert.Equal("1000", back.Properties["koalapicmaxpixels"]);
+
+        static ImageRequest Parse(JobItem i)
         {
-            Fit = FitMode.Contain,
-            Position = CropPosition.Attention,
-            Enlarge = true,
-            Background = new Colour(1, 2, 3, 4),
-            Lossless = true,
-            SmartQuality = SmartQualityLevel.Low,
-            KeepMetadata = true,
-            IcoSizes = new[] { 16, 24 },
+            var diagnostics = new List<Diagnostic>();
+            ImageRequest? request = ImageRequest.TryCreate(i.ItemSpec, "/p/" + i.ItemSpec, "/p", i.Get, "/p/p.csproj", diagnostics);
+            Assert.True(request != null, string.Join("\n", diagnostics));
+            return request!;
+        }
+    }
+
+    [Fact]
+    public void Result_SerializeDeserialize_KeepsDiagnosticsOutputsAndLog()
+    {
+        var result = new JobResult
+        {
+            Diagnostics = { Diagnostic.Error("KP2002", "KoalaImage 'a.png': broken", "/p/a.png"), Diagnostic.Warning("KP2013", "larger", "/p/b.png") },
+            Outputs = { new JobOutput("/p/obj/koalapic/out/b.webp", "b.webp", "b.png", "webp", 10, 20) },
+            Log = { new JobLog(JobLogLevel.High, "KoalaPic: 2 images") },
+            WrittenFiles = { "/p/bin/images.zip" },
         };
-        var request = new BatchRequest { Requests = new List<ImageRequest> { new("img/a.png", "/p/img/a.png", "img/a.ico", options) } };
 
-        BatchRequest? back = BatchProtocol.Deserialize<BatchRequest>(BatchProtocol.Serialize(request));
+        JobResult back = JobProtocol.Deserialize<JobResult>(JobProtocol.Serialize(result))!;
 
-        Assert.Equal(options.CacheKeyText, Assert.Single(back!.Requests!).Options.CacheKeyText);
+        Assert.Equal(result.Diagnostics, back.Diagnostics);
+        Assert.Equal(result.Outputs, back.Outputs);
+        Assert.Equal(result.Log, back.Log);
+        Assert.Equal(result.WrittenFiles, back.WrittenFiles);
+        Assert.False(back.Succeeded);
     }
 }

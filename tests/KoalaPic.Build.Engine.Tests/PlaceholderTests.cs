@@ -502,18 +502,18 @@ public class PlaceholderTests
     {
         using var ws = new BatchWorkspace();
         ws.WriteSource("img/photo.jpg", FixtureBytes("Landscape_1.jpg"));
-        IReadOnlyList<ImageRequest> requests = Variants(ws, "img/photo.jpg", ("Format", "webp;avif"), ("Width", "160"), ("Placeholder", "blur"));
+        (string, string)[] metadata = { ("Format", "webp;avif"), ("Width", "160"), ("Placeholder", "blur") };
+        IReadOnlyList<ImageRequest> requests = Variants(ws, "img/photo.jpg", metadata);
         ImagePlaceholder expected = ImageConverter.ConvertWithPlaceholder(File.ReadAllBytes(ws.Source("img/photo.jpg")), requests[0].Options, PlaceholderKind.Blur).Placeholder!;
 
-        string requestFile = Koalapic.WriteRequest(Path.Combine(ws.Root, "request.json"), ws.Settings(parallelism: 1), requests);
-        KoalapicRun run = Koalapic.Run(requestFile);
+        KoalapicRun run = Koalapic.Run(Koalapic.WriteJob(ws, "job.json", 1, new[] { BatchWorkspace.Item("img/photo.jpg", metadata) }));
 
         Assert.Equal(0, run.ExitCode);
-        BatchResult result = run.Result;
-        Assert.Equal(expected, result.Items[0].Placeholder);
-        Assert.Null(result.Items[1].Placeholder);
-        Assert.Contains(run.Messages, m => m.Progress?.Placeholder == expected);
-        JsonElement image = Assert.Single(ManifestImages(ws, result.Items));
+        Assert.True(run.Result.Succeeded);
+        Assert.Equal(2, run.Result.Outputs.Count);
+        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Path.GetDirectoryName(ws.StateFile)!, ImageManifest.FileName)));
+        JsonElement image = Assert.Single(manifest.RootElement.GetProperty("images").EnumerateArray());
+        Assert.Equal(expected.Color, image.GetProperty("placeholder").GetProperty("color").GetString());
         Assert.Equal(expected.Blur, image.GetProperty("placeholder").GetProperty("blur").GetString());
     }
 }

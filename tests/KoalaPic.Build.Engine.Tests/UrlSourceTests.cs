@@ -419,24 +419,27 @@ public sealed class UrlSourceTests : IDisposable
     }
 
     [Fact]
-    public void Batch_ResultsCrossTheProcessBoundary_WithDownloadAndDimensions()
+    public void UrlJob_InTheKoalapicProcess_DownloadsLogsAndConverts_WithTheDownloadPropertiesApplied()
     {
         server.Serve("/concert.jpg", photo);
-        ImageRequest request = UrlRequest("img/hero.jpg", server.Url("/concert.jpg"), Sha256Of(photo));
-        BatchResult result = ws.Run(new[] { request });
+        JobItem pinned = BatchWorkspace.Item("img/hero.jpg", ("Url", server.Url("/concert.jpg")), ("Sha256", Sha256Of(photo)), ("Format", "webp"), ("Width", "100"));
+        JobInput input = ws.Job(new[] { pinned });
+        input.Properties[JobSettings.DownloadTimeout] = "7";
 
-        BatchResult? copy = BatchProtocol.Deserialize<BatchResult>(BatchProtocol.Serialize(result));
-        BatchRequest? requestCopy = BatchProtocol.Deserialize<BatchRequest>(BatchProtocol.Serialize(new BatchRequest
-        {
-            Settings = ws.Settings() with { Downloads = new DownloadSettings { Offline = true, MaxBytes = 123, TimeoutSeconds = 7 } },
-            Requests = new List<ImageRequest> { request },
-        }));
+        string jobFile = Path.Combine(ws.Root, "job.json");
+        File.WriteAllText(jobFile, JobProtocol.Serialize(input));
+        KoalapicRun run = Koalapic.Run(jobFile);
 
-        ItemResult item = Assert.Single(copy!.Items);
-        Assert.Equal(result.Items[0].Download, item.Download);
-        Assert.Equal(result.Items[0].Width, item.Width);
-        Assert.Equal(request.Url, item.Request.Url);
-        Assert.Equal(request.Url, requestCopy!.Requests![0].Url);
-        Assert.Equal(new DownloadSettings { Offline = true, MaxBytes = 123, TimeoutSeconds = 7 }, requestCopy.Settings!.Downloads);
+        Assert.True(run.Result.Succeeded, string.Join("\n", run.Result.Diagnostics));
+        JobOutput output = Assert.Single(run.Result.Outputs);
+        Assert.Equal(("img/hero.webp", 100), (output.TargetPath, output.Width!.Value));
+        Assert.Contains(run.Messages, m => m.Log?.Text == $"KoalaPic: downloaded {server.Url("/concert.jpg")} ({BatchReport.FormatBytes(photo.Length)}, sha256 {Sha256Of(photo)})");
+
+        // Offline crosses too: the cached copy is used, nothing is fetched.
+        input.Properties[JobSettings.Offline] = "true";
+        File.WriteAllText(jobFile, JobProtocol.Serialize(input));
+        int hits = server.TotalHits;
+        Assert.True(Koalapic.Run(jobFile).Result.Succeeded);
+        Assert.Equal(hits, server.TotalHits);
     }
 }

@@ -1,0 +1,123 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+
+namespace KoalaPic.Build.Engine;
+
+/// <summary>
+/// The KoalaPic* properties a job reads: each defined here once, with its default, its accepted range and how it is
+/// validated (KP1101). The targets hand them over by name; docs/reference.md documents each one.
+/// </summary>
+public sealed class JobSettings
+{
+    public const string MaxParallelism = "KoalaPicMaxParallelism";
+    public const string MaxPixels = "KoalaPicMaxPixels";
+    public const string MaxSourceBytes = "KoalaPicMaxSourceBytes";
+    public const string ImageErrorsAsWarnings = "KoalaPicImageErrorsAsWarnings";
+    public const string Offline = "KoalaPicOffline";
+    public const string RequirePinnedUrls = "KoalaPicRequirePinnedUrls";
+    public const string MaxDownloadBytes = "KoalaPicMaxDownloadBytes";
+    public const string DownloadTimeout = "KoalaPicDownloadTimeout";
+    public const string ReportPath = "KoalaPicReportPath";
+    public const string ZipPath = "KoalaPicZipPath";
+
+    public static readonly IReadOnlyList<string> PropertyNames = new[]
+    {
+        MaxParallelism, MaxPixels, MaxSourceBytes, ImageErrorsAsWarnings, Offline, RequirePinnedUrls, MaxDownloadBytes, DownloadTimeout, ReportPath, ZipPath,
+    };
+
+    /// <summary>Images converted at once; 0 in the property means <see cref="ImageBatch.DefaultParallelism"/>.</summary>
+    public int Parallelism { get; private set; }
+
+    public long PixelLimit { get; private set; }
+
+    public long SourceByteLimit { get; private set; }
+
+    /// <summary>Bad-image errors (<see cref="DiagnosticCodes.BadImageCodes"/>) are reported as warnings.</summary>
+    public bool BadImagesAsWarnings { get; private set; }
+
+    public DownloadSettings Downloads { get; private set; } = new();
+
+    /// <summary>A second place for report.json; "" for none.</summary>
+    public string Report { get; private set; } = "";
+
+    /// <summary>Where the ZIP of all outputs goes; "" for none.</summary>
+    public string Zip { get; private set; } = "";
+
+    /// <summary>The settings, with one KP1101 error in <paramref name="diagnostics"/> per invalid value (its default is used).</summary>
+    public static JobSettings Parse(IReadOnlyDictionary<string, string> properties, string projectFile, ICollection<Diagnostic> diagnostics)
+    {
+        var parser = new Parser(properties, projectFile, diagnostics);
+        int parallelism = (int)parser.Number(MaxParallelism, 0, 0, 1024);
+        return new JobSettings
+        {
+            Parallelism = parallelism > 0 ? parallelism : ImageBatch.DefaultParallelism,
+            PixelLimit = parser.Number(MaxPixels, ImageConverter.DefaultMaxPixels, 1, long.MaxValue),
+            SourceByteLimit = parser.Number(MaxSourceBytes, SourceFile.DefaultMaxBytes, 1, long.MaxValue),
+            BadImagesAsWarnings = parser.Bool(ImageErrorsAsWarnings),
+            Downloads = new DownloadSettings
+            {
+                Offline = parser.Bool(Offline),
+                RequirePinned = parser.Bool(RequirePinnedUrls),
+                MaxBytes = parser.Number(MaxDownloadBytes, DownloadSettings.DefaultMaxBytes, 1, long.MaxValue),
+                TimeoutSeconds = parser.Number(DownloadTimeout, (long)DownloadSettings.DefaultTimeoutSeconds, 1, 86_400),
+            },
+            Report = parser.Text(ReportPath),
+            Zip = parser.Text(ZipPath),
+        };
+    }
+
+    private sealed class Parser
+    {
+        private readonly IReadOnlyDictionary<string, string> properties;
+        private readonly string projectFile;
+        private readonly ICollection<Diagnostic> diagnostics;
+
+        public Parser(IReadOnlyDictionary<string, string> properties, string projectFile, ICollection<Diagnostic> diagnostics)
+        {
+            this.properties = properties;
+            this.projectFile = projectFile;
+            this.diagnostics = diagnostics;
+        }
+
+        public string Text(string name) => properties.TryGetValue(name, out string? value) ? (value ?? "").Trim() : "";
+
+        public long Number(string name, long fallback, long min, long max)
+        {
+            string value = Text(name);
+            if (value.Length == 0)
+            {
+                return fallback;
+            }
+
+            if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long parsed) && parsed >= min && parsed <= max)
+            {
+                return parsed;
+            }
+
+            Invalid(name, value, $"a whole number from {min} to {max}, or empty for the default ({fallback})");
+            return fallback;
+        }
+
+        public bool Bool(string name)
+        {
+            string value = Text(name);
+            if (value.Length == 0 || value.Equals("false", StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+
+            if (value.Equals("true", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+
+            Invalid(name, value, "true, false, or empty for the default (false)");
+            return false;
+        }
+
+        private void Invalid(string name, string value, string accepted) =>
+            diagnostics.Add(Diagnostic.Error(DiagnosticCodes.InvalidProperty, $"{name}=\"{value}\" is not valid. Accepted values: {accepted}.", projectFile));
+    }
+}
