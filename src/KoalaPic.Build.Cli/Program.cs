@@ -48,6 +48,8 @@ public static class Program
             cancellation.Cancel();
         };
 
+        // The natives restore brought into the NuGet folder for this machine (the package carries none).
+        NativeLocations.Configure(request.Natives);
         try
         {
             BatchResult result = new ImageBatch(request.Settings).Run(

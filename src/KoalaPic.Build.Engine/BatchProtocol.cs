@@ -10,6 +10,9 @@ public sealed class BatchRequest
     public BatchSettings? Settings { get; set; }
 
     public List<ImageRequest>? Requests { get; set; }
+
+    /// <summary>Where koalapic loads libvips and ImageMagick from (the NuGet folder); null for its own probing.</summary>
+    public NativeLocations? Natives { get; set; }
 }
 
 /// <summary>One line the koalapic process writes: an item's progress, the final result, or an engine load failure.</summary>

@@ -15,6 +15,7 @@ public static class OutOfProcessBatch
 {
     /// <param name="dotnetHost">The dotnet executable (MSBuild's DOTNET_HOST_PATH), or null to find it on PATH.</param>
     /// <param name="cliPath">koalapic.dll.</param>
+    /// <param name="natives">Where koalapic loads the natives from (the NuGet folder); null for its own probing.</param>
     /// <exception cref="EngineLoadException">koalapic could not start, or libvips could not load inside it.</exception>
     /// <exception cref="IOException">koalapic could not write the batch's state file.</exception>
     /// <exception cref="ConcurrentBuildException">Another build of the project kept the conversion lock too long.</exception>
@@ -25,7 +26,8 @@ public static class OutOfProcessBatch
         BatchSettings settings,
         IReadOnlyList<ImageRequest> requests,
         Action<ItemResult, int>? onItemDone,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        NativeLocations? natives = null)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.StateFile))!);
         // One request file per run: two builds of the project at once must not read each other's (or delete it).
@@ -33,7 +35,7 @@ public static class OutOfProcessBatch
             Path.GetDirectoryName(Path.GetFullPath(settings.StateFile))!,
             "request." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".json");
         AtomicFile.Write(requestFile, System.Text.Encoding.UTF8.GetBytes(
-            BatchProtocol.Serialize(new BatchRequest { Settings = settings, Requests = new List<ImageRequest>(requests) })));
+            BatchProtocol.Serialize(new BatchRequest { Settings = settings, Requests = new List<ImageRequest>(requests), Natives = natives })));
 
         var start = new ProcessStartInfo(string.IsNullOrEmpty(dotnetHost) ? "dotnet" : dotnetHost!)
         {

@@ -77,6 +77,15 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
     /// <summary>The URL prefix of this project's static web assets ($(StaticWebAssetBasePath): "/" in an app, "_content/MyLib" in a Razor class library), put in front of the manifest's URLs.</summary>
     public string UrlBasePath { get; set; } = "";
 
+    /// <summary>The folder of libvips in the NuGet package folder (NetVips.Native.&lt;rid&gt;, downloaded by restore); empty to probe beside the task.</summary>
+    public string LibvipsDirectory { get; set; } = "";
+
+    /// <summary>The folder of Magick.Native in the NuGet package folder (a Magick.NET package, downloaded by restore when an item needs it).</summary>
+    public string MagickDirectory { get; set; } = "";
+
+    /// <summary>The build machine's RID the native folders were chosen for ($(NETCoreSdkRuntimeIdentifier)), for messages.</summary>
+    public string HostRuntimeIdentifier { get; set; } = "";
+
     /// <summary>The converted files, with TargetPath (relative to the output folder) and KoalaPicSource metadata.</summary>
     [Output] public ITaskItem[] ConvertedImages { get; set; } = Array.Empty<ITaskItem>();
 
@@ -168,9 +177,16 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
                 }
             }
 
-            result = RunsOutOfProcess
-                ? OutOfProcessBatch.Run(DotNetHostPath, EngineProcessPath, settings, requests, OnItemDone, cancellation.Token)
-                : new ImageBatch(settings).Run(requests, OnItemDone, cancellation.Token);
+            var natives = new NativeLocations(NullIfEmpty(LibvipsDirectory.Trim()), NullIfEmpty(MagickDirectory.Trim()), NullIfEmpty(HostRuntimeIdentifier.Trim()));
+            if (RunsOutOfProcess)
+            {
+                result = OutOfProcessBatch.Run(DotNetHostPath, EngineProcessPath, settings, requests, OnItemDone, cancellation.Token, natives);
+            }
+            else
+            {
+                NativeLocations.Configure(natives);
+                result = new ImageBatch(settings).Run(requests, OnItemDone, cancellation.Token);
+            }
         }
         catch (EngineLoadException ex)
         {
