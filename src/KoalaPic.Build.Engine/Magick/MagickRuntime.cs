@@ -148,7 +148,7 @@ internal static class MagickRuntime
         if (NativeLocations.Current is { MagickDirectory: { Length: > 0 } wanted } && NativeLocations.MagickDirectoryIfExists == null)
         {
             throw Unavailable(
-                $"ImageMagick's native library is not in '{wanted}'. Restore downloads Magick.NET for the build machine only when the project's KoalaImage items need it (ico, bmp or pdf output, or a .heic/.heif source, found when restore evaluates the project). Set <KoalaPicImageMagick>true</KoalaPicImageMagick> in the project when items come from a target or a Url, then restore again.",
+                $"ImageMagick's native library is not in '{wanted}'. The build downloads Magick.NET for this machine only when a KoalaImage item needs it by its metadata or name (ico, bmp or pdf in Format, OptimizeFor=favicon, a source named .heic or .heif). Set <KoalaPicImageMagick>true</KoalaPicImageMagick> in the project (a HEIC image under another name, or a Url), and build again.",
                 null);
         }
 
