@@ -28,19 +28,22 @@ pack() {
   dotnet pack "$1/src/KoalaPic.Build.Tasks" -c Release --no-restore -o "$2" -v q >&2
 }
 
-# restore_once FEED WITH(0|1) DIR: a first restore of a new console project; prints "seconds downloaded unpacked".
+# restore_once FEED WITH(0|1) DIR [build]: a first restore (or, with "build", a first build that converts one image)
+# of a new console project; prints "seconds downloaded unpacked".
 restore_once() {
-  local feed="$1" with="$2" dir="$3"
+  local feed="$1" with="$2" dir="$3" verb="${4:-restore}"
   rm -rf "$dir" && mkdir -p "$dir/app"
   cat > "$dir/app/app.csproj" <<EOF
 <Project Sdk="Microsoft.NET.Sdk">
   <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework></PropertyGroup>
   <ItemGroup Condition="'$with' == '1'">
     <PackageReference Include="KoalaPic.Build" Version="*-*" PrivateAssets="all" />
+    <KoalaImage Include="photo.png" Format="webp" Condition="'$verb' == 'build'" />
   </ItemGroup>
 </Project>
 EOF
   echo 'System.Console.WriteLine("hi");' > "$dir/app/Program.cs"
+  cp "$repo/testassets/Demo/img/16-bit-grey-alpha.png" "$dir/app/photo.png"
   cat > "$dir/app/nuget.config" <<EOF
 <configuration>
   <packageSources>
@@ -52,7 +55,7 @@ EOF
 EOF
   local start end
   start=$(date +%s.%N)
-  NUGET_PACKAGES="$dir/packages" NUGET_HTTP_CACHE_PATH="$dir/http-cache" dotnet restore "$dir/app" -v q >&2
+  NUGET_PACKAGES="$dir/packages" NUGET_HTTP_CACHE_PATH="$dir/http-cache" dotnet "$verb" "$dir/app" -v q -nodeReuse:false >&2
   end=$(date +%s.%N)
   local downloaded unpacked
   downloaded=$( (find "$dir/packages" -name '*.nupkg' -printf '%s\n' 2>/dev/null; echo 0) | awk '{s+=$1} END {print s}')
@@ -62,15 +65,15 @@ EOF
 
 # measure LABEL FEED: median restore time and sizes over $reps runs.
 measure() {
-  local label="$1" feed="$2" with="$3" times=() line downloaded=0 unpacked=0
+  local label="$1" feed="$2" with="$3" verb="${4:-restore}" times=() line downloaded=0 unpacked=0
   for i in $(seq "$reps"); do
-    line=$(restore_once "$feed" "$with" "$work/r-$label")
+    line=$(restore_once "$feed" "$with" "$work/r-$label" "$verb")
     times+=("$(echo "$line" | cut -d' ' -f1)")
     downloaded=$(echo "$line" | cut -d' ' -f2)
     unpacked=$(echo "$line" | cut -d' ' -f3)
   done
   local median
-  median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]}')
   printf '%s %s %s\n' "$median" "$downloaded" "$unpacked"
 }
 
@@ -109,3 +112,13 @@ if [ -n "$base" ]; then
 fi
 read -r t d u < <(measure this "$work/feed-this" 1)
 echo "| with KoalaPic.Build (this tree) | $t s | $(mb "$d") | $(mb "$u") |"
+echo
+echo "This tree's package has no natives: the first build that converts downloads libvips for the build machine."
+echo "First build (restore included) of the same projects, the one with the package converting one PNG to WebP:"
+echo
+echo "| project | first build | downloaded | in the NuGet folder |"
+echo "|---|---:|---:|---:|"
+read -r t d u < <(measure without-build "$work/feed-this" 0 build)
+echo "| without KoalaPic.Build | $t s | $(mb "$d") | $(mb "$u") |"
+read -r t d u < <(measure this-build "$work/feed-this" 1 build)
+echo "| with KoalaPic.Build (this tree), one image | $t s | $(mb "$d") | $(mb "$u") |"

@@ -87,8 +87,8 @@ public sealed record NativeLocations(string? LibvipsDirectory, string? MagickDir
             {
                 throw new EngineLoadException(
                     $"libvips for {Current!.RuntimeIdentifier ?? "this platform"} is not at '{path}'. " +
-                    "KoalaPic.Build gets it from the NuGet package folder, where restore downloads NetVips.Native for the build machine (PackageDownload). " +
-                    "Fix: run 'dotnet restore' (a build with --no-restore, or an offline restore, does not download it), or delete that folder from the NuGet cache and restore again.",
+                    "KoalaPic.Build loads it from the NuGet package folder, where a build downloads NetVips.Native for the build machine when it is missing. " +
+                    "Fix: build again with access to the package feed (nuget.org or a feed that has NetVips.Native), or delete that folder from the NuGet cache and build again; offline, set KoalaPicLibvipsDirectory to a folder holding libvips.",
                     null);
             }
 

@@ -126,7 +126,7 @@ public static class VipsRuntime
         string folder = Path.GetDirectoryName(typeof(VipsRuntime).Assembly.Location) ?? "?";
         string rid = RuntimeInformation.OSDescription + " " + RuntimeInformation.ProcessArchitecture;
         string probed = NativeLocations.LibvipsPath is string path
-            ? $"Loaded '{path}' (NetVips.Native for {NativeLocations.Current?.RuntimeIdentifier ?? "this platform"}, brought by restore into the NuGet package folder). "
+            ? $"Loaded '{path}' (NetVips.Native for {NativeLocations.Current?.RuntimeIdentifier ?? "this platform"}, downloaded into the NuGet package folder). "
             : $"Probed the engine folder '{folder}' and its runtimes/<rid>/native/ subfolders. ";
         return new EngineLoadException(
             $"The image engine (libvips) could not be loaded on {rid} ({RuntimeInformation.FrameworkDescription}). " +
