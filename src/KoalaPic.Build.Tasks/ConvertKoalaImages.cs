@@ -37,6 +37,13 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
     /// <summary>The project file and Directory.Build.props/targets, whose wildcard KoalaImage patterns are checked (KP1023).</summary>
     public string[] DeclaringFiles { get; set; } = Array.Empty<string>();
 
+    /// <summary>The folders of libvips and Magick.Native in the NuGet folder, and the host RID they are for; empty to probe beside the task.</summary>
+    public string LibvipsDirectory { get; set; } = "";
+
+    public string MagickDirectory { get; set; } = "";
+
+    public string HostRuntimeIdentifier { get; set; } = "";
+
     /// <summary>KoalaPicOutOfProcess: convert in the koalapic process. Always so on .NET Framework MSBuild.</summary>
     public bool OutOfProcess { get; set; }
 
@@ -50,6 +57,9 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
 
     /// <summary>The report and ZIP written where KoalaPicReportPath and KoalaPicZipPath say, for Clean.</summary>
     [Output] public ITaskItem[] WrittenFiles { get; set; } = Array.Empty<ITaskItem>();
+
+    /// <summary>The warnings logged (ItemSpec the code; File, Message), which a build that skips the task logs again.</summary>
+    [Output] public ITaskItem[] Warnings { get; set; } = Array.Empty<ITaskItem>();
 
     public void Cancel() => cancellation.Cancel();
 
@@ -66,6 +76,7 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
             OutputDirectory = OutputDirectory,
             UrlBasePath = UrlBasePath,
             DeclaringFiles = DeclaringFiles.ToList(),
+            Natives = new NativeLocations(NullIfEmpty(LibvipsDirectory), NullIfEmpty(MagickDirectory), NullIfEmpty(HostRuntimeIdentifier)),
         };
 
         // libvips cannot be loaded into .NET Framework, so Visual Studio's MSBuild converts in the koalapic process;
@@ -87,9 +98,14 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
 
         result.Log.ForEach(LogLine);
         ConvertedImages = result.Outputs.Select(ToItem).ToArray();
+        Warnings = result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Warning)
+            .Select(d => (ITaskItem)new TaskItem(d.Code, new System.Collections.Generic.Dictionary<string, string> { ["File"] = d.File ?? "", ["Message"] = d.Message }))
+            .ToArray();
         WrittenFiles = result.WrittenFiles.Select(f => (ITaskItem)new TaskItem(f)).ToArray();
         return result.Succeeded;
     }
+
+    private static string? NullIfEmpty(string text) => text.Trim().Length == 0 ? null : text.Trim();
 
     private void LogLine(JobLog line) => Log.LogMessage(
         line.Level switch { JobLogLevel.High => MessageImportance.High, JobLogLevel.Normal => MessageImportance.Normal, _ => MessageImportance.Low },

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using KoalaPic.Build.Engine;
 using Xunit;
 
@@ -16,8 +17,27 @@ internal static class Koalapic
     public static string WriteJob(BatchWorkspace ws, string fileName, int parallelism, IEnumerable<JobItem> items)
     {
         string path = Path.Combine(ws.Root, fileName);
-        File.WriteAllText(path, JobProtocol.Serialize(ws.Job(items, parallelism)));
+        JobInput input = ws.Job(items, parallelism);
+        input.Natives = Natives;
+        File.WriteAllText(path, JobProtocol.Serialize(input));
         return path;
+    }
+
+    /// <summary>
+    /// koalapic carries no natives (as in the package): like the task, the job names the folders, here those of the
+    /// NetVips.Native and Magick.NET-Q8-AnyCPU packages that this test project's restore brought into the NuGet folder.
+    /// </summary>
+    public static NativeLocations Natives { get; } = CreateNatives();
+
+    private static NativeLocations CreateNatives()
+    {
+        string Metadata(string key) => typeof(Koalapic).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+        string root = Metadata("NuGetPackageRoot");
+        string rid = RuntimeInformation.RuntimeIdentifier;
+        return new NativeLocations(
+            Path.Combine(root, "netvips.native." + rid, VipsRuntime.BundledLibvipsVersion, "runtimes", rid, "native"),
+            Path.Combine(root, "magick.net-q8-anycpu", Metadata("MagickNetVersion"), "runtimes", rid, "native"),
+            rid);
     }
 
     public static Process Start(string jobFile)

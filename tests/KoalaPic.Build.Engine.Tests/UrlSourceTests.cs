@@ -425,6 +425,7 @@ public sealed class UrlSourceTests : IDisposable
         JobItem pinned = BatchWorkspace.Item("img/hero.jpg", ("Url", server.Url("/concert.jpg")), ("Sha256", Sha256Of(photo)), ("Format", "webp"), ("Width", "100"));
         JobInput input = ws.Job(new[] { pinned });
         input.Properties[JobSettings.DownloadTimeout] = "7";
+        input.Natives = Koalapic.Natives;
 
         string jobFile = Path.Combine(ws.Root, "job.json");
         File.WriteAllText(jobFile, JobProtocol.Serialize(input));

@@ -17,6 +17,7 @@ public sealed class PackageFixture : IDisposable
         PackagesDirectory = Path.Combine(Root, "nuget-packages");
         Directory.CreateDirectory(FeedDirectory);
         PackagePath = Pack("KoalaPic.Build.Tasks", "KoalaPic.Build");
+        SeedNatives();
         // The runtime package for ASP.NET Core apps (<koala-img>, <KoalaImg>), which reads the manifest KoalaPic.Build writes.
         Pack("KoalaPic.AspNetCore", "KoalaPic.AspNetCore");
     }
@@ -42,6 +43,49 @@ public sealed class PackageFixture : IDisposable
 
         return packagePath;
     }
+
+    /// <summary>
+    /// KoalaPic.Build carries no natives: a project's first build downloads this machine's libvips (and Magick.NET, when
+    /// an item needs ImageMagick) from the project's package sources. The test projects' only source is the test feed,
+    /// so the native packages are put there, fetched with the package's own KoalaPic.Build.Natives.proj into a folder of
+    /// their own; every test project still starts from an empty NuGet folder.
+    /// </summary>
+    private void SeedNatives()
+    {
+        var versions = System.Xml.Linq.XDocument.Load(Path.Combine(Paths.RepositoryRoot, "build", "KoalaPic.Build.Versions.props"))
+            .Descendants().ToDictionary(e => e.Name.LocalName, e => e.Value);
+        string seedPackages = Path.Combine(Root, "natives-seed");
+        DotNetResult seed = DotNet.Run(
+            Paths.RepositoryRoot,
+            new Dictionary<string, string> { ["NUGET_PACKAGES"] = seedPackages },
+            "restore", Path.Combine(Paths.RepositoryRoot, "build", "KoalaPic.Build.Natives.proj"),
+            $"-p:KoalaPicLibvipsPackage=NetVips.Native.{HostRuntimeIdentifier}",
+            $"-p:KoalaPicLibvipsVersion={versions["_KoalaPicNetVipsNativeVersion"]}",
+            $"-p:KoalaPicMagickPackage={MagickPackage}",
+            $"-p:KoalaPicMagickVersion={versions["_KoalaPicMagickNetVersion"]}",
+            $"-p:BaseIntermediateOutputPath={Path.Combine(Root, "natives-seed-obj")}{Path.DirectorySeparatorChar}",
+            $"-p:MSBuildProjectExtensionsPath={Path.Combine(Root, "natives-seed-obj")}{Path.DirectorySeparatorChar}",
+            "-nodeReuse:false");
+        string[] packages = Directory.Exists(seedPackages) ? Directory.GetFiles(seedPackages, "*.nupkg", SearchOption.AllDirectories) : Array.Empty<string>();
+        if (!seed.Succeeded || packages.Length < 2)
+        {
+            throw new InvalidOperationException($"Could not fetch the native packages for {HostRuntimeIdentifier} into the test feed:\n{seed.Output}");
+        }
+
+        foreach (string package in packages)
+        {
+            File.Copy(package, Path.Combine(FeedDirectory, Path.GetFileName(package)), overwrite: true);
+        }
+    }
+
+    /// <summary>This machine's RID as the SDK names it (portable), which is what KoalaPic.Build.targets downloads for.</summary>
+    public static string HostRuntimeIdentifier => System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier;
+
+    /// <summary>The Magick.NET package KoalaPic.Build.targets picks for this machine.</summary>
+    public static string MagickPackage =>
+        System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64
+            ? "Magick.NET-Q8-x64"
+            : "Magick.NET-Q8-AnyCPU";
 
     public string Root { get; }
 

@@ -21,6 +21,8 @@ public static class ImageJob
     public static JobResult Run(JobInput input, Action<JobLog>? log = null, CancellationToken cancellationToken = default)
     {
         var stopwatch = Stopwatch.StartNew();
+        // The natives the build brought into the NuGet folder for this machine (the package carries none).
+        NativeLocations.Configure(input.Natives);
         var job = new Job(input, log ?? (_ => { }));
         return job.Run(stopwatch, cancellationToken);
     }

@@ -42,6 +42,9 @@ public sealed class JobInput
 
     /// <summary>The project's own files that may declare KoalaImage items, for <see cref="DeclaredPatterns"/>.</summary>
     public List<string> DeclaringFiles { get; set; } = new();
+
+    /// <summary>Where libvips and ImageMagick are loaded from (the NuGet folder); null for the runtime's own probing.</summary>
+    public NativeLocations? Natives { get; set; }
 }
 
 /// <summary>A KoalaImage item: its Include and the metadata KoalaPic reads (<see cref="ImageRequest.MetadataNames"/>).</summary>

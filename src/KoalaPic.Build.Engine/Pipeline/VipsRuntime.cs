@@ -69,6 +69,8 @@ public static class VipsRuntime
             {
                 try
                 {
+                    // Before any NetVips type is touched: NetVips' module initializer loads libvips by file name.
+                    NativeLocations.PreloadLibvips();
                     Start();
                 }
                 catch (Exception ex) when (ex is not EngineLoadException)
@@ -79,11 +81,16 @@ public static class VipsRuntime
 
             if (parallelImages is int images)
             {
-                global::NetVips.NetVips.Concurrency = ThreadsPerImage(images);
+                SetConcurrency(ThreadsPerImage(images));
             }
         }
     }
 
+    // Kept out of EnsureInitialized, which must not reference NetVips before the preload.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void SetConcurrency(int threads) => global::NetVips.NetVips.Concurrency = threads;
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void Start()
     {
         if (!global::NetVips.ModuleInitializer.VipsInitialized)
@@ -118,11 +125,14 @@ public static class VipsRuntime
     {
         string folder = Path.GetDirectoryName(typeof(VipsRuntime).Assembly.Location) ?? "?";
         string rid = RuntimeInformation.OSDescription + " " + RuntimeInformation.ProcessArchitecture;
+        string probed = NativeLocations.LibvipsPath is string path
+            ? $"Loaded '{path}' (NetVips.Native for {NativeLocations.Current?.RuntimeIdentifier ?? "this platform"}, downloaded into the NuGet package folder). "
+            : $"Probed the engine folder '{folder}' and its runtimes/<rid>/native/ subfolders. ";
         return new EngineLoadException(
             $"The image engine (libvips) could not be loaded on {rid} ({RuntimeInformation.FrameworkDescription}). " +
-            $"Probed the task folder '{folder}' and its runtimes/<rid>/native/ subfolders. " +
+            probed +
             "Supported: linux-x64, linux-arm64, linux-arm, linux-musl-x64, linux-musl-arm64, osx-x64, osx-arm64, win-x64, win-x86, win-arm64. " +
-            "Fix: build with 'dotnet build' (SDK 8 or later) on one of those platforms, and make sure the KoalaPic.Build package folder is complete (delete it from the NuGet cache and restore again). " +
+            "Fix: build with 'dotnet build' (SDK 8 or later) on one of those platforms, and make sure the NetVips.Native package folder is complete (delete it from the NuGet cache and restore again). " +
             "Cause: " + (cause?.Message ?? "unknown"),
             cause);
     }

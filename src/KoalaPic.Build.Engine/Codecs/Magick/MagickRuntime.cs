@@ -145,6 +145,13 @@ internal static class MagickRuntime
 
     private static void Start()
     {
+        if (NativeLocations.Current is { MagickDirectory: { Length: > 0 } wanted } && NativeLocations.MagickDirectoryIfExists == null)
+        {
+            throw Unavailable(
+                $"ImageMagick's native library is not in '{wanted}'. The build downloads Magick.NET for this machine only when a KoalaImage item needs it by its metadata or name (ico, bmp or pdf in Format, OptimizeFor=favicon, a source named .heic or .heif). Set <KoalaPicImageMagick>true</KoalaPicImageMagick> in the project (a HEIC image under another name, or a Url), and build again.",
+                null);
+        }
+
         RegisterNativeLibraryResolver();
 
         string root = PrivateRoot();
@@ -463,9 +470,18 @@ internal static class MagickRuntime
         return IntPtr.Zero;
     }
 
-    /// <summary>The runtimes/&lt;rid&gt;/native folder beside this assembly for this platform, if it exists.</summary>
+    /// <summary>
+    /// The folder configured by the build (<see cref="NativeLocations.MagickDirectory"/>: a Magick.NET package in the NuGet
+    /// folder, which restore downloads when an item needs ImageMagick), else the runtimes/&lt;rid&gt;/native folder beside
+    /// this assembly for this platform, if it exists.
+    /// </summary>
     internal static string? NativeFolder()
     {
+        if (NativeLocations.MagickDirectoryIfExists is string configured)
+        {
+            return configured;
+        }
+
         string? baseFolder = Path.GetDirectoryName(typeof(MagickRuntime).Assembly.Location);
         if (string.IsNullOrEmpty(baseFolder))
         {
