@@ -89,6 +89,10 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
     /// <summary>The converted files, with TargetPath (relative to the output folder) and KoalaPicSource metadata.</summary>
     [Output] public ITaskItem[] ConvertedImages { get; set; } = Array.Empty<ITaskItem>();
 
+    /// <summary>How many images the batch had (variants of Widths and Format lists counted), as in the summary line;
+    /// the targets repeat it when a later build skips the converter.</summary>
+    [Output] public int ImageCount { get; set; }
+
     public void Cancel() => cancellation.Cancel();
 
     public override bool Execute()
@@ -216,6 +220,7 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         }
 
         Log.LogMessage(MessageImportance.High, BatchReport.SummaryLine(result));
+        ImageCount = result.Items.Count;
         var (kept, skipped) = ImageVariants.SkipWiderThanSource(result.Items, widthVariants.Contains);
         foreach (ItemResult narrow in skipped)
         {

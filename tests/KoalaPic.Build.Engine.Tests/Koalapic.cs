@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using KoalaPic.Build.Engine;
 using Xunit;
 
@@ -15,8 +16,25 @@ internal static class Koalapic
     /// <summary>Writes a batch request file for koalapic.</summary>
     public static string WriteRequest(string path, BatchSettings settings, IReadOnlyList<ImageRequest> requests)
     {
-        File.WriteAllText(path, BatchProtocol.Serialize(new BatchRequest { Settings = settings, Requests = requests.ToList() }));
+        File.WriteAllText(path, BatchProtocol.Serialize(new BatchRequest { Settings = settings, Requests = requests.ToList(), Natives = Natives }));
         return path;
+    }
+
+    /// <summary>
+    /// koalapic carries no natives (as in the package): like the task, the request names the folders, here those of the
+    /// NetVips.Native and Magick.NET-Q8-AnyCPU packages that this test project's restore brought into the NuGet folder.
+    /// </summary>
+    public static NativeLocations Natives { get; } = CreateNatives();
+
+    private static NativeLocations CreateNatives()
+    {
+        string Metadata(string key) => typeof(Koalapic).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+        string root = Metadata("NuGetPackageRoot");
+        string rid = RuntimeInformation.RuntimeIdentifier;
+        return new NativeLocations(
+            Path.Combine(root, "netvips.native." + rid, VipsRuntime.BundledLibvipsVersion, "runtimes", rid, "native"),
+            Path.Combine(root, "magick.net-q8-anycpu", Metadata("MagickNetVersion"), "runtimes", rid, "native"),
+            rid);
     }
 
     public static Process Start(string requestFile)
