@@ -61,6 +61,9 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
     /// <summary>The warnings logged (ItemSpec the code; File, Message), which a build that skips the task logs again.</summary>
     [Output] public ITaskItem[] Warnings { get; set; } = Array.Empty<ITaskItem>();
 
+    /// <summary>The images of the batch (variants counted), as in the summary, which a build that skips the task repeats.</summary>
+    [Output] public int ImageCount { get; set; }
+
     public void Cancel() => cancellation.Cancel();
 
     public override bool Execute()
@@ -101,6 +104,7 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         Warnings = result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Warning)
             .Select(d => (ITaskItem)new TaskItem(d.Code, new System.Collections.Generic.Dictionary<string, string> { ["File"] = d.File ?? "", ["Message"] = d.Message }))
             .ToArray();
+        ImageCount = result.ImageCount;
         WrittenFiles = result.WrittenFiles.Select(f => (ITaskItem)new TaskItem(f)).ToArray();
         return result.Succeeded;
     }

@@ -173,9 +173,16 @@ public sealed class UrlBuildTests : IDisposable
         byte[] firstZip = File.ReadAllBytes(ZipFile);
         DateTime zipTime = File.GetLastWriteTimeUtc(ZipFile);
 
-        // Second build: nothing downloaded, nothing converted, the ZIP left alone.
+        // Second build: nothing changed, so the converter target is skipped (pinned Urls do not make it run).
         int hits = server.TotalHits;
-        DotNetResult second = BuildOk();
+        DateTime reportTime = File.GetLastWriteTimeUtc(ReportFile);
+        DotNetResult skipped = BuildOk();
+        Assert.StartsWith("KoalaPic: 3 images, 0 converted, 3 up to date, nothing changed since the last build", skipped.Summary);
+        Assert.Equal(hits, server.TotalHits);
+        Assert.Equal(reportTime, File.GetLastWriteTimeUtc(ReportFile));
+
+        // The engine's own check (KoalaPicIncremental=false runs it): nothing downloaded, nothing converted, the ZIP left alone.
+        DotNetResult second = BuildOk("-p:KoalaPicIncremental=false");
         Assert.StartsWith("KoalaPic: 3 images, 0 converted, 3 up to date, ", second.Summary);
         Assert.Equal(hits, server.TotalHits);
         Assert.DoesNotContain(second.KoalaPicLines, l => l.StartsWith("KoalaPic: downloaded", StringComparison.Ordinal));

@@ -207,6 +207,7 @@ public static class ImageJob
             Outputs = kept.Where(i => i.Succeeded).Select(ToOutput).ToList(),
             WrittenFiles = writtenFiles,
             Log = closing,
+            ImageCount = requests.Count,
         };
 
         private static JobOutput ToOutput(ItemResult result) =>

@@ -96,6 +96,9 @@ public sealed class JobResult
 
     public List<JobOutput> Outputs { get; set; } = new();
 
+    /// <summary>The images the batch had (variants of Widths and Format lists counted), as in the summary line.</summary>
+    public int ImageCount { get; set; }
+
     /// <summary>Lines to log after the diagnostics: deletions, the summary, the ZIP.</summary>
     public List<JobLog> Log { get; set; } = new();
 
