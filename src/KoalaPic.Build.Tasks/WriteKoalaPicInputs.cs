@@ -31,8 +31,22 @@ public sealed class WriteKoalaPicInputs : Task
     /// <summary>True when an item downloads an unpinned Url (no Sha256): its bytes can change with no local change, so the target always runs.</summary>
     [Output] public bool HasUnpinnedUrl { get; set; }
 
+    /// <summary>OutDir, and the TargetPaths of the last run's outputs, checked for folder links leading outside it.</summary>
+    public string OutputDirectory { get; set; } = "";
+
+    public string[] LastTargetPaths { get; set; } = Array.Empty<string>();
+
+    /// <summary>True when a last output's folder in OutDir is now a link leading outside: the converter must run (KP3002).</summary>
+    [Output] public bool OutputThroughLink { get; set; }
+
     public override bool Execute()
     {
+        if (OutputDirectory.Trim().Length > 0 && LastTargetPaths.Length > 0)
+        {
+            var deployed = new KoalaPic.Build.Engine.OwnedFolder(Path.Combine(ProjectDirectory, OutputDirectory));
+            OutputThroughLink = LastTargetPaths.Any(path => deployed.TryResolve(path) == null);
+        }
+
         var text = new StringBuilder();
         text.Append("# KoalaPic: what the conversion depends on besides the sources' bytes. Written only when it changes.\n");
         foreach (string value in Values)
