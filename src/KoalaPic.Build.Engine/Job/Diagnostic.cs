@@ -124,6 +124,12 @@ public static class DiagnosticCodes
     /// <summary>ImageMagick (ico, bmp, pdf output and HEIC input) cannot be loaded here, or its policy cannot be put in force.</summary>
     public const string ImageMagickUnavailable = "KP0004";
 
+    /// <summary>
+    /// No libvips is published for the build machine's RID (the .NET SDK's): reported by build/KoalaPic.Build.targets
+    /// before anything is downloaded, as the engine cannot start there.
+    /// </summary>
+    public const string NoEngineForHost = "KP0005";
+
     /// <summary>HEIC output needs the system's libheif with its x265 HEVC encoder, which is not installed.</summary>
     public const string HeicEncoderMissing = "KP2006";
 
