@@ -126,6 +126,8 @@ public sealed partial class HostileBuildTests : IDisposable
         DotNetResult result = project.Build(arguments);
         output.WriteLine($"dotnet build {string.Join(' ', arguments)}: {clock.Elapsed.TotalSeconds:0.0} s, exit {result.ExitCode}");
         output.WriteLine(result.KoalaPicLines.LastOrDefault(l => l.Contains(" images, ", StringComparison.Ordinal)) ?? "(no summary)");
+        // 0 or 1 (errors): anything else is a crashed build, whose whole log is the evidence.
+        Assert.True(result.ExitCode is 0 or 1, $"dotnet build crashed (exit {result.ExitCode}):\n{result.Output}");
         return result;
     }
 
