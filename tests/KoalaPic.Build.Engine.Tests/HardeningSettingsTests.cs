@@ -157,6 +157,6 @@ public sealed class HardeningSettingsTests
     public void ArtifactPaths_BareNamesGoBesideTheOutput_FoldersAreProjectRelative(string value, string expected)
     {
         Skip.If(OperatingSystem.IsWindows());
-        Assert.Equal(expected, ItemDiagnostics.ArtifactPath(value, "/p", "bin/Debug/net10.0/"));
+        Assert.Equal(expected, JobSettings.ArtifactPath(value, "/p", "bin/Debug/net10.0/"));
     }
 }

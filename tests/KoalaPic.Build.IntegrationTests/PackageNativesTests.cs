@@ -40,14 +40,21 @@ public sealed class PackageNativesTests : IDisposable
         Assert.Contains("tasks/net472/KoalaPic.Build.Tasks.dll", entries);
     }
 
-    [Fact]
-    public void FirstBuild_IntoAnEmptyNuGetFolder_DownloadsThisMachinesLibvipsOnly()
+    /// <summary>`dotnet build` with a NuGet folder of its own, empty: as on a machine that never built with KoalaPic.</summary>
+    private (string Packages, DotNetResult Result) BuildIntoAnEmptyNuGetFolder()
     {
         string packages = Path.Combine(project.Directory, "fresh-nuget");
         DotNetResult result = DotNet.Run(
             project.Directory,
             new Dictionary<string, string> { ["NUGET_PACKAGES"] = packages },
             "build", project.ProjectFile, "-nodeReuse:false");
+        return (packages, result);
+    }
+
+    [Fact]
+    public void FirstBuild_IntoAnEmptyNuGetFolder_DownloadsThisMachinesLibvipsOnly()
+    {
+        var (packages, result) = BuildIntoAnEmptyNuGetFolder();
 
         Assert.True(result.Succeeded, result.ToString());
         Assert.StartsWith("KoalaPic: 2 images, 2 converted, 0 up to date, ", result.Summary);
@@ -62,11 +69,7 @@ public sealed class PackageNativesTests : IDisposable
     public void IcoItem_DownloadsImageMagickForThisMachine_AndConverts()
     {
         project.SetKoalaImages("""<KoalaImage Include="img/with-alpha.png" OptimizeFor="favicon" Link="favicon.ico" />""");
-        string packages = Path.Combine(project.Directory, "fresh-nuget");
-        DotNetResult result = DotNet.Run(
-            project.Directory,
-            new Dictionary<string, string> { ["NUGET_PACKAGES"] = packages },
-            "build", project.ProjectFile, "-nodeReuse:false");
+        var (packages, result) = BuildIntoAnEmptyNuGetFolder();
 
         Assert.True(result.Succeeded, result.ToString());
         Assert.StartsWith("KoalaPic: 1 images, 1 converted, 0 up to date, ", result.Summary);

@@ -27,11 +27,12 @@ public static class DeclaredPatterns
     public static IReadOnlyList<Diagnostic> Unmatched(IEnumerable<string> declaringFiles, string projectDirectory, IReadOnlyCollection<string> itemPaths)
     {
         var warnings = new List<Diagnostic>();
+        List<string> fullPaths = itemPaths.Select(path => Path.GetFullPath(Path.Combine(projectDirectory, path))).ToList();
         foreach (Pattern pattern in declaringFiles.Where(f => f.Trim().Length > 0).Distinct(StringComparer.Ordinal).SelectMany(Read))
         {
             string baseDirectory = Path.GetDirectoryName(Path.GetFullPath(pattern.DeclaredIn))!;
             Regex regex = ToRegex(Path.GetFullPath(Path.Combine(baseDirectory, pattern.Include)));
-            if (!itemPaths.Any(path => regex.IsMatch(Path.GetFullPath(Path.Combine(projectDirectory, path)))))
+            if (!fullPaths.Any(regex.IsMatch))
             {
                 warnings.Add(Diagnostic.Warning(
                     DiagnosticCodes.PatternMatchesNothing,

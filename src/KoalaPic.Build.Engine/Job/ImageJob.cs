@@ -243,7 +243,7 @@ public static class ImageJob
             var paths = new List<string> { Path.Combine(Root, ReportFileName) };
             if (settings.Report.Length > 0)
             {
-                paths.Add(ItemDiagnostics.ArtifactPath(settings.Report, input.ProjectDirectory, input.OutputDirectory));
+                paths.Add(JobSettings.ArtifactPath(settings.Report, input.ProjectDirectory, input.OutputDirectory));
                 writtenFiles.Add(paths[1]);
             }
 
@@ -262,7 +262,7 @@ public static class ImageJob
 
         private void WriteZip(IReadOnlyList<ItemResult> results)
         {
-            string path = ItemDiagnostics.ArtifactPath(settings.Zip, input.ProjectDirectory, input.OutputDirectory);
+            string path = JobSettings.ArtifactPath(settings.Zip, input.ProjectDirectory, input.OutputDirectory);
             writtenFiles.Add(path);
             var outputs = results.Where(i => i.Succeeded).Select(i => (i.Request.OutputPath, i.OutputFile)).ToList();
             Write(

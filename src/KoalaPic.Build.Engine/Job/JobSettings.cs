@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.Linq;
 
 namespace KoalaPic.Build.Engine;
@@ -66,6 +67,18 @@ public sealed class JobSettings
             Report = parser.Text(ReportPath),
             Zip = parser.Text(ZipPath),
         };
+    }
+
+    /// <summary>
+    /// Where KoalaPicZipPath or KoalaPicReportPath puts its file. A bare file name goes beside the build output: that is
+    /// what <c>$(OutDir)images.zip</c> written in the project file becomes, since MSBuild defines OutDir only after
+    /// the project body. A relative path with a folder is resolved against the project folder; an absolute one is kept.
+    /// </summary>
+    public static string ArtifactPath(string value, string projectDirectory, string outputDirectory)
+    {
+        string path = value.Trim();
+        bool bareName = !Path.IsPathRooted(path) && path.IndexOfAny(new[] { '/', '\\' }) < 0 && outputDirectory.Length > 0;
+        return Path.GetFullPath(Path.Combine(bareName ? Path.Combine(projectDirectory, outputDirectory) : projectDirectory, path));
     }
 
     private sealed class Parser
