@@ -68,6 +68,7 @@ internal sealed class TaskProject : IDisposable
     /// <summary>The convert task set up as the targets call it, on this project, with a fresh fake engine.</summary>
     public ConvertKoalaImages ConvertTask(params ITaskItem[] images) => new()
     {
+        // A fresh engine per task, as MSBuild gives each task invocation its own logging context.
         BuildEngine = new FakeBuildEngine { ProjectFileOfTaskNode = ProjectFile },
         Images = images,
         ProjectDirectory = Directory,
@@ -93,4 +94,7 @@ internal sealed class TaskProject : IDisposable
 internal static class TaskExtensions
 {
     public static FakeBuildEngine Engine(this ITask task) => (FakeBuildEngine)task.BuildEngine;
+
+    /// <summary>A KoalaPic* property as the targets pass it: ItemSpec the name, Value the value.</summary>
+    public static ITaskItem Property(string name, string value) => TaskSupport.Item(name, ("Value", value));
 }
