@@ -170,7 +170,7 @@ public static class ImageJob
                 Closing(JobLogLevel.Low, $"KoalaPic: deleted '{deleted}', which no KoalaImage item produces any more.");
             }
 
-            Closing(JobLogLevel.High, BatchReport.SummaryLine(batch));
+            Closing(JobLogLevel.High, BatchLog.SummaryLine(batch));
             var (kept, skipped) = ImageVariants.SkipWiderThanSource(batch.Items, widthVariants.Contains);
             foreach (ItemResult narrow in skipped)
             {
@@ -217,12 +217,12 @@ public static class ImageJob
         {
             if (item.Download is { Downloaded: true } download)
             {
-                Log(JobLogLevel.Normal, $"KoalaPic: downloaded {download.Url} ({BatchReport.FormatBytes(download.Bytes)}, sha256 {download.Sha256})");
+                Log(JobLogLevel.Normal, $"KoalaPic: downloaded {download.Url} ({BatchLog.FormatBytes(download.Bytes)}, sha256 {download.Sha256})");
             }
 
             if (item.Outcome == ItemOutcome.Converted)
             {
-                Log(JobLogLevel.Normal, BatchReport.ProgressLine(item, done, requests.Count));
+                Log(JobLogLevel.Normal, BatchLog.ProgressLine(item, done, requests.Count));
             }
         }
 

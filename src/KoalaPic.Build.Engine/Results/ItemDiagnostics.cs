@@ -73,8 +73,8 @@ public static class ItemDiagnostics
                     result.Request.ItemSpec,
                     ImageFormats.Name(result.Request.Options.Format),
                     result.Request.OutputPath,
-                    BatchReport.FormatBytes(result.OutputBytes),
-                    BatchReport.FormatBytes(result.SourceBytes)),
+                    BatchLog.FormatBytes(result.OutputBytes),
+                    BatchLog.FormatBytes(result.SourceBytes)),
                 result.Request.Url == null ? result.Request.SourcePath : result.Request.Url.DeclaredIn);
 
     public static bool IsLargerThanSource(ItemResult result) =>
