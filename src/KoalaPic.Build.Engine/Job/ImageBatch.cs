@@ -56,9 +56,13 @@ public sealed class ImageBatch
 
     private readonly BatchSettings settings;
 
-    public ImageBatch(BatchSettings settings)
+    private readonly IOutputCache cache;
+
+    /// <param name="cache">Where encoded outputs are kept by content key; by default the folder <see cref="BatchSettings.CacheDirectory"/>.</param>
+    public ImageBatch(BatchSettings settings, IOutputCache? cache = null)
     {
         this.settings = settings;
+        this.cache = cache ?? new FolderOutputCache(settings.CacheDirectory);
     }
 
     private int sourcesHashed;
@@ -262,9 +266,8 @@ public sealed class ImageBatch
             return UpToDate(request, outputFile, source.Length, record);
         }
 
-        string cacheFile = CacheEntry.PathFor(settings.CacheDirectory, key, request.Options.Format);
         ItemOutcome outcome = ItemOutcome.FromCache;
-        byte[]? bytes = CacheEntry.TryRead(cacheFile, key, out OutputFacts facts);
+        byte[]? bytes = cache.TryRead(key, request.Options.Format, out OutputFacts facts, cancellationToken);
         if (bytes != null && !ImagePlaceholder.Satisfies(facts.Placeholder, request.Placeholder))
         {
             // An entry made without the placeholder now asked for (an older KoalaPic, or Placeholder just turned on):
@@ -301,8 +304,8 @@ public sealed class ImageBatch
         {
             if (outcome == ItemOutcome.Converted)
             {
-                writing = "the cache entry '" + cacheFile + "' (KoalaPicCacheDir)";
-                CacheEntry.Write(cacheFile, key, bytes, facts);
+                writing = cache.Describe(key, request.Options.Format);
+                cache.Write(key, request.Options.Format, bytes, facts);
             }
 
             writing = "the output '" + outputFile + "'";
