@@ -78,6 +78,18 @@ public class SuggestionTests
         Assert.Equal("KoalaImage 'img/a.png': Format=\"wepb\" is not valid. Accepted values: " + ImageFormats.AcceptedValues + ". Did you mean 'webp'?", d.Message);
     }
 
+    [Fact]
+    public void MistypedBooleanProperty_SuggestsTheClosest()
+    {
+        var diagnostics = new List<Diagnostic>();
+
+        JobSettings.Parse(new Dictionary<string, string> { [JobSettings.Offline] = "ture" }, "/p/p.csproj", diagnostics);
+
+        Diagnostic d = Assert.Single(diagnostics);
+        Assert.Equal(DiagnosticCodes.InvalidProperty, d.Code);
+        Assert.Equal("KoalaPicOffline=\"ture\" is not valid. Accepted values: true, false, or empty for the default (false). Did you mean 'true'?", d.Message);
+    }
+
     private static Diagnostic SingleError(string name, string value)
     {
         var diagnostics = new List<Diagnostic>();
