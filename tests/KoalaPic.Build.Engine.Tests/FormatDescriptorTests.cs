@@ -58,7 +58,7 @@ public class FormatDescriptorTests
     {
         var item = new JobItem { ItemSpec = itemSpec, Metadata = new() { ["Format"] = format, ["OptimizeFor"] = optimizeFor } };
 
-        Assert.Equal(expected, item.NeedsImageMagick);
+        Assert.Equal(expected, item.NeedsImageMagick());
     }
 
     [Fact]

@@ -64,7 +64,7 @@ public sealed class JobItem
     public string Get(string name) => Metadata.TryGetValue(name, out string? value) ? value ?? "" : "";
 
     /// <summary>Whether converting this item needs the native ImageMagick library, judged from its metadata and name (see <see cref="ImageMagickNeed"/>).</summary>
-    public bool NeedsImageMagick => ImageMagickNeed.For(ItemSpec, Get);
+    public bool NeedsImageMagick() => ImageMagickNeed.For(ItemSpec, Get);
 
     /// <param name="metadata">Reads one metadata value of the host's item (MSBuild's ITaskItem.GetMetadata).</param>
     public static JobItem From(string itemSpec, Func<string, string> metadata) => new()
