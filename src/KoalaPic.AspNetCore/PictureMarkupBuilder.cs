@@ -89,7 +89,7 @@ public static class PictureMarkupBuilder
         foreach (FormatGroup group in groups.Where(g => g != fallback))
         {
             (string srcset, bool described) = Srcset(group, prefix);
-            sources.Add(new PictureSource(MimeType(group.Format), srcset, SizesFor(described, user.Sizes)));
+            sources.Add(new PictureSource(group.Type ?? MimeType(group.Format), srcset, SizesFor(described, user.Sizes)));
         }
 
         KoalaManifestVariant largest = Largest(fallback);
@@ -133,7 +133,7 @@ public static class PictureMarkupBuilder
         return new PictureMarkup(false, Array.Empty<PictureSource>(), img);
     }
 
-    /// <summary>The MIME type for a manifest format name: <c>avif</c> → <c>image/avif</c>, <c>jpg</c> → <c>image/jpeg</c>; an unknown <c>xyz</c> → <c>image/xyz</c>.</summary>
+    /// <summary>For manifests without <c>type</c> (older KoalaPic.Build): the MIME type for a manifest format name: <c>avif</c> → <c>image/avif</c>, <c>jpg</c> → <c>image/jpeg</c>; an unknown <c>xyz</c> → <c>image/xyz</c>.</summary>
     public static string MimeType(string format)
     {
         ArgumentNullException.ThrowIfNull(format);
@@ -230,6 +230,7 @@ public static class PictureMarkupBuilder
             }
 
             group.Variants.Add(variant);
+            group.Type ??= string.IsNullOrWhiteSpace(variant.Type) ? null : variant.Type.Trim();
         }
 
         foreach (FormatGroup group in groups)
@@ -394,6 +395,9 @@ public static class PictureMarkupBuilder
         public string Format { get; }
 
         public List<KoalaManifestVariant> Variants { get; } = new();
+
+        /// <summary>The MIME type the manifest gives (KoalaPic.Build's descriptor), or null for older manifests.</summary>
+        public string? Type { get; set; }
 
         public bool HasWidths { get; set; }
     }

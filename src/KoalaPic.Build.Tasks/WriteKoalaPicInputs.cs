@@ -64,10 +64,9 @@ public sealed class WriteKoalaPicInputs : Task
                 text.Append("  ").Append(name).Append('=').Append(KoalaPic.Build.Engine.UrlSource.Redact(metadata[name]?.ToString() ?? "")).Append('\n');
             }
 
-            string url = item.GetMetadata("Url").Trim();
-            if (url.Length > 0)
+            if (KoalaPic.Build.Engine.UrlSource.IsUrlItem(item.GetMetadata))
             {
-                HasUnpinnedUrl |= item.GetMetadata("Sha256").Trim().Length == 0;
+                HasUnpinnedUrl |= item.GetMetadata(KoalaPic.Build.Engine.UrlSource.Sha256Metadata).Trim().Length == 0;
                 continue;
             }
 

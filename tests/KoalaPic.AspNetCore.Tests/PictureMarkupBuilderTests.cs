@@ -35,6 +35,25 @@ public sealed class PictureMarkupBuilderTests
         Assert.Equal(expected, PictureMarkupBuilder.MimeType(format));
     }
 
+    [Fact]
+    public void SourceType_ComesFromTheManifestsType_AndFromTheFormatOnlyWhenTheManifestHasNone()
+    {
+        var image = new KoalaManifestImage
+        {
+            Path = "/a.png",
+            Variants = new()
+            {
+                new KoalaManifestVariant { Url = "/a.jxl", Format = "jxl", Type = "image/x-test-jxl", Width = 10, Height = 10 },
+                new KoalaManifestVariant { Url = "/a.webp", Format = "webp", Width = 10, Height = 10 },
+                new KoalaManifestVariant { Url = "/a.jpg", Format = "jpg", Type = "image/jpeg", Width = 10, Height = 10 },
+            },
+        };
+
+        PictureMarkup markup = PictureMarkupBuilder.Build(image, null, Array.Empty<MarkupAttribute>());
+
+        Assert.Equal(new[] { "image/x-test-jxl", "image/webp" }, markup.Sources.Select(s => s.Type));
+    }
+
     [Theory]
     [InlineData("~/img/a.png", "/app", "/app/img/a.png")]
     [InlineData("/img/a.png", "/app/", "/app/img/a.png")]

@@ -88,14 +88,13 @@ public static class ImageJob
                 metadataDiagnostics.AddRange(itemDiagnostics.Select(d => (itemSpec, d)));
                 if (variants == null)
                 {
-                    string url = item.Get(UrlSource.UrlMetadata).Trim();
-                    string format = item.Get("Format").Trim();
-                    reportOrder.Add((-1, JobReport.Invalid(itemSpec, url.Length > 0 ? url : source, format.Length > 0 ? format : null, itemDiagnostics.First(d => d.Severity == DiagnosticSeverity.Error))));
+                    string format = item.Get(ItemMetadata.Format.Name).Trim();
+                    reportOrder.Add((-1, JobReport.Invalid(itemSpec, UrlSource.IsUrlItem(item.Get) ? UrlSource.UrlOf(item.Get) : source, format.Length > 0 ? format : null, itemDiagnostics.First(d => d.Severity == DiagnosticSeverity.Error))));
                     continue;
                 }
 
                 // Variants from Widths: the ones the source is too narrow for are dropped after the batch (not enlarged).
-                bool fromWidths = item.Get("Widths").Trim().Length > 0;
+                bool fromWidths = item.Get(ItemMetadata.Widths.Name).Trim().Length > 0;
                 foreach (ImageRequest request in variants)
                 {
                     reportOrder.Add((requests.Count, null));
@@ -170,7 +169,7 @@ public static class ImageJob
                 Closing(JobLogLevel.Low, $"KoalaPic: deleted '{deleted}', which no KoalaImage item produces any more.");
             }
 
-            Closing(JobLogLevel.High, BatchReport.SummaryLine(batch));
+            Closing(JobLogLevel.High, BatchLog.SummaryLine(batch));
             var (kept, skipped) = ImageVariants.SkipWiderThanSource(batch.Items, widthVariants.Contains);
             foreach (ItemResult narrow in skipped)
             {
@@ -217,12 +216,12 @@ public static class ImageJob
         {
             if (item.Download is { Downloaded: true } download)
             {
-                Log(JobLogLevel.Normal, $"KoalaPic: downloaded {download.Url} ({BatchReport.FormatBytes(download.Bytes)}, sha256 {download.Sha256})");
+                Log(JobLogLevel.Normal, $"KoalaPic: downloaded {download.Url} ({BatchLog.FormatBytes(download.Bytes)}, sha256 {download.Sha256})");
             }
 
             if (item.Outcome == ItemOutcome.Converted)
             {
-                Log(JobLogLevel.Normal, BatchReport.ProgressLine(item, done, requests.Count));
+                Log(JobLogLevel.Normal, BatchLog.ProgressLine(item, done, requests.Count));
             }
         }
 

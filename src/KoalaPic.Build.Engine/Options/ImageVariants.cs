@@ -28,21 +28,13 @@ public static class ImageVariants
         string projectFile,
         ICollection<Diagnostic> diagnostics)
     {
-        string widthsText = metadata("Widths").Trim();
-        IReadOnlyList<int>? widths = null;
-        bool widthsValid = true;
-        if (widthsText.Length > 0)
+        string widthsText = metadata(ItemMetadata.Widths.Name).Trim();
+        int errorsBefore = diagnostics.Count;
+        IReadOnlyList<int>? widths = new MetadataReader(itemSpec, metadata, projectFile, diagnostics).FindObject(ItemMetadata.Widths);
+        bool widthsValid = diagnostics.Count == errorsBefore;
+        if (widths != null)
         {
-            widths = ParseWidths(widthsText);
-            if (widths == null)
-            {
-                widthsValid = false;
-                diagnostics.Add(Diagnostic.Error(
-                    DiagnosticCodes.InvalidWidths,
-                    $"KoalaImage '{itemSpec}': Widths=\"{widthsText}\" is not valid. Accepted values: widths in pixels from 1 to {ConversionOptions.MaxDimension} separated by ';' or ',', such as 480;960;1920.",
-                    projectFile));
-            }
-            else if (metadata("Width").Trim().Length > 0)
+            if (metadata("Width").Trim().Length > 0)
             {
                 widthsValid = false;
                 diagnostics.Add(Diagnostic.Error(
@@ -52,9 +44,7 @@ public static class ImageVariants
             }
         }
 
-        List<string> formats = metadata("Format").Split(Separators, StringSplitOptions.RemoveEmptyEntries)
-            .Select(f => f.Trim()).Where(f => f.Length > 0)
-            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        List<string> formats = FormatNames(metadata("Format"));
         if (formats.Count == 0)
         {
             formats.Add(""); // the preset's format, or jpg
@@ -102,6 +92,12 @@ public static class ImageVariants
         return OnePlaceholder(widths == null ? perFormat : WithWidths(perFormat, widths));
     }
 
+    /// <summary>The names in a Format list (<c>avif;webp</c>), in order, without repeats; not yet validated.</summary>
+    internal static List<string> FormatNames(string formatList) =>
+        formatList.Split(Separators, StringSplitOptions.RemoveEmptyEntries)
+            .Select(f => f.Trim()).Where(f => f.Length > 0)
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+
     /// <summary>
     /// The manifest has one placeholder per source: only the first variant (first format, narrowest width, the
     /// cheapest to hold in memory) makes it; the others are converted as without Placeholder.
@@ -132,29 +128,6 @@ public static class ImageVariants
     {
         string extension = Path.GetExtension(outputPath);
         return outputPath.Substring(0, outputPath.Length - extension.Length) + "-" + width.ToString(CultureInfo.InvariantCulture) + "w" + extension;
-    }
-
-    /// <summary>Ascending, without repeats; null when any part is not a width.</summary>
-    internal static IReadOnlyList<int>? ParseWidths(string text)
-    {
-        var widths = new SortedSet<int>();
-        foreach (string part in text.Split(Separators, StringSplitOptions.RemoveEmptyEntries))
-        {
-            string trimmed = part.Trim();
-            if (trimmed.Length == 0)
-            {
-                continue;
-            }
-
-            if (!int.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out int width) || width < 1 || width > ConversionOptions.MaxDimension)
-            {
-                return null;
-            }
-
-            widths.Add(width);
-        }
-
-        return widths.Count > 0 ? widths.ToArray() : null;
     }
 
     /// <summary>

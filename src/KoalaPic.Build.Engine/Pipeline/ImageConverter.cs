@@ -168,7 +168,7 @@ public static class ImageConverter
         {
             using var header = Image.NewFromBuffer(source, access: Enums.Access.Sequential, failOn: Enums.FailOn.Error);
             int pages = header.Contains("n-pages") ? Math.Max(1, (int)header.Get("n-pages")) : 1;
-            int frames = pages > 1 && ImageFormats.CanAnimate(options.Format) ? pages : 1;
+            int frames = pages > 1 && ImageFormats.Of(options.Format).CanAnimate ? pages : 1;
             int pageHeight = header.PageHeight > 0 && header.PageHeight < header.Height ? header.PageHeight : header.Height;
             if ((long)header.Width * pageHeight * frames > maxPixels)
             {
@@ -315,7 +315,7 @@ public static class ImageConverter
 
     /// <summary>Whether the output keeps transparency: the format carries alpha and is not lossy JPEG inside a PDF.</summary>
     private static bool KeepsAlpha(ConversionOptions options) =>
-        ImageFormats.CarriesAlpha(options.Format) && !(options.Format == ImageFormat.Pdf && !PdfIsLossless(options));
+        ImageFormats.Of(options.Format).CarriesAlpha && !(options.Format == ImageFormat.Pdf && !PdfIsLossless(options));
 
     private static bool PdfIsLossless(ConversionOptions options) => options.Lossless || options.Quality == 100;
 
@@ -333,22 +333,21 @@ public static class ImageConverter
 
     private static (byte[] Bytes, int? ChosenQuality) Encode(Image image, ConversionOptions options)
     {
-        if (options.Format is ImageFormat.Ico or ImageFormat.Bmp or ImageFormat.Pdf or ImageFormat.Heic or ImageFormat.Svg)
+        FormatDescriptor format = ImageFormats.Of(options.Format);
+        if (format.Encoder != FormatEncoder.Libvips)
         {
             // These encoders read the pixels more than once (an icon resamples them per size), which a sequentially
             // decoded image does not allow; at the output size, a copy in memory is cheap.
             using Image pixels = image.CopyMemory();
-            return (options.Format switch
+            return (format.Encoder switch
             {
-                ImageFormat.Ico => MagickCodec.EncodeIco(pixels, options.IcoSizes),
-                ImageFormat.Bmp => MagickCodec.EncodeBmp(pixels),
-                ImageFormat.Pdf => MagickCodec.EncodePdf(pixels, options.Quality, PdfIsLossless(options)),
-                ImageFormat.Heic => HeicEncoder.Encode(pixels, options.Quality, options.Lossless),
+                FormatEncoder.ImageMagick => EncodeWithImageMagick(pixels, options),
+                FormatEncoder.HeicEncoder => HeicEncoder.Encode(pixels, options.Quality, options.Lossless),
                 _ => SvgWriter.EmbedRaster(pixels, options.Quality),
             }, null);
         }
 
-        if (options.SmartQuality != SmartQualityLevel.None && SmartQuality.Supports(options.Format))
+        if (options.SmartQuality != SmartQualityLevel.None && format.SmartQualityApplies)
         {
             // Held in memory: every try encodes it again, which must not decode and resize the source again.
             using Image reference = image.CopyMemory();
@@ -363,6 +362,14 @@ public static class ImageConverter
 
         return (EncodeWithLibvips(image, options, options.Quality), null);
     }
+
+    private static byte[] EncodeWithImageMagick(Image pixels, ConversionOptions options) => options.Format switch
+    {
+        ImageFormat.Ico => MagickCodec.EncodeIco(pixels, options.IcoSizes),
+        ImageFormat.Bmp => MagickCodec.EncodeBmp(pixels),
+        ImageFormat.Pdf => MagickCodec.EncodePdf(pixels, options.Quality, PdfIsLossless(options)),
+        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Format, null),
+    };
 
     private static byte[] EncodeWithLibvips(Image image, ConversionOptions options, int q)
     {

@@ -148,7 +148,7 @@ internal static class MagickRuntime
         if (NativeLocations.Current is { MagickDirectory: { Length: > 0 } wanted } && NativeLocations.MagickDirectoryIfExists == null)
         {
             throw Unavailable(
-                $"ImageMagick's native library is not in '{wanted}'. The build downloads Magick.NET for this machine only when a KoalaImage item needs it by its metadata or name (ico, bmp or pdf in Format, OptimizeFor=favicon, a source named .heic or .heif). Set <KoalaPicImageMagick>true</KoalaPicImageMagick> in the project (a HEIC image under another name, or a Url), and build again.",
+                $"ImageMagick's native library is not in '{wanted}'. The build downloads Magick.NET for this machine only when a KoalaImage item needs it by its metadata or name ({ImageMagickNeed.Description}). Set <KoalaPicImageMagick>true</KoalaPicImageMagick> in the project (a HEIC image under another name, or a Url), and build again.",
                 null);
         }
 

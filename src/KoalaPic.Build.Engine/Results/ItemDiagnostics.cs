@@ -60,7 +60,7 @@ public static class ItemDiagnostics
     /// <summary>
     /// KP2013 when an image in a format meant to be small came out larger than its source: usually a source that was
     /// already well compressed, re-encoded at a higher quality or in a heavier format. Formats that are larger by
-    /// nature (bmp, tiff, ico, pdf, svg wrapping a raster) and SVG sources drawn as pixels are not warned about.
+    /// nature (<see cref="FormatDescriptor.WarnsWhenLargerThanSource"/>) and SVG sources drawn as pixels are not warned about.
     /// </summary>
     public static Diagnostic? LargerThanSource(ItemResult result) =>
         !IsLargerThanSource(result)
@@ -73,13 +73,13 @@ public static class ItemDiagnostics
                     result.Request.ItemSpec,
                     ImageFormats.Name(result.Request.Options.Format),
                     result.Request.OutputPath,
-                    BatchReport.FormatBytes(result.OutputBytes),
-                    BatchReport.FormatBytes(result.SourceBytes)),
+                    BatchLog.FormatBytes(result.OutputBytes),
+                    BatchLog.FormatBytes(result.SourceBytes)),
                 result.Request.Url == null ? result.Request.SourcePath : result.Request.Url.DeclaredIn);
 
     public static bool IsLargerThanSource(ItemResult result) =>
         result.Succeeded && result.SourceBytes > 0 && result.OutputBytes > result.SourceBytes
-        && result.Request.Options.Format is ImageFormat.Jpeg or ImageFormat.Png or ImageFormat.Webp or ImageFormat.Avif or ImageFormat.Gif or ImageFormat.Heic
+        && ImageFormats.Of(result.Request.Options.Format).WarnsWhenLargerThanSource
         && !IsVectorSource(result.Request);
 
     /// <summary>An SVG drawn as pixels is no smaller version of itself: its size says nothing about compression.</summary>

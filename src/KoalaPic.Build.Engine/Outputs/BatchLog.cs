@@ -5,7 +5,7 @@ using System.Linq;
 namespace KoalaPic.Build.Engine;
 
 /// <summary>The log lines of a batch: per-image progress and the one-line summary.</summary>
-public static class BatchReport
+public static class BatchLog
 {
     /// <summary><c>KoalaPic: [3/13] img/a.png -> img/a.webp 1.2 MB -> 80 KB</c>, plus <c>(smart quality high: q=78)</c>.</summary>
     public static string ProgressLine(ItemResult item, int done, int total)
