@@ -147,7 +147,7 @@ public sealed class AspNetCoreAppTests
         Assert.DoesNotContain(Directory.GetFiles(published, "*", SearchOption.AllDirectories), f =>
             Path.GetFileName(f).Contains("vips", StringComparison.OrdinalIgnoreCase) || Path.GetFileName(f).StartsWith("KoalaPic.Build", StringComparison.Ordinal));
 
-        using WebAppHost app = WebAppHost.RunPublished(published, project.Name);
+        using WebAppHost app = WebAppHost.RunInProduction(published, project.Name);
         JsonElement[] images = ReadManifest(Path.Combine(published, "koalapic", project.Name + ".manifest.json"));
         await AssertEveryVariantIsServed(app, images, url => Path.Combine(published, "wwwroot", url.TrimStart('/')));
 
@@ -158,6 +158,41 @@ public sealed class AspNetCoreAppTests
         // In production a missing entry is the plain <img>, not an error page.
         string missing = await GetPage(app, "/Missing");
         Assert.Matches("<img[^>]*src=\"/img/missing.png\"", missing);
+    }
+
+    /// <summary>
+    /// The build output outside Development (issue 18: every variant was HTTP 500 there). ASP.NET Core maps the files of
+    /// static web assets outside wwwroot/ only in Development; the hosting startup KoalaPic.Build adds maps them in every
+    /// environment, so the variants (and the SDK's own scoped CSS bundle) are served from obj/ as in Development.
+    /// </summary>
+    [Fact]
+    public async Task NewWebApp_BuildOutputInProduction_ServesEveryVariant()
+    {
+        using TestProject project = NewImageSite();
+        DotNetResult build = project.Build();
+        Assert.True(build.Succeeded, build.ToString());
+        JsonElement[] images = ReadManifest(Path.Combine(project.BinDirectory, "koalapic", project.Name + ".manifest.json"));
+        string ObjFile(string url) => Path.Combine(project.ObjOutputDirectory, "wwwroot", url.TrimStart('/'));
+
+        // `dotnet run --no-launch-profile`: Production, content root the project folder.
+        using (WebAppHost app = WebAppHost.RunBuildOutputInProduction(project, package.Environment))
+        {
+            await AssertRunsInProduction(app);
+            await AssertEveryVariantIsServed(app, images, ObjFile);
+            using HttpResponseMessage styles = await app.Client.GetAsync($"/{project.Name}.styles.css");
+            Assert.True(styles.StatusCode == HttpStatusCode.OK, $"GET /{project.Name}.styles.css: {(int)styles.StatusCode}\n{app.Output}");
+        }
+
+        // `dotnet ShopSite.dll` in bin/Debug/net10.0/: Production, content root the bin folder (no wwwroot/ there).
+        using (WebAppHost app = WebAppHost.RunInProduction(project.BinDirectory, project.Name))
+        {
+            await AssertRunsInProduction(app);
+            await AssertEveryVariantIsServed(app, images, ObjFile);
+        }
+
+        // Production's proof: a <koala-img> without a manifest entry is the plain <img>; in Development it is an error page.
+        static async Task AssertRunsInProduction(WebAppHost app) =>
+            Assert.Matches("<img[^>]*src=\"/img/missing.png\"", await GetPage(app, "/Missing"));
     }
 
     [Fact]
