@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using NetVips;
@@ -193,6 +194,93 @@ public sealed class AspNetCoreAppTests
         // Production's proof: a <koala-img> without a manifest entry is the plain <img>; in Development it is an error page.
         static async Task AssertRunsInProduction(WebAppHost app) =>
             Assert.Matches("<img[^>]*src=\"/img/missing.png\"", await GetPage(app, "/Missing"));
+    }
+
+    /// <summary>
+    /// Corpus photos and graphics as avif, webp and a jpg/png fallback at two widths, at the default Quality: whichever
+    /// format this build made lighter, no &lt;picture&gt; the tag helper or the component renders offers a heavier one
+    /// first, none offers a format heavier than the fallback at every width, and none leaves out a format that is not.
+    /// </summary>
+    [Fact]
+    public async Task CorpusImages_NoRenderedPictureOffersAHeavierFormatFirst()
+    {
+        using TestProject project = TestProject.FromTemplate(package, "webapp", "CorpusSite");
+        var images = new (string Corpus, string Name, string Fallback)[]
+        {
+            ("flowers.jpeg", "flowers", "jpg"), ("2569067123_aca715a2ee_o.jpg", "street", "jpg"), ("Landscape_1.jpg", "landscape", "jpg"),
+            ("concert.jpg", "concert", "jpg"), ("Channel_digital_image_CMYK_color.jpg", "cmyk", "jpg"),
+            ("Flag_of_the_Netherlands-16bit.png", "flag", "png"), ("gradients-rgb8.png", "gradients", "png"),
+        };
+        var tagHelpers = new StringBuilder();
+        var components = new StringBuilder("@page\n");
+        foreach (var (corpus, name, fallback) in images)
+        {
+            string extension = fallback == "jpg" ? ".jpg" : ".png";
+            project.AddImage(corpus, $"wwwroot/img/{name}{extension}");
+            tagHelpers.Append($"\n<koala-img src=\"~/img/{name}{extension}\" alt=\"{name}\" />");
+            components.Append($"<component type=\"typeof(KoalaPic.AspNetCore.KoalaImg)\" render-mode=\"Static\" param-Src=\"@(\"img/{name}{extension}\")\" param-Alt=\"@(\"{name}\")\" />\n");
+        }
+
+        XDocumentEdit.AppendToProject(project.ProjectFile, """
+            <ItemGroup>
+              <PackageReference Include="KoalaPic.Build" Version="0.2.0" PrivateAssets="all" />
+              <PackageReference Include="KoalaPic.AspNetCore" Version="0.2.0" />
+              <KoalaImage Include="wwwroot/img/*.jpg" Format="avif;webp;jpg" Widths="200;400" />
+              <KoalaImage Include="wwwroot/img/*.png" Format="avif;webp;png" Widths="200;400" />
+            </ItemGroup>
+            """);
+        string pages = Path.Combine(project.Directory, "Pages");
+        File.AppendAllText(Path.Combine(pages, "_ViewImports.cshtml"), "\n@addTagHelper *, KoalaPic.AspNetCore\n");
+        File.AppendAllText(Path.Combine(pages, "Index.cshtml"), tagHelpers.ToString());
+        File.WriteAllText(Path.Combine(pages, "Component.cshtml"), components.ToString());
+        DotNetResult build = project.Build();
+        Assert.True(build.Succeeded, build.ToString());
+
+        // Every variant by URL, with its image's name (wwwroot/img/flag.png → flag).
+        Dictionary<string, (string Image, string Format, int Width, long Bytes)> variants = ReadManifest(Path.Combine(project.BinDirectory, "koalapic", project.Name + ".manifest.json"))
+            .SelectMany(i => i.GetProperty("variants").EnumerateArray().Select(v => (Image: Path.GetFileNameWithoutExtension(i.GetProperty("path").GetString()!), Variant: v)))
+            .ToDictionary(
+                v => v.Variant.GetProperty("url").GetString()!,
+                v => (v.Image, v.Variant.GetProperty("format").GetString()!, v.Variant.GetProperty("width").GetInt32(), v.Variant.GetProperty("bytes").GetInt64()));
+        using WebAppHost app = WebAppHost.Run(project, package.Environment);
+        int sourcesSeen = 0;
+        foreach (string page in new[] { "/", "/Component" })
+        {
+            string html = await GetPage(app, page);
+            foreach (var (_, name, fallback) in images)
+            {
+                var (sources, img) = Picture(html, name);
+                string where = $"{page} {name}: <source>s {string.Join(", ", sources.Select(s => s["type"]))}, manifest {string.Join(", ", variants.Values.Where(v => v.Image == name).Select(v => $"{v.Format} {v.Width}w {v.Bytes} B"))}";
+                Dictionary<int, long> fallbackBytes = Candidates(img["srcset"]).ToDictionary(c => variants[c].Width, c => variants[c].Bytes);
+                Assert.Equal(fallback, variants[img["src"]].Format);
+
+                // Each rendered format's bytes by width, in the order of the <source>s.
+                List<(string Format, Dictionary<int, long> Bytes)> offered = sources
+                    .Select(s => Candidates(s["srcset"]).Select(c => variants[c]).ToList())
+                    .Select(vs => (vs[0].Format, vs.ToDictionary(v => v.Width, v => v.Bytes)))
+                    .ToList();
+                HashSet<int> shared = offered.Count == 0 ? new() : offered.Skip(1).Aggregate(new HashSet<int>(offered[0].Bytes.Keys), (s, o) => { s.IntersectWith(o.Bytes.Keys); return s; });
+                long Weight(Dictionary<int, long> bytes) => shared.Count > 0 ? shared.Sum(w => bytes[w]) : bytes.Values.Sum();
+                for (int i = 1; i < offered.Count; i++)
+                {
+                    Assert.True(Weight(offered[i - 1].Bytes) <= Weight(offered[i].Bytes), $"a heavier format first: {where}");
+                }
+
+                bool HeavierThanFallbackEverywhere(Dictionary<int, long> bytes) => bytes.All(b => fallbackBytes.TryGetValue(b.Key, out long f) && b.Value > f);
+                Assert.All(offered, o => Assert.False(HeavierThanFallbackEverywhere(o.Bytes), $"{o.Format} is heavier than the fallback at every width: {where}"));
+                foreach (string format in new[] { "avif", "webp" }.Except(offered.Select(o => o.Format)))
+                {
+                    Dictionary<int, long> bytes = variants.Values.Where(v => v.Format == format && v.Image == name).ToDictionary(v => v.Width, v => v.Bytes);
+                    Assert.True(HeavierThanFallbackEverywhere(bytes), $"{format} left out though not heavier than the fallback at every width: {where}");
+                }
+
+                sourcesSeen += offered.Count;
+            }
+        }
+
+        Assert.True(sourcesSeen > 0, "no <picture> had a <source>: nothing was compared");
+
+        static IEnumerable<string> Candidates(string srcset) => srcset.Split(',').Select(c => c.Trim().Split(' ')[0]);
     }
 
     [Fact]
