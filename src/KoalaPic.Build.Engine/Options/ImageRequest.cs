@@ -64,7 +64,7 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
         PlaceholderKind placeholder = parser.ParseEnum("Placeholder", DiagnosticCodes.InvalidPlaceholder, "color (the dominant colour), blur (a tiny blurred image and the colour), or none or empty for no placeholder", PlaceholderKind.None, ("none", PlaceholderKind.None), ("colour", PlaceholderKind.Color));
 
         string link = metadata("Link").Trim();
-        if (link.Length > 0 && !IsContainedRelativePath(link))
+        if (link.Length > 0 && !PathRules.Current.IsContainedRelativePath(link))
         {
             diagnostics.Add(Invalid(DiagnosticCodes.InvalidLink, itemSpec, "Link", Printable(link), "a relative file path inside the output folder, such as img/hero.webp (not the folder itself, no '..', no control characters)", projectFile));
         }
@@ -230,40 +230,6 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
             projectFile);
 
     /// <summary>
-    /// A file's path inside the output folder: relative, no "..", no control characters (NUL ends a path in the
-    /// operating system's calls), ending in a file name rather than a separator, and naming a file rather than the
-    /// folder itself ("." or "./").
-    /// </summary>
-    private static bool IsContainedRelativePath(string path)
-    {
-        if (Path.IsPathRooted(path) || path.IndexOf(':') >= 0 || path.EndsWith("/", StringComparison.Ordinal) || path.EndsWith("\\", StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        foreach (char c in path)
-        {
-            if (char.IsControl(c))
-            {
-                return false;
-            }
-        }
-
-        bool namesSomething = false;
-        foreach (string segment in path.Split('/', '\\'))
-        {
-            if (segment == "..")
-            {
-                return false;
-            }
-
-            namesSomething |= segment.Length > 0 && segment != ".";
-        }
-
-        return namesSomething && Path.GetFileName(path) is not ("." or "");
-    }
-
-    /// <summary>
     /// Link wins (its extension replaced by the format's); otherwise the project-relative path; a file outside the
     /// project folder lands at the root of the output, as MSBuild's AssignTargetPath does for content.
     /// </summary>
@@ -278,8 +244,7 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
         {
             string root = Path.GetFullPath(projectDirectory).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + Path.DirectorySeparatorChar;
             string full = Path.GetFullPath(sourcePath);
-            var comparison = Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-            relative = full.StartsWith(root, comparison) ? full.Substring(root.Length) : Path.GetFileName(full);
+            relative = full.StartsWith(root, PathRules.Current.Comparison) ? full.Substring(root.Length) : Path.GetFileName(full);
         }
 
         // One spelling per file: "./a.png" and "img//a.png" must not pass for outputs other than "a.png" and
