@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Runtime.InteropServices;
 using KoalaPic.Build.Engine;
 using Xunit;
@@ -68,7 +67,7 @@ public sealed class NativeResolverTests
     [Fact]
     public void On_this_machine_the_resolver_names_the_files_restore_brought_into_the_NuGet_folder()
     {
-        string root = typeof(NativeResolverTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "NuGetPackageRoot").Value!;
+        string root = TaskSupport.Metadata("NuGetPackageRoot");
         NativeHost host = NativeHost.Current;
         string libvips = NativeResolver.LibvipsPath(
             NativeResolver.PackageNativeFolder(Path.Combine(root, "netvips.native." + host.RuntimeIdentifier, VipsRuntime.BundledLibvipsVersion), host), host);
