@@ -30,8 +30,11 @@ public sealed class PathRules
         Separators = isWindows ? new[] { '\\', '/' } : new[] { '/' };
     }
 
-    /// <summary>How two paths of this file system are compared: without case on Windows.</summary>
-    public StringComparison Comparison => isWindows ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+    /// <summary>Whether names differing only in case are one file: on Windows.</summary>
+    public bool IgnoresCase => isWindows;
+
+    /// <summary>How two paths of this file system are compared.</summary>
+    public StringComparison Comparison => IgnoresCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
 
     /// <summary>The characters that separate folders.</summary>
     public char[] Separators { get; }
