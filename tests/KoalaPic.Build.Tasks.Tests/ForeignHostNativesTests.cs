@@ -7,9 +7,9 @@ namespace KoalaPic.Build.Tasks.Tests;
 
 /// <summary>
 /// The natives of build machines this one cannot be (Windows, Apple silicon, Linux on ARM), covered by layout: the
-/// targets say which packages and folders they would use on that host, the real packages are restored there with the
-/// package's own build/KoalaPic.Build.Natives.proj, and <see cref="NativeResolver"/> must name a file that exists in
-/// them and is built for that host. Nothing is loaded: only linux-x64 runs the tests.
+/// targets say which packages they would download on that host, the real packages are restored with the package's own
+/// build/KoalaPic.Build.Natives.proj, and <see cref="NativeResolver"/> must name a file that exists in them and is
+/// built for that host. Nothing is loaded: only linux-x64 runs the tests.
 /// </summary>
 public sealed class ForeignHostNativesTests : IClassFixture<ForeignHostNatives>
 {
@@ -21,9 +21,10 @@ public sealed class ForeignHostNativesTests : IClassFixture<ForeignHostNatives>
     [InlineData("win-x64", "libvips-42.dll")]
     [InlineData("osx-arm64", "libvips.42.dylib")]
     [InlineData("linux-arm64", "libvips.so.42")]
-    public void The_resolver_finds_the_libvips_that_host_loads_in_the_folder_the_targets_name(string rid, string fileName)
+    public void The_resolver_finds_the_libvips_that_host_loads_in_the_package_the_targets_download(string rid, string fileName)
     {
         ForeignHostNatives.Host host = natives.For(rid);
+        Assert.Equal("NetVips.Native." + rid, host.LibvipsPackage);
 
         string path = NativeResolver.LibvipsPath(host.LibvipsDirectory, host.Native);
 
@@ -38,7 +39,7 @@ public sealed class ForeignHostNativesTests : IClassFixture<ForeignHostNatives>
     [InlineData("win-x64", "Magick.NET-Q8-x64", "Magick.Native-Q8-x64.dll")]
     [InlineData("osx-arm64", "Magick.NET-Q8-AnyCPU", "Magick.Native-Q8-arm64.dll.dylib")]
     [InlineData("linux-arm64", "Magick.NET-Q8-AnyCPU", "Magick.Native-Q8-arm64.dll.so")]
-    public void The_resolver_finds_the_Magick_Native_that_host_loads_in_the_folder_the_targets_name(string rid, string package, string fileName)
+    public void The_resolver_finds_the_Magick_Native_that_host_loads_in_the_package_the_targets_download(string rid, string package, string fileName)
     {
         ForeignHostNatives.Host host = natives.For(rid);
 
@@ -55,30 +56,13 @@ public sealed class ForeignHostNativesTests : IClassFixture<ForeignHostNatives>
         Assert.Equal(path, NativeResolver.MagickCandidates(host.MagickDirectory, asked, host.Native.Os).First(File.Exists));
     }
 
-    [Theory]
-    [InlineData("win-x64")]
-    [InlineData("osx-arm64")]
-    [InlineData("linux-arm64")]
-    public void The_targets_folders_are_the_packages_runtimes_rid_native_folders(string rid)
-    {
-        ForeignHostNatives.Host host = natives.For(rid);
-
-        Assert.Equal(
-            Path.TrimEndingDirectorySeparator(NativeResolver.PackageNativeFolder(natives.PackageFolder(host.LibvipsPackage, natives.LibvipsVersion), host.Native)),
-            Path.TrimEndingDirectorySeparator(host.LibvipsDirectory));
-        Assert.Equal(
-            Path.TrimEndingDirectorySeparator(NativeResolver.PackageNativeFolder(natives.PackageFolder(host.MagickPackage, natives.MagickVersion), host.Native)),
-            Path.TrimEndingDirectorySeparator(host.MagickDirectory));
-    }
-
     private static string Listing(string folder) =>
         Directory.Exists(folder) ? string.Join(", ", Directory.EnumerateFiles(folder).Select(Path.GetFileName)) : "no such folder";
 }
 
 /// <summary>
 /// Restores, once for the test class, the natives three foreign hosts would download into an empty NuGet folder (about
-/// 170 MB; NuGet's HTTP cache keeps later runs local), and asks the real targets, for each host, which packages and
-/// folders they use.
+/// 170 MB; NuGet's HTTP cache keeps later runs local), and asks the real targets, for each host, which packages they use.
 /// </summary>
 public sealed class ForeignHostNatives : IDisposable
 {
@@ -105,7 +89,7 @@ public sealed class ForeignHostNatives : IDisposable
         }
     }
 
-    /// <summary>A host as the targets see it: its packages and the folders the task would be given.</summary>
+    /// <summary>A host as the targets see it: its packages, and the folders in them that hold its natives.</summary>
     public sealed record Host(NativeHost Native, string LibvipsPackage, string MagickPackage, string LibvipsDirectory, string MagickDirectory);
 
     public string Root { get; }
@@ -123,15 +107,18 @@ public sealed class ForeignHostNatives : IDisposable
 
     private static string BuildFolder => Path.Combine(TaskSupport.RepositoryRoot, "build");
 
-    /// <summary>Runs the targets' path computation as a build on that host would (KoalaPicImageMagick=true: an item needs it).</summary>
+    /// <summary>
+    /// Evaluates the targets as a build on that host would and reads the packages they download there; the folders are
+    /// where NuGet puts those packages' runtimes/&lt;rid&gt;/native (the targets compute the same in a target that needs
+    /// the task assembly, so it is not run here).
+    /// </summary>
     private Host AskTargets(string project, string rid)
     {
         DotNetResult result = DotNet.Run(
             Root,
             new Dictionary<string, string>(),
-            "msbuild", project, "-t:_KoalaPicComputePaths", "-nodeReuse:false",
-            $"-p:KoalaPicHostRuntimeIdentifier={rid}", $"-p:NuGetPackageRoot={NuGetRoot}", "-p:KoalaPicImageMagick=true",
-            "-getProperty:_KoalaPicLibvipsPackage", "-getProperty:_KoalaPicMagickPackage", "-getProperty:_KoalaPicLibvipsDir", "-getProperty:_KoalaPicMagickDir");
+            "msbuild", project, "-nodeReuse:false", $"-p:KoalaPicHostRuntimeIdentifier={rid}",
+            "-getProperty:_KoalaPicLibvipsPackage", "-getProperty:_KoalaPicMagickPackage");
         if (!result.Succeeded)
         {
             throw new InvalidOperationException($"The targets could not be evaluated for {rid}:\n{result}");
@@ -141,12 +128,15 @@ public sealed class ForeignHostNatives : IDisposable
         string Property(string name) => properties.GetProperty(name).GetString() is { Length: > 0 } value
             ? value
             : throw new InvalidOperationException($"The targets set no {name} for {rid}:\n{result}");
+        NativeHost native = NativeHost.Parse(rid) ?? throw new InvalidOperationException($"NativeHost cannot parse {rid}");
+        string libvips = Property("_KoalaPicLibvipsPackage");
+        string magick = Property("_KoalaPicMagickPackage");
         return new Host(
-            NativeHost.Parse(rid) ?? throw new InvalidOperationException($"NativeHost cannot parse {rid}"),
-            Property("_KoalaPicLibvipsPackage"),
-            Property("_KoalaPicMagickPackage"),
-            Property("_KoalaPicLibvipsDir"),
-            Property("_KoalaPicMagickDir"));
+            native,
+            libvips,
+            magick,
+            NativeResolver.PackageNativeFolder(PackageFolder(libvips, LibvipsVersion), native),
+            NativeResolver.PackageNativeFolder(PackageFolder(magick, MagickVersion), native));
     }
 
     /// <summary>What a first build on that host downloads: the package's own natives project, into this NuGet folder.</summary>
