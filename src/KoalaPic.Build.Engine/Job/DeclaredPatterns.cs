@@ -133,8 +133,8 @@ public static class DeclaredPatterns
         }
 
         regex.Append('$');
-        // Windows and macOS file systems ignore case, and so do MSBuild's globs there.
-        var options = RegexOptions.CultureInvariant | (Path.DirectorySeparatorChar == '\\' ? RegexOptions.IgnoreCase : RegexOptions.None);
+        // Windows file systems ignore case, and so do MSBuild's globs there.
+        var options = RegexOptions.CultureInvariant | (PathRules.Current.IgnoresCase ? RegexOptions.IgnoreCase : RegexOptions.None);
         return new Regex(regex.ToString(), options);
     }
 }
