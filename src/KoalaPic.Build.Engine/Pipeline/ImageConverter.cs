@@ -175,19 +175,25 @@ public static class ImageConverter
                 throw new ImageConversionException(DiagnosticCodes.TooManyPixels, "is " + PixelCount(header.Width, pageHeight, frames, maxPixels));
             }
 
-            bool swapped = header.Contains("orientation") && (int)header.Get("orientation") is >= 5 and <= 8;
             var kind = loader.StartsWith("VipsForeignLoadSvg", StringComparison.Ordinal) ? SourceKind.Svg : SourceKind.Raster;
-            return new SourceInfo(
-                kind,
-                swapped ? pageHeight : header.Width,
-                swapped ? header.Width : pageHeight,
-                frames,
-                header.Bands >= 3 && header.Contains("icc-profile-data"));
+            var (width, height) = OrientedSize(header);
+            return new SourceInfo(kind, width, height, frames, header.Bands >= 3 && header.Contains("icc-profile-data"));
         }
         catch (VipsException ex)
         {
             throw new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: " + Describe(ex.Message), ex);
         }
+    }
+
+    /// <summary>
+    /// One frame's size as the pipeline sees it, from the header alone: EXIF orientations 5 to 8 turn the image a
+    /// quarter, which swaps width and height (thumbnail applies the orientation).
+    /// </summary>
+    internal static (int Width, int Height) OrientedSize(Image header)
+    {
+        int pageHeight = header.PageHeight > 0 && header.PageHeight < header.Height ? header.PageHeight : header.Height;
+        bool swapped = header.Contains("orientation") && (int)header.Get("orientation") is >= 5 and <= 8;
+        return swapped ? (pageHeight, header.Width) : (header.Width, pageHeight);
     }
 
     /// <summary>KP2012 when the image about to be made (all frames of an animation) has more pixels than the limit.</summary>
