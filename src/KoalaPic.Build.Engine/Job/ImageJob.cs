@@ -161,7 +161,7 @@ public static class ImageJob
             BatchResult batch;
             try
             {
-                LeaveOutWiderThanSource();
+                LeaveOutWiderThanSource(batchSettings.StateFile);
                 batch = new ImageBatch(batchSettings).Run(requests, OnItemDone, cancellationToken);
             }
             catch (EngineLoadException ex)
@@ -217,7 +217,7 @@ public static class ImageJob
         /// dropped afterwards, as widths are not enlarged), from each source's width read from its header. A source
         /// whose header cannot be read is converted as a whole, and its narrow variants dropped after the batch.
         /// </summary>
-        private void LeaveOutWiderThanSource()
+        private void LeaveOutWiderThanSource(string stateFile)
         {
             // One width per format is always kept: only items with several widths can lose variants.
             var candidates = itemsWithWidths
@@ -228,18 +228,25 @@ public static class ImageJob
                 return;
             }
 
-            var sourceWidths = new int?[candidates.Count];
-            try
+            // The last run's record knows the width of an unchanged source: a build with nothing to convert reads
+            // no header and does not load libvips. The record is only a hint here (the batch reads it again under
+            // the project's lock); a source whose stamp does not prove it unchanged has its header read.
+            OutputState previous = OutputState.Load(stateFile);
+            var sourceWidths = candidates.Select(variants => RecordedSourceWidth(previous, variants)).ToArray();
+            var unknown = Enumerable.Range(0, candidates.Count).Where(i => sourceWidths[i] == null).ToList();
+            if (unknown.Count > 0)
             {
-                VipsRuntime.EnsureInitialized(settings.Parallelism);
+                try
+                {
+                    VipsRuntime.EnsureInitialized(settings.Parallelism);
+                    Parallel.ForEach(unknown, new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism }, i =>
+                        sourceWidths[i] = SourceHeader.OrientedWidth(candidates[i][0].SourcePath, settings.SourceByteLimit, settings.PixelLimit));
+                }
+                catch (EngineLoadException)
+                {
+                    // The batch reports it; the variants are scheduled as they are.
+                }
             }
-            catch (EngineLoadException)
-            {
-                return; // the batch reports it
-            }
-
-            Parallel.For(0, candidates.Count, new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism }, i =>
-                sourceWidths[i] = SourceHeader.OrientedWidth(candidates[i][0].SourcePath, settings.SourceByteLimit, settings.PixelLimit));
 
             var leftOut = new HashSet<ImageRequest>();
             for (int i = 0; i < candidates.Count; i++)
@@ -274,6 +281,27 @@ public static class ImageJob
                 .Select(r => r.Invalid != null ? r : (newIndex[r.Request], null)).ToList();
             requests.Clear();
             requests.AddRange(kept);
+        }
+
+        /// <summary>The source width the last run recorded with any of these variants' outputs, if the source is unchanged since.</summary>
+        private static int? RecordedSourceWidth(OutputState previous, IReadOnlyList<ImageRequest> variants)
+        {
+            var records = variants.Select(v => previous.Outputs.TryGetValue(v.OutputPath, out OutputRecord? r) ? r : null)
+                .Where(r => r is { SourceWidth: > 0, Source: not null }).ToList();
+            if (records.Count == 0)
+            {
+                return null;
+            }
+
+            try
+            {
+                SourceStamp now = SourceStamp.Of(variants[0].SourcePath);
+                return records.FirstOrDefault(r => OutputState.SameSource(r!, variants[0].SourcePath, now))?.SourceWidth;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                return null;
+            }
         }
 
         /// <summary>The batch as a whole could not run: one error, every item failed with it in the report.</summary>

@@ -14,6 +14,9 @@ public sealed record EncodedImage(byte[] Bytes, int Width, int Height, int? Chos
 {
     /// <summary>The placeholder made from the same decoded pixels, when one was asked for.</summary>
     public ImagePlaceholder? Placeholder { get; init; }
+
+    /// <summary>The source's width after EXIF orientation, read from its header; 0 when unknown (HEIC, SVG kept as SVG).</summary>
+    public int SourceWidth { get; init; }
 }
 
 /// <summary>A conversion that failed for a reason the user can act on; <see cref="Code"/> is a KP code.</summary>
@@ -101,7 +104,7 @@ public static class ImageConverter
 
             // libvips evaluates lazily: decode errors of truncated files surface during the save.
             var (bytes, chosenQuality) = Encode(image, options);
-            return new EncodedImage(bytes, image.Width, Frames.PageHeight(image), chosenQuality, info.Frames) { Placeholder = made };
+            return new EncodedImage(bytes, image.Width, Frames.PageHeight(image), chosenQuality, info.Frames) { Placeholder = made, SourceWidth = info.Width };
         }
         catch (VipsException ex)
         {
