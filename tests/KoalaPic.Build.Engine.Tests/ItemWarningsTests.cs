@@ -124,6 +124,42 @@ public sealed class ItemWarningsTests : IDisposable
             report.RootElement.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("item").GetString()));
     }
 
+    [SkippableFact]
+    public void FifoAndDeviceLinkWithWidths_AreRefusedUnopened_PerVariantAsBefore()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "FIFOs and /dev exist on Unix only");
+        string fifo = Path.Combine(Project, "img", "pipe.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(fifo)!);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", new[] { fifo }))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        File.CreateSymbolicLink(Path.Combine(Project, "img", "zero.png"), "/dev/zero");
+
+        // Reading the header must not open them (a FIFO would block, /dev/zero never ends): each variant gets KP2010.
+        var run = Run(Item("img/pipe.png", ("Format", "webp"), ("Widths", "100;200")), Item("img/zero.png", ("Format", "webp"), ("Widths", "100;200")));
+
+        Assert.Equal(4, run.Result.Diagnostics.Count);
+        Assert.All(run.Result.Diagnostics, d => Assert.Equal(DiagnosticCodes.NotARegularFile, d.Code));
+    }
+
+    [Fact]
+    public void SourceWidth_IsTheUprightRasterWidth_AndUnknownForSvg()
+    {
+        Assert.Equal(600, Convert(FixtureBytes("Landscape_6.jpg"), ImageFormat.Webp, width: 100).SourceWidth);
+        Assert.Equal(600, SourceHeader.OrientedWidth(Fixture("Landscape_6.jpg"), SourceFile.DefaultMaxBytes, ImageConverter.DefaultMaxPixels));
+
+        // An SVG is drawn at any width: no width is recorded or read for it, so no variant of it is ever left out.
+        Assert.Equal(0, Convert(FixtureBytes("circle.svg"), ImageFormat.Png, width: 100).SourceWidth);
+        Assert.Null(SourceHeader.OrientedWidth(Fixture("circle.svg"), SourceFile.DefaultMaxBytes, ImageConverter.DefaultMaxPixels));
+
+        // Over the byte or pixel limit: unknown, so the conversion reports KP2011 or KP2003 for every variant as before.
+        Assert.Null(SourceHeader.OrientedWidth(Fixture("Landscape_6.jpg"), 100, ImageConverter.DefaultMaxPixels));
+        Assert.Null(SourceHeader.OrientedWidth(Fixture("Landscape_6.jpg"), SourceFile.DefaultMaxBytes, 1000));
+    }
+
     // ---- sizes told apart ----
 
     [Theory]

@@ -161,7 +161,7 @@ public static class ImageJob
             BatchResult batch;
             try
             {
-                LeaveOutWiderThanSource(batchSettings.StateFile);
+                LeaveOutWiderThanSource(batchSettings.StateFile, cancellationToken);
                 batch = new ImageBatch(batchSettings).Run(requests, OnItemDone, cancellationToken);
             }
             catch (EngineLoadException ex)
@@ -217,7 +217,7 @@ public static class ImageJob
         /// dropped afterwards, as widths are not enlarged), from each source's width read from its header. A source
         /// whose header cannot be read is converted as a whole, and its narrow variants dropped after the batch.
         /// </summary>
-        private void LeaveOutWiderThanSource(string stateFile)
+        private void LeaveOutWiderThanSource(string stateFile, CancellationToken cancellationToken)
         {
             // One width per format is always kept: only items with several widths can lose variants.
             var candidates = itemsWithWidths
@@ -239,7 +239,7 @@ public static class ImageJob
                 try
                 {
                     VipsRuntime.EnsureInitialized(settings.Parallelism);
-                    Parallel.ForEach(unknown, new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism }, i =>
+                    Parallel.ForEach(unknown, new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = cancellationToken }, i =>
                         sourceWidths[i] = SourceHeader.OrientedWidth(candidates[i][0].SourcePath, settings.SourceByteLimit, settings.PixelLimit));
                 }
                 catch (EngineLoadException)

@@ -15,7 +15,10 @@ public sealed record EncodedImage(byte[] Bytes, int Width, int Height, int? Chos
     /// <summary>The placeholder made from the same decoded pixels, when one was asked for.</summary>
     public ImagePlaceholder? Placeholder { get; init; }
 
-    /// <summary>The source's width after EXIF orientation, read from its header; 0 when unknown (HEIC, SVG kept as SVG).</summary>
+    /// <summary>
+    /// A raster source's width after EXIF orientation, read from its header; 0 for sources drawn at any width (SVG)
+    /// and those whose width is known only once decoded (HEIC).
+    /// </summary>
     public int SourceWidth { get; init; }
 }
 
@@ -104,7 +107,7 @@ public static class ImageConverter
 
             // libvips evaluates lazily: decode errors of truncated files surface during the save.
             var (bytes, chosenQuality) = Encode(image, options);
-            return new EncodedImage(bytes, image.Width, Frames.PageHeight(image), chosenQuality, info.Frames) { Placeholder = made, SourceWidth = info.Width };
+            return new EncodedImage(bytes, image.Width, Frames.PageHeight(image), chosenQuality, info.Frames) { Placeholder = made, SourceWidth = info.Kind == SourceKind.Raster ? info.Width : 0 };
         }
         catch (VipsException ex)
         {
