@@ -86,6 +86,40 @@ public sealed class ItemWarningsTests : IDisposable
         Assert.Equal(500, decoded.Width);
     }
 
+    [SkippableFact]
+    public void AnUnchangedSource_ItsRecordedWidthDecides_WithoutReadingTheHeader()
+    {
+        Skip.If(!OperatingSystem.IsLinux(), "source stamps are trusted only where the change time can be read (Linux)");
+        using (Image photo = Solid(300, 200, 200, 40, 40))
+        {
+            Write("img/photo.png", photo.WriteToBuffer(".png"));
+        }
+
+        JobItem item = Item("img/photo.png", ("Format", "webp"), ("Widths", "100;200;250"));
+        var first = Run(item);
+        Assert.Equal(3, first.Result.Outputs.Count);
+
+        // The record says the unchanged source is 150 px wide (a made-up width, so that using it shows): the next run
+        // believes it, and never reads the header that says 300.
+        string stateFile = root.Combine("obj", "koalapic", "state.json");
+        OutputState state = OutputState.Load(stateFile);
+        string source = Path.Combine(Project, "img", "photo.png");
+        var (change, fileId) = FileChangeTime.Of(source)!.Value;
+        var info = new FileInfo(source);
+        foreach (OutputRecord record in state.Outputs.Values)
+        {
+            Assert.Equal(300, record.SourceWidth);
+            record.SourceWidth = 150;
+            record.Source = new SourceRecord { Path = source, Settings = record.Source?.Settings ?? "", Length = info.Length, LastWriteUtcTicks = info.LastWriteTimeUtc.Ticks, ChangeUtcTicks = change, FileId = fileId };
+        }
+
+        state.Save(stateFile);
+        var second = Run(item);
+
+        Assert.Equal(new[] { "img/photo-100w.webp" }, second.Result.Outputs.Select(o => o.TargetPath));
+        Assert.Contains(second.Result.Log, l => l.Text.Contains("is only 150 pixels wide, narrower than 200", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("fit-contain", "Fit", "contain")]
     [InlineData("enlarge", "Enlarge", "true")]
