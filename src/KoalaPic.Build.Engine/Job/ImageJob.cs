@@ -186,7 +186,7 @@ public static class ImageJob
             diagnostics.AddRange(batch.Items.Where(i => i.Diagnostic != null).Select(i => AtDefinition(i.Diagnostic!, i.Request.ItemSpec))
                 .Select(d => settings.BadImagesAsWarnings && d.Severity == DiagnosticSeverity.Error && DiagnosticCodes.IsBadImage(d.Code) ? d with { Severity = DiagnosticSeverity.Warning } : d));
             var (kept, skipped) = ImageVariants.SkipWiderThanSource(batch.Items, widthVariants.Contains);
-            diagnostics.AddRange(ItemDiagnostics.LargerThanSource(kept, itemSpec => definitionOf(itemSpec)));
+            diagnostics.AddRange(ItemDiagnostics.LargerThanSource(kept, definitionOf));
             foreach (string deleted in batch.DeletedOutputs)
             {
                 Closing(JobLogLevel.Low, $"KoalaPic: deleted '{deleted}', which no KoalaImage item produces any more.");
