@@ -41,15 +41,6 @@ public sealed class WarningControlBuildTests : IDisposable
             .Where(l => l.Contains($" {code}: ", StringComparison.Ordinal))
             .ToList();
 
-    /// <summary>"(line,column)" of the KoalaImage element whose text contains <paramref name="marker"/>, as MSBuild counts.</summary>
-    private (int Line, int Column) ElementAt(string marker)
-    {
-        string[] lines = File.ReadAllLines(project.ProjectFile);
-        int index = Array.FindIndex(lines, l => l.Contains("<KoalaImage", StringComparison.Ordinal) && l.Contains(marker, StringComparison.Ordinal));
-        Assert.True(index >= 0, $"no KoalaImage with {marker} in\n{string.Join("\n", lines)}");
-        return (index + 1, lines[index].IndexOf('<') + 1);
-    }
-
     private void SetOnlyProperty(string name, string? value)
     {
         XDocument document = XDocument.Load(project.ProjectFile);
@@ -76,14 +67,14 @@ public sealed class WarningControlBuildTests : IDisposable
             <KoalaImage Include="img/photo.jpg" Format="webp" Width="320" />
             <KoalaImage Include="img/tight/*.jpg" Format="png" />
             """);
-        var (line, column) = ElementAt("img/tight/*.jpg");
+        string tight = project.KoalaImageAt("img/tight/*.jpg");
 
         DotNetResult result = Build();
 
         Assert.True(result.Succeeded, result.ToString());
         string grouped = Assert.Single(Lines(result, DiagnosticCodes.OutputLargerThanSource));
         Assert.Contains(
-            $"{project.ProjectFile}({line},{column}): warning KP2013: 3 outputs of KoalaImage Include=\"img/tight/*.jpg\" are larger than their sources (img/tight/a.png: ",
+            $"{project.ProjectFile}{tight}: warning KP2013: 3 outputs of KoalaImage Include=\"img/tight/*.jpg\" are larger than their sources (img/tight/a.png: ",
             grouped,
             StringComparison.Ordinal);
 
@@ -104,10 +95,10 @@ public sealed class WarningControlBuildTests : IDisposable
         project.SetKoalaImages("""
             <KoalaImage Include="img/photo.jpg" Format="wepb" Width="320" />
             """);
-        var (badLine, badColumn) = ElementAt("wepb");
+        string wepb = project.KoalaImageAt("wepb");
         DotNetResult bad = Build();
         Assert.False(bad.Succeeded, bad.ToString());
         string error = Assert.Single(Lines(bad, DiagnosticCodes.InvalidFormat));
-        Assert.StartsWith($"{project.ProjectFile}({badLine},{badColumn}): error KP1001: KoalaImage 'img/photo.jpg': ", error, StringComparison.Ordinal);
+        Assert.StartsWith($"{project.ProjectFile}{wepb}: error KP1001: KoalaImage 'img/photo.jpg': ", error, StringComparison.Ordinal);
     }
 }
