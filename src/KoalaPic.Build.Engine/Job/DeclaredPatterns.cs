@@ -44,8 +44,8 @@ public static class DeclaredPatterns
         List<string> fullPaths = itemPaths.Select(path => FullPathOrNull(projectDirectory, path)).OfType<string>().ToList();
         foreach (Definition pattern in definitions.Where(d => d.HasWildcard))
         {
-            Regex regex = ToRegex(Path.GetFullPath(Path.Combine(pattern.BaseDirectory, pattern.Include)));
-            if (!fullPaths.Any(regex.IsMatch))
+            string? fullPattern = FullPathOrNull(pattern.BaseDirectory, pattern.Include);
+            if (fullPattern != null && !fullPaths.Any(ToRegex(fullPattern).IsMatch))
             {
                 warnings.Add(Diagnostic.Warning(
                     DiagnosticCodes.PatternMatchesNothing,
