@@ -9,6 +9,8 @@
 //   (d) no-op rebuild of 1,000 small unchanged images vs the same project without KoalaImage items.
 //   (e) peak RSS of the converting build and of sharp (GNU time's %M, and node's own maxRSS).
 //   (f) nupkg size and the first restore of a consumer project (empty NuGet folder) with and without the package.
+//   (g) one visual Quality: the corpus built once at the default Quality to jpg, webp and avif; per format the median
+//       bytes and the median SSIMULACRA distance from the resized source (bench/quality-calibration's score mode).
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -23,7 +25,7 @@ const reps = Number(args.reps ?? 3);
 const work = resolve(args.work ?? join(process.env.TMPDIR ?? '/tmp', 'koalapic-bench'));
 const corpus = resolve(args.corpus ?? join(repoRoot, '..', 'shared', 'corpus', 'fixtures'));
 const noopCount = Number(args.images ?? 1000);
-const only = new Set((args.only ?? 'webp,avif,noop,restore').split(','));
+const only = new Set((args.only ?? 'webp,avif,noop,restore,quality').split(','));
 const version = /<Version>([^<]+)<\/Version>/.exec(readFileSync(join(repoRoot, 'src', 'Directory.Build.props'), 'utf8'))[1];
 const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const feed = join(work, 'feed');
@@ -64,6 +66,10 @@ function main() {
 
   if (only.has('restore')) {
     restore();
+  }
+
+  if (only.has('quality')) {
+    quality();
   }
 
   printTable();
@@ -237,6 +243,35 @@ function restore() {
   rows.push({ group: 'f', what: 'first restore, same project without the package', stats: firstPlain, unit: 's' });
 }
 
+/** (g): bytes and perceptual distance per format at the default Quality; no timing, so one build is enough. */
+function quality() {
+  const dir = join(work, 'quality');
+  const formats = ['jpg', 'webp', 'avif'];
+  writeProject(dir, `<KoalaImage Include="img/*" Format="${formats.join(';')}" Width="1200" />`);
+  mkdirSync(join(dir, 'img'), { recursive: true });
+  for (const image of images) {
+    cpSync(join(corpus, image), join(dir, 'img', image));
+  }
+
+  log('quality: building the corpus at the default Quality as jpg, webp and avif');
+  run('dotnet', ['restore', '-nodeReuse:false'], dir, env);
+  build(dir);
+  const calibration = join(benchDir, 'quality-calibration');
+  run('dotnet', ['build', calibration, '-c', 'Release', '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
+  log('quality: scoring the outputs');
+  const scored = timed('dotnet', [join(calibration, 'bin', 'Release', `net${dotnetMajor()}.0`, 'QualityCalibration.dll'), 'score',
+    '--corpus', join(dir, 'img'), '--outputs', join(dir, 'bin', 'Release', `net${dotnetMajor()}.0`, 'img')], repoRoot, env);
+  const summary = JSON.parse(scored.stdout.trim().split('\n').pop());
+  const photos = summary.photos.filter((p) => images.includes(p));
+  rows.push({ group: 'g', what: `**one visual Quality**: default Quality (85), width 1200, ${images.length} files to ${formats.join(', ')}; median bytes and median SSIMULACRA distance (lower = closer to the source)` });
+  for (const format of formats) {
+    const { all, photos: p } = summary.formats[format];
+    rows.push({ group: 'g', what: `  ${format}: all ${all.count} files ${kib(all.medianBytes)} KiB, distance ${all.medianDistance.toFixed(4)}; the ${p.count} photos ${kib(p.medianBytes)} KiB, distance ${p.medianDistance.toFixed(4)}` });
+  }
+
+  notes.push(`(g) photos: ${photos.join(', ')}; the distance compares each output, flattened onto white, with the source resized the same way`);
+}
+
 function outputBytes(dir) {
   let total = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
@@ -335,7 +370,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!match) {
-      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore --images=N --work=DIR --corpus=DIR`);
+      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality --images=N --work=DIR --corpus=DIR`);
     }
 
     parsed[match[1]] = match[2] ?? argv[++i];

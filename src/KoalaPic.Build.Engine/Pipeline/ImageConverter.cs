@@ -343,7 +343,7 @@ public static class ImageConverter
                 ImageFormat.Ico => MagickCodec.EncodeIco(pixels, options.IcoSizes),
                 ImageFormat.Bmp => MagickCodec.EncodeBmp(pixels),
                 ImageFormat.Pdf => MagickCodec.EncodePdf(pixels, options.Quality, PdfIsLossless(options)),
-                ImageFormat.Heic => HeicEncoder.Encode(pixels, options.Quality, options.Lossless),
+                ImageFormat.Heic => HeicEncoder.Encode(pixels, QualityScale.EncoderQuality(options.Format, options.Quality), options.Lossless),
                 _ => SvgWriter.EmbedRaster(pixels, options.Quality),
             }, null);
         }
@@ -361,10 +361,13 @@ public static class ImageConverter
             return (found.Bytes, found.Quality);
         }
 
-        return (EncodeWithLibvips(image, options, options.Quality), null);
+        // Quality means "looks like JPEG at this quality"; smart quality above searches the encoder's own scale.
+        return (EncodeWithLibvips(image, options, QualityScale.EncoderQuality(options.Format, options.Quality)), null);
     }
 
-    private static byte[] EncodeWithLibvips(Image image, ConversionOptions options, int q)
+    /// <summary>Encodes with libvips at <paramref name="q"/> on the encoder's own scale (already mapped by
+    /// <see cref="QualityScale"/>); bench/quality-calibration calls it to measure those scales.</summary>
+    internal static byte[] EncodeWithLibvips(Image image, ConversionOptions options, int q)
     {
         var keep = options.KeepMetadata ? Enums.ForeignKeep.All : Enums.ForeignKeep.None;
         switch (options.Format)
