@@ -163,12 +163,13 @@ internal static class Calibration
         var all = points.ToList();
         PrintCurves(all, formats);
         var photoSet = new HashSet<string>(TestImages.Photos, StringComparer.Ordinal);
-        var rows = PrintMapping("all images", all, formats);
-        PrintMapping("photos only", all.Where(p => photoSet.Contains(p.Image)).ToList(), formats);
+        PrintMapping("all images", all, formats);
+        // The rows come from the photos: see QualityScale's remarks for why.
+        var rows = PrintMapping("photos only", all.Where(p => photoSet.Contains(p.Image)).ToList(), formats);
         PrintMapping("graphics only", all.Where(p => !photoSet.Contains(p.Image)).ToList(), formats);
 
         Console.WriteLine();
-        Console.WriteLine("## QualityScale.Rows (all images)");
+        Console.WriteLine("## QualityScale.Rows (photos)");
         foreach (var (format, row) in rows)
         {
             Console.WriteLine($"        [ImageFormat.{format}] = new[] {{ {string.Join(", ", row)} }},");
