@@ -13,7 +13,7 @@
 //       bytes and the median SSIMULACRA distance from the resized source (bench/quality-calibration's score mode).
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus, homedir, loadavg } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -81,6 +81,7 @@ function pack() {
   // The pack target publishes koalapic (src/KoalaPic.Build.Cli) through an MSBuild call, which does not restore it.
   run('dotnet', ['restore', join(repoRoot, 'src', 'KoalaPic.Build.Cli', 'KoalaPic.Build.Cli.csproj'), '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
   run('dotnet', ['pack', tasks, '-c', 'Release', '-o', feed, '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
+  seedNatives();
   const nupkg = join(feed, `KoalaPic.Build.${version}.nupkg`);
   rows.push({ group: 'f', what: 'nupkg size', value: `${mib(statSync(nupkg).size)} MiB (${basename(nupkg)})` });
   writeFileSync(join(work, 'nuget.config'), `<?xml version="1.0" encoding="utf-8"?>
@@ -91,6 +92,26 @@ function pack() {
   </packageSources>
 </configuration>
 `);
+}
+
+/**
+ * KoalaPic.Build carries no natives: a project's first build downloads this machine's libvips from the project's
+ * package sources, and the bench projects' only source is the feed. So this machine's NetVips.Native package is put in
+ * the feed, fetched (or found) in the user's NuGet folder with the package's own KoalaPic.Build.Natives.proj, as
+ * tests/KoalaPic.Build.IntegrationTests/PackageFixture.cs does. Magick.NET is not needed: no bench item uses it.
+ */
+function seedNatives() {
+  const versions = readFileSync(join(repoRoot, 'build', 'KoalaPic.Build.Versions.props'), 'utf8');
+  const vips = /<_KoalaPicNetVipsNativeVersion>([^<]+)</.exec(versions)[1];
+  const rid = `${{ linux: 'linux', darwin: 'osx', win32: 'win' }[process.platform]}-${process.arch}`;
+  const id = `NetVips.Native.${rid}`;
+  const obj = join(work, 'natives-obj') + '/';
+  run('dotnet', ['restore', join(repoRoot, 'build', 'KoalaPic.Build.Natives.proj'), `-p:KoalaPicLibvipsPackage=${id}`,
+    `-p:KoalaPicLibvipsVersion=${vips}`, `-p:BaseIntermediateOutputPath=${obj}`, `-p:MSBuildProjectExtensionsPath=${obj}`, '-nodeReuse:false', '-v:q'],
+  repoRoot, { ...env, NUGET_PACKAGES: undefined });
+  const userPackages = process.env.NUGET_PACKAGES || join(homedir(), '.nuget', 'packages');
+  const name = `${id.toLowerCase()}.${vips}.nupkg`;
+  cpSync(join(userPackages, id.toLowerCase(), vips, name), join(feed, name));
 }
 
 /** A console project beside the shared nuget.config; items is the KoalaImage XML (empty: none). */
