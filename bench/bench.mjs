@@ -287,7 +287,8 @@ function quality() {
   rows.push({ group: 'g', what: `**one visual Quality**: default Quality (85), width 1200, ${images.length} files to ${formats.join(', ')}; median bytes and median SSIMULACRA distance (lower = closer to the source)` });
   for (const format of formats) {
     const { all, photos: p } = summary.formats[format];
-    rows.push({ group: 'g', what: `  ${format}: all ${all.count} files ${kib(all.medianBytes)} KiB, distance ${all.medianDistance.toFixed(4)}; the ${p.count} photos ${kib(p.medianBytes)} KiB, distance ${p.medianDistance.toFixed(4)}` });
+    const ratio = (set) => (format === 'jpg' ? '' : `, each file against its jpg: median ${(100 * set.medianRatioToJpg).toFixed(0)} %`);
+    rows.push({ group: 'g', what: `  ${format}: all ${all.count} files ${kib(all.medianBytes)} KiB, distance ${all.medianDistance.toFixed(4)}${ratio(all)}; the ${p.count} photos ${kib(p.medianBytes)} KiB, distance ${p.medianDistance.toFixed(4)}${ratio(p)}` });
   }
 
   notes.push(`(g) photos: ${photos.join(', ')}; the distance compares each output, flattened onto white, with the source resized the same way`);

@@ -326,10 +326,19 @@ internal static class Scoring
             Console.Error.WriteLine($"{ImageFormats.Name(format),-5} {stem,-44} {decoded.Width}x{decoded.Height} {bytes.Length,9} B  distance {distance:F4}");
         });
 
+        // Medians of bytes over a set compare the middle files of each format, which need not be the same images; the
+        // median of each image's bytes against its own jpg compares like with like.
+        var jpegBytes = results.Where(r => r.Format == "jpg").ToDictionary(r => r.Stem, r => (double)r.Bytes, StringComparer.Ordinal);
         object Summary(IEnumerable<(string Format, string Stem, int Bytes, double Distance)> set)
         {
             var list = set.ToList();
-            return new { count = list.Count, medianBytes = TestImages.Median(list.Select(r => (double)r.Bytes)), medianDistance = TestImages.Median(list.Select(r => r.Distance)) };
+            return new
+            {
+                count = list.Count,
+                medianBytes = TestImages.Median(list.Select(r => (double)r.Bytes)),
+                medianDistance = TestImages.Median(list.Select(r => r.Distance)),
+                medianRatioToJpg = TestImages.Median(list.Where(r => jpegBytes.ContainsKey(r.Stem)).Select(r => r.Bytes / jpegBytes[r.Stem])),
+            };
         }
 
         var summary = results.GroupBy(r => r.Format).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(
