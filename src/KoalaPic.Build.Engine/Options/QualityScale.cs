@@ -13,10 +13,11 @@ namespace KoalaPic.Build.Engine;
 /// on graphics every encoder reaches JPEG's distance at a lower quality, so rows from the photos keep the promise on
 /// both (graphics look at least as good as JPEG), while rows from all images would make photos look worse than the
 /// JPEG they promise. The jump between 85 and 90 is JPEG's: libvips stops halving its colour resolution at 90. Where
-/// an encoder does not reach JPEG's distance even at 100 (lossy WebP is always 4:2:0), the row holds 100. Formats without a
-/// row use <c>Quality</c> as it is: jpg, and tiff, pdf and svg, which embed JPEG. png keeps its libimagequant palette
-/// quality: palette size, not a continuous loss, decides its bytes, and dithered palettes score badly on structural
-/// metrics even when they look right (the reason smart quality leaves png out too). gif, ico and bmp have no quality.
+/// an encoder does not reach JPEG's distance even at 100 (lossy WebP is always 4:2:0), the row holds 100. Formats
+/// without a row use <c>Quality</c> as it is: jpg, and tiff, pdf and svg, which embed JPEG. png keeps its
+/// libimagequant palette quality: palette size, not a continuous loss, decides its bytes, and dithered palettes score
+/// badly on structural metrics even when they look right (the reason smart quality leaves png out too). gif, ico and
+/// bmp have no quality.
 /// The rows decide output bytes but are not in <see cref="ConversionOptions.CacheKeyText"/>: change them only with a
 /// new <see cref="ContentKey"/> schema, so that caches made with the old rows are not served.
 /// </remarks>
@@ -56,7 +57,8 @@ internal static class QualityScale
             if (quality <= toJpeg)
             {
                 double fraction = (double)(quality - fromJpeg) / (toJpeg - fromJpeg);
-                return (int)Math.Round(fromEncoder + (fraction * (toEncoder - fromEncoder)), MidpointRounding.AwayFromZero);
+                double encoder = fromEncoder + (fraction * (toEncoder - fromEncoder));
+                return (int)Math.Round(encoder, MidpointRounding.AwayFromZero);
             }
 
             (fromJpeg, fromEncoder) = (toJpeg, toEncoder);
