@@ -9,9 +9,11 @@
 //   (d) no-op rebuild of 1,000 small unchanged images vs the same project without KoalaImage items.
 //   (e) peak RSS of the converting build and of sharp (GNU time's %M, and node's own maxRSS).
 //   (f) nupkg size and the first restore of a consumer project (empty NuGet folder) with and without the package.
+//   (g) one visual Quality: the corpus built once at the default Quality to jpg, webp and avif; per format the median
+//       bytes and the median SSIMULACRA distance from the resized source (bench/quality-calibration's score mode).
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus, homedir, loadavg } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -23,7 +25,7 @@ const reps = Number(args.reps ?? 3);
 const work = resolve(args.work ?? join(process.env.TMPDIR ?? '/tmp', 'koalapic-bench'));
 const corpus = resolve(args.corpus ?? join(repoRoot, '..', 'shared', 'corpus', 'fixtures'));
 const noopCount = Number(args.images ?? 1000);
-const only = new Set((args.only ?? 'webp,avif,noop,restore').split(','));
+const only = new Set((args.only ?? 'webp,avif,noop,restore,quality').split(','));
 const version = /<Version>([^<]+)<\/Version>/.exec(readFileSync(join(repoRoot, 'src', 'Directory.Build.props'), 'utf8'))[1];
 const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const feed = join(work, 'feed');
@@ -66,6 +68,10 @@ function main() {
     restore();
   }
 
+  if (only.has('quality')) {
+    quality();
+  }
+
   printTable();
 }
 
@@ -75,6 +81,7 @@ function pack() {
   // The pack target publishes koalapic (src/KoalaPic.Build.Cli) through an MSBuild call, which does not restore it.
   run('dotnet', ['restore', join(repoRoot, 'src', 'KoalaPic.Build.Cli', 'KoalaPic.Build.Cli.csproj'), '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
   run('dotnet', ['pack', tasks, '-c', 'Release', '-o', feed, '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
+  seedNatives();
   const nupkg = join(feed, `KoalaPic.Build.${version}.nupkg`);
   rows.push({ group: 'f', what: 'nupkg size', value: `${mib(statSync(nupkg).size)} MiB (${basename(nupkg)})` });
   writeFileSync(join(work, 'nuget.config'), `<?xml version="1.0" encoding="utf-8"?>
@@ -85,6 +92,26 @@ function pack() {
   </packageSources>
 </configuration>
 `);
+}
+
+/**
+ * KoalaPic.Build carries no natives: a project's first build downloads this machine's libvips from the project's
+ * package sources, and the bench projects' only source is the feed. So this machine's NetVips.Native package is put in
+ * the feed, fetched (or found) in the user's NuGet folder with the package's own KoalaPic.Build.Natives.proj, as
+ * tests/KoalaPic.Build.IntegrationTests/PackageFixture.cs does. Magick.NET is not needed: no bench item uses it.
+ */
+function seedNatives() {
+  const versions = readFileSync(join(repoRoot, 'build', 'KoalaPic.Build.Versions.props'), 'utf8');
+  const vips = /<_KoalaPicNetVipsNativeVersion>([^<]+)</.exec(versions)[1];
+  const rid = `${{ linux: 'linux', darwin: 'osx', win32: 'win' }[process.platform]}-${process.arch}`;
+  const id = `NetVips.Native.${rid}`;
+  const obj = join(work, 'natives-obj') + '/';
+  run('dotnet', ['restore', join(repoRoot, 'build', 'KoalaPic.Build.Natives.proj'), `-p:KoalaPicLibvipsPackage=${id}`,
+    `-p:KoalaPicLibvipsVersion=${vips}`, `-p:BaseIntermediateOutputPath=${obj}`, `-p:MSBuildProjectExtensionsPath=${obj}`, '-nodeReuse:false', '-v:q'],
+  repoRoot, { ...env, NUGET_PACKAGES: undefined });
+  const userPackages = process.env.NUGET_PACKAGES || join(homedir(), '.nuget', 'packages');
+  const name = `${id.toLowerCase()}.${vips}.nupkg`;
+  cpSync(join(userPackages, id.toLowerCase(), vips, name), join(feed, name));
 }
 
 /** A console project beside the shared nuget.config; items is the KoalaImage XML (empty: none). */
@@ -237,6 +264,36 @@ function restore() {
   rows.push({ group: 'f', what: 'first restore, same project without the package', stats: firstPlain, unit: 's' });
 }
 
+/** (g): bytes and perceptual distance per format at the default Quality; no timing, so one build is enough. */
+function quality() {
+  const dir = join(work, 'quality');
+  const formats = ['jpg', 'webp', 'avif'];
+  writeProject(dir, `<KoalaImage Include="img/*" Format="${formats.join(';')}" Width="1200" />`);
+  mkdirSync(join(dir, 'img'), { recursive: true });
+  for (const image of images) {
+    cpSync(join(corpus, image), join(dir, 'img', image));
+  }
+
+  log('quality: building the corpus at the default Quality as jpg, webp and avif');
+  run('dotnet', ['restore', '-nodeReuse:false'], dir, env);
+  build(dir);
+  const calibration = join(benchDir, 'quality-calibration');
+  run('dotnet', ['build', calibration, '-c', 'Release', '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
+  log('quality: scoring the outputs');
+  const scored = timed('dotnet', [join(calibration, 'bin', 'Release', `net${dotnetMajor()}.0`, 'QualityCalibration.dll'), 'score',
+    '--corpus', join(dir, 'img'), '--outputs', join(dir, 'bin', 'Release', `net${dotnetMajor()}.0`, 'img')], repoRoot, env);
+  const summary = JSON.parse(scored.stdout.trim().split('\n').pop());
+  const photos = summary.photos.filter((p) => images.includes(p));
+  rows.push({ group: 'g', what: `**one visual Quality**: default Quality (85), width 1200, ${images.length} files to ${formats.join(', ')}; median bytes and median SSIMULACRA distance (lower = closer to the source)` });
+  for (const format of formats) {
+    const { all, photos: p } = summary.formats[format];
+    const ratio = (set) => (format === 'jpg' ? '' : `, each file against its jpg: median ${(100 * set.medianRatioToJpg).toFixed(0)} %`);
+    rows.push({ group: 'g', what: `  ${format}: all ${all.count} files ${kib(all.medianBytes)} KiB, distance ${all.medianDistance.toFixed(4)}${ratio(all)}; the ${p.count} photos ${kib(p.medianBytes)} KiB, distance ${p.medianDistance.toFixed(4)}${ratio(p)}` });
+  }
+
+  notes.push(`(g) photos: ${photos.join(', ')}; the distance compares each output, flattened onto white, with the source resized the same way`);
+}
+
 function outputBytes(dir) {
   let total = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
@@ -335,7 +392,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!match) {
-      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore --images=N --work=DIR --corpus=DIR`);
+      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality --images=N --work=DIR --corpus=DIR`);
     }
 
     parsed[match[1]] = match[2] ?? argv[++i];

@@ -10,7 +10,8 @@ namespace KoalaPic.Build.Engine;
 public static class ContentKey
 {
     // Bumped when the meaning of a key changes (pipeline defaults, encoder settings not in the options).
-    private const string Schema = "koalapic-key-v1";
+    // v2: Quality means "looks like JPEG at this quality" on every lossy format (QualityScale).
+    private const string Schema = "koalapic-key-v2";
 
     public static string Compute(byte[] source, ConversionOptions options, string engineVersion)
     {

@@ -54,7 +54,8 @@ public sealed class FormatDescriptor
         bool takesQuality,
         bool smartQualityApplies,
         bool warnsWhenLargerThanSource,
-        bool decodedByImageMagick = false)
+        bool decodedByImageMagick = false,
+        int[]? qualityScale = null)
     {
         Format = format;
         Name = name;
@@ -68,6 +69,7 @@ public sealed class FormatDescriptor
         SmartQualityApplies = smartQualityApplies;
         WarnsWhenLargerThanSource = warnsWhenLargerThanSource;
         DecodedByImageMagick = decodedByImageMagick;
+        QualityScale = qualityScale;
     }
 
     public ImageFormat Format { get; }
@@ -115,6 +117,12 @@ public sealed class FormatDescriptor
     /// <summary>Whether a source in this format is read by ImageMagick (libvips' libheif has no HEVC decoder).</summary>
     public bool DecodedByImageMagick { get; }
 
+    /// <summary>
+    /// The encoder quality that looks like JPEG at each of <see cref="Engine.QualityScale.JpegQualities"/> (calibrated
+    /// by bench/quality-calibration); null where <c>Quality</c> goes to the encoder as it is.
+    /// </summary>
+    public IReadOnlyList<int>? QualityScale { get; }
+
     /// <summary>Whether writing it needs the native ImageMagick library.</summary>
     public bool EncodedByImageMagick => Encoder == FormatEncoder.ImageMagick;
 
@@ -127,10 +135,12 @@ public sealed class FormatDescriptor
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true);
 
     public static readonly FormatDescriptor Webp = new(ImageFormat.Webp, "webp", Array.Empty<string>(), "image/webp", FormatEncoder.Libvips,
-        carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true);
+        carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true,
+        qualityScale: new[] { 23, 26, 30, 33, 36, 39, 43, 50, 58, 68, 77, 81, 96, 100, 100 });
 
     public static readonly FormatDescriptor Avif = new(ImageFormat.Avif, "avif", Array.Empty<string>(), "image/avif", FormatEncoder.Libvips,
-        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true);
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true,
+        qualityScale: new[] { 38, 41, 43, 44, 46, 47, 49, 52, 54, 57, 60, 68, 87, 91, 99 });
 
     public static readonly FormatDescriptor Gif = new(ImageFormat.Gif, "gif", Array.Empty<string>(), "image/gif", FormatEncoder.Libvips,
         carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: true);
@@ -150,7 +160,7 @@ public sealed class FormatDescriptor
 
     public static readonly FormatDescriptor Heic = new(ImageFormat.Heic, "heic", new[] { "heif" }, "image/heic", FormatEncoder.HeicEncoder,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
-        decodedByImageMagick: true);
+        decodedByImageMagick: true, qualityScale: new[] { 29, 31, 32, 33, 34, 35, 37, 39, 41, 43, 46, 51, 66, 86, 100 });
 
     public static readonly FormatDescriptor Svg = new(ImageFormat.Svg, "svg", Array.Empty<string>(), "image/svg+xml", FormatEncoder.SvgWriter,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false);

@@ -354,7 +354,7 @@ public static class ImageConverter
             return (format.Encoder switch
             {
                 FormatEncoder.ImageMagick => EncodeWithImageMagick(pixels, options),
-                FormatEncoder.HeicEncoder => HeicEncoder.Encode(pixels, options.Quality, options.Lossless),
+                FormatEncoder.HeicEncoder => HeicEncoder.Encode(pixels, QualityScale.EncoderQuality(options.Format, options.Quality), options.Lossless),
                 _ => SvgWriter.EmbedRaster(pixels, options.Quality),
             }, null);
         }
@@ -372,7 +372,8 @@ public static class ImageConverter
             return (found.Bytes, found.Quality);
         }
 
-        return (EncodeWithLibvips(image, options, options.Quality), null);
+        // Quality means "looks like JPEG at this quality"; smart quality above searches the encoder's own scale.
+        return (EncodeWithLibvips(image, options, QualityScale.EncoderQuality(options.Format, options.Quality)), null);
     }
 
     private static byte[] EncodeWithImageMagick(Image pixels, ConversionOptions options) => options.Format switch
@@ -383,7 +384,9 @@ public static class ImageConverter
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Format, null),
     };
 
-    private static byte[] EncodeWithLibvips(Image image, ConversionOptions options, int q)
+    /// <summary>Encodes with libvips at <paramref name="q"/> on the encoder's own scale (already mapped by
+    /// <see cref="QualityScale"/>); bench/quality-calibration calls it to measure those scales.</summary>
+    internal static byte[] EncodeWithLibvips(Image image, ConversionOptions options, int q)
     {
         var keep = options.KeepMetadata ? Enums.ForeignKeep.All : Enums.ForeignKeep.None;
         switch (options.Format)
