@@ -56,6 +56,7 @@ public static class ImageJob
         private readonly List<Diagnostic> diagnostics = new();
         private readonly List<ImageRequest> requests = new();
         private readonly HashSet<ImageRequest> widthVariants = new();
+        private readonly Dictionary<ImageRequest, string> definitions = new();
         private readonly List<(int Request, JobReportItem? Invalid)> reportOrder = new();
         private readonly List<string> writtenFiles = new();
         private readonly List<JobLog> closing = new();
@@ -95,8 +96,14 @@ public static class ImageJob
 
                 // Variants from Widths: the ones the source is too narrow for are dropped after the batch (not enlarged).
                 bool fromWidths = item.Get(ItemMetadata.Widths.Name).Trim().Length > 0;
+                string definition = Definition(item);
                 foreach (ImageRequest request in variants)
                 {
+                    if (!definitions.ContainsKey(request))
+                    {
+                        definitions.Add(request, definition);
+                    }
+
                     reportOrder.Add((requests.Count, null));
                     requests.Add(request);
                     if (fromWidths)
@@ -109,6 +116,15 @@ public static class ImageJob
             diagnostics.AddRange(ItemDiagnostics.Group(metadataDiagnostics));
             diagnostics.AddRange(DeclaredPatterns.Unmatched(input.DeclaringFiles, input.ProjectDirectory, input.Items.Select(i => i.ItemSpec).ToList()));
         }
+
+        /// <summary>
+        /// What tells an item's definition apart: the items of one <c>&lt;KoalaImage Include="img/*.jpg" … /&gt;</c>
+        /// have the same metadata, so their warnings are grouped.
+        /// </summary>
+        private static string Definition(JobItem item) =>
+            string.Join("\n", item.Metadata.OrderBy(m => m.Key, StringComparer.OrdinalIgnoreCase).Select(m => m.Key.ToLowerInvariant() + "=" + m.Value));
+
+        private string DefinitionOf(ImageRequest request) => definitions.TryGetValue(request, out string? definition) ? definition : "item:" + request.ItemSpec;
 
         private bool HasErrors => diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error);
 
@@ -176,7 +192,20 @@ public static class ImageJob
                 Closing(JobLogLevel.Low, $"KoalaPic: skipped '{narrow.Request.OutputPath}': the source '{narrow.Request.ItemSpec}' is only {narrow.Width} pixels wide, narrower than {narrow.Request.Options.Width} in Widths (widths are not enlarged).");
             }
 
-            WriteReport(JobReport.Create(input.ProjectFile, reportOrder.Select(r => r.Invalid ?? JobReport.Item(batch.Items[r.Request])), stopwatch.Elapsed));
+            diagnostics.AddRange(Budgets.OverItemBudgets(kept, DefinitionOf, input.ProjectFile));
+            if (Budgets.OverTotal(kept, settings.TotalByteLimit, input.ProjectFile) is Diagnostic overTotal)
+            {
+                diagnostics.Add(overTotal);
+            }
+
+            var report = JobReport.Create(
+                input.ProjectFile,
+                reportOrder.Select(r => r.Invalid ?? JobReport.Item(batch.Items[r.Request])),
+                stopwatch.Elapsed,
+                totalBytes: Budgets.Total(kept),
+                maxTotalBytes: settings.TotalByteLimit);
+            WriteReport(report);
+            WriteSummary(report);
             WriteManifest(kept);
             if (settings.Zip.Length > 0 && !HasErrors)
             {
@@ -249,6 +278,42 @@ public static class ImageJob
             foreach (string path in paths)
             {
                 Write(() => report.Write(path), DiagnosticCodes.CannotWriteReport, $"the job report '{path}' ({JobSettings.ReportPath})");
+            }
+        }
+
+        /// <summary>
+        /// Appends the CI summary (<see cref="CiSummary"/>) to GITHUB_STEP_SUMMARY and KoalaPicSummaryPath when set. A
+        /// summary that cannot be written is a warning: it is for people, and the images are fine.
+        /// </summary>
+        private void WriteSummary(JobReport report)
+        {
+            var paths = new List<string>();
+            if (Environment.GetEnvironmentVariable(JobSettings.GitHubStepSummary) is { Length: > 0 } stepSummary)
+            {
+                paths.Add(stepSummary);
+            }
+
+            if (settings.Summary.Length > 0)
+            {
+                paths.Add(JobSettings.ArtifactPath(settings.Summary, input.ProjectDirectory, input.OutputDirectory));
+            }
+
+            if (paths.Count == 0)
+            {
+                return;
+            }
+
+            byte[] markdown = System.Text.Encoding.UTF8.GetBytes(CiSummary.Markdown(report, input.ProjectDirectory));
+            foreach (string path in paths.Distinct(StringComparer.Ordinal))
+            {
+                try
+                {
+                    CiSummary.Append(path, markdown);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+                {
+                    diagnostics.Add(Diagnostic.Warning(DiagnosticCodes.CannotWriteSummary, $"KoalaPic: cannot append the CI summary to '{path}': {ex.Message}", input.ProjectFile));
+                }
             }
         }
 

@@ -9,7 +9,7 @@ namespace KoalaPic.Build.Engine;
 /// <summary>Diagnostics about items as a whole: metadata problems shared by many items, and outputs larger than their sources.</summary>
 public static class ItemDiagnostics
 {
-    private const int NamesShown = 3;
+    internal const int NamesShown = 3;
 
     /// <summary>
     /// One diagnostic per item definition rather than per file: <c>&lt;KoalaImage Include="img/*.png" Quality="abc" /&gt;</c>
@@ -49,7 +49,8 @@ public static class ItemDiagnostics
 
     private static string Prefix(string itemSpec) => "KoalaImage '" + itemSpec + "': ";
 
-    private static string Names(List<string> items)
+    /// <summary><c>'a.png', 'b.png', 'c.png' and 47 more</c>.</summary>
+    internal static string Names(IReadOnlyList<string> items)
     {
         string shown = string.Join(", ", items.Take(NamesShown).Select(i => "'" + i + "'"));
         return items.Count > NamesShown
