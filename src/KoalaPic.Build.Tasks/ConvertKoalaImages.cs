@@ -74,7 +74,7 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
             : ImageJob.Run(input, LogLine, cancellation.Token);
         foreach (Diagnostic d in result.Diagnostics)
         {
-            (d.Severity == DiagnosticSeverity.Error ? (Action<string, string?, string>)LogError : LogWarning)(d.Code, d.File, d.Message);
+            (d.Severity == DiagnosticSeverity.Error ? (Action<Diagnostic>)LogError : LogWarning)(d);
         }
 
         result.Log.ForEach(LogLine);
@@ -87,9 +87,10 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         return result.Succeeded;
     }
 
-    private void LogError(string code, string? file, string message) => Log.LogError(null, code, null, file, 0, 0, 0, 0, message);
+    // The line and column of the KoalaImage element, when known, make the log read "Project.csproj(12,5): error KP1001".
+    private void LogError(Diagnostic d) => Log.LogError(null, d.Code, null, d.File, d.Line ?? 0, d.Column ?? 0, 0, 0, d.Message);
 
-    private void LogWarning(string code, string? file, string message) => Log.LogWarning(null, code, null, file, 0, 0, 0, 0, message);
+    private void LogWarning(Diagnostic d) => Log.LogWarning(null, d.Code, null, d.File, d.Line ?? 0, d.Column ?? 0, 0, 0, d.Message);
 
     private void LogLine(JobLog line) => Log.LogMessage(
         line.Level switch { JobLogLevel.High => MessageImportance.High, JobLogLevel.Normal => MessageImportance.Normal, _ => MessageImportance.Low },

@@ -85,7 +85,7 @@ public class BudgetTests
         ItemResult over = Result(Request("img/hero.jpg", "webp", "150KB"), 162_845);
         ItemResult within = Result(Request("img/small.jpg", "webp", "150KB"), 150_000);
 
-        Diagnostic d = Assert.Single(Budgets.OverItemBudgets(new[] { over, within }, _ => "one definition", ProjectFile));
+        Diagnostic d = Assert.Single(Budgets.OverItemBudgets(new[] { over, within }, _ => null, ProjectFile));
 
         Assert.Equal("KP5003", d.Code);
         Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
@@ -96,19 +96,33 @@ public class BudgetTests
     }
 
     [Fact]
-    public void OutputsOverBudget_AreGroupedPerDefinition()
+    public void OutputsOverBudget_AreGroupedPerDefinition_AtItsElement()
     {
+        var pattern = new DeclaredPatterns.Definition("img/*.jpg", new SourceLocation(ProjectFile, 12, 5));
         var results = Enumerable.Range(1, 5).Select(i => Result(Request($"img/{i}.jpg", "webp", "10KB"), 20_000 + i))
             .Append(Result(Request("logo.png", "png", "1KB"), 5000))
             .ToList();
 
-        var warnings = Budgets.OverItemBudgets(results, r => r.ItemSpec.StartsWith("img/", StringComparison.Ordinal) ? "img/*.jpg" : "logo", ProjectFile);
+        var warnings = Budgets.OverItemBudgets(results, spec => spec.StartsWith("img/", StringComparison.Ordinal) ? pattern : null, ProjectFile);
 
         Assert.Equal(2, warnings.Count);
         Assert.Equal(
-            "KoalaImage items 'img/1.jpg', 'img/2.jpg', 'img/3.jpg' and 2 more: 5 outputs are over their MaxBytes budget of 10 KB (10,000 bytes) (img/1.webp: 20 KB (20,001 bytes), img/2.webp: 20 KB (20,002 bytes), img/3.webp: 20 KB (20,003 bytes) and 2 more). Lower Quality or Width, try SmartQuality or a lighter Format (avif, webp), or raise MaxBytes.",
+            "5 outputs of KoalaImage Include=\"img/*.jpg\" are over their MaxBytes budget of 10 KB (10,000 bytes) (img/1.webp: 20 KB (20,001 bytes), img/2.webp: 20 KB (20,002 bytes), img/3.webp: 20 KB (20,003 bytes) and 2 more). Lower Quality or Width, try SmartQuality or a lighter Format (avif, webp), or raise MaxBytes.",
             warnings[0].Message);
+        Assert.Equal(12, warnings[0].Line);
         Assert.StartsWith("KoalaImage 'logo.png': the png output 'logo.png' is 5 KB (5,000 bytes), over its MaxBytes budget of 1 KB (1,000 bytes).", warnings[1].Message);
+        Assert.Null(warnings[1].Line);
+    }
+
+    [Fact]
+    public void ItemsOfOneDefinitionWithTheirOwnBudgets_ShowEachBudget()
+    {
+        var pattern = new DeclaredPatterns.Definition("img/*.jpg", new SourceLocation(ProjectFile, 3, 5));
+        var results = new[] { Result(Request("img/a.jpg", "webp", "10KB"), 20_000), Result(Request("img/b.jpg", "webp", "15KB"), 20_000) };
+
+        Diagnostic d = Assert.Single(Budgets.OverItemBudgets(results, _ => pattern, ProjectFile));
+
+        Assert.StartsWith("2 outputs of KoalaImage Include=\"img/*.jpg\" are over their MaxBytes budgets (img/a.webp: 20 KB (20,000 bytes) > 10 KB (10,000 bytes), img/b.webp: 20 KB (20,000 bytes) > 15 KB (15,000 bytes)).", d.Message);
     }
 
     [Fact]

@@ -50,9 +50,7 @@ public sealed class TeamCiBuildTests : IDisposable
 
         Assert.True(first.Succeeded, first.ToString());
         string over = Assert.Single(first.Output.Split('\n').Where(l => l.Contains("warning KP5003", StringComparison.Ordinal)).Select(l => l.Trim()).Distinct());
-        Assert.Contains(": 2 outputs are over their MaxBytes budget of 1 KB (1,000 bytes) (", over);
-        Assert.Contains("'img/concert.jpg'", over);
-        Assert.Contains("'img/landscape.jpg'", over);
+        Assert.Contains(": warning KP5003: 2 outputs of KoalaImage Include=\"img/*.jpg\" are over their MaxBytes budget of 1 KB (1,000 bytes) (", over);
         Assert.Contains("img/concert.webp: ", over);
         Assert.Contains("img/landscape.webp: ", over);
         Assert.Contains("warning KP5004: KoalaPic: the 2 outputs total ", first.Output);

@@ -267,6 +267,7 @@ public sealed class ImageBatch
         }
 
         ItemOutcome outcome = ItemOutcome.FromCache;
+        int sourceWidth = 0;
         byte[]? bytes = cache.TryRead(key, request.Options.Format, out OutputFacts facts, cancellationToken);
         if (bytes != null && !ImagePlaceholder.Satisfies(facts.Placeholder, request.Placeholder))
         {
@@ -283,6 +284,7 @@ public sealed class ImageBatch
                 EncodedImage encoded = ImageConverter.ConvertWithPlaceholder(source, request.Options, request.Placeholder, settings.MaxPixels, cancellationToken);
                 bytes = encoded.Bytes;
                 facts = new OutputFacts(encoded.Width, encoded.Height, encoded.ChosenQuality) { Placeholder = encoded.Placeholder };
+                sourceWidth = encoded.SourceWidth;
                 outcome = ItemOutcome.Converted;
             }
             catch (ImageConversionException ex)
@@ -316,7 +318,9 @@ public sealed class ImageBatch
             return Failure(request, source.Length, Diagnostic.Error(DiagnosticCodes.CannotWrite, $"KoalaImage '{request.ItemSpec}': cannot write {writing} for '{request.SourcePath}': {ex.Message}", request.SourcePath));
         }
 
-        kept[request.OutputPath] = OutputState.Describe(key, outputFile, facts, request.SourcePath, settingsHash, stamp);
+        OutputRecord made = OutputState.Describe(key, outputFile, facts, request.SourcePath, settingsHash, stamp);
+        made.SourceWidth = sourceWidth;
+        kept[request.OutputPath] = made;
         return new ItemResult(request, outputFile, outcome, source.Length, bytes.Length, null)
         {
             ChosenQuality = facts.ChosenQuality,

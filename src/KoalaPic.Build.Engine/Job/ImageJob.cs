@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Threading;
+using System.Threading.Tasks;
 
 namespace KoalaPic.Build.Engine;
 
@@ -56,19 +57,32 @@ public static class ImageJob
         private readonly List<Diagnostic> diagnostics = new();
         private readonly List<ImageRequest> requests = new();
         private readonly HashSet<ImageRequest> widthVariants = new();
-        private readonly Dictionary<ImageRequest, string> definitions = new();
-        private readonly List<(int Request, JobReportItem? Invalid)> reportOrder = new();
+        private readonly List<IReadOnlyList<ImageRequest>> itemsWithWidths = new();
+        private List<(int Request, JobReportItem? Invalid)> reportOrder = new();
         private readonly List<string> writtenFiles = new();
         private readonly List<JobLog> closing = new();
         private readonly JobSettings settings;
+        private readonly IReadOnlyList<DeclaredPatterns.Definition> definitions;
+        private readonly Func<string, DeclaredPatterns.Definition?> definitionOf;
 
         public Job(JobInput input, Action<JobLog> log)
         {
             this.input = input;
             this.log = log;
             settings = JobSettings.Parse(input.Properties, input.ProjectFile, diagnostics);
+            definitions = DeclaredPatterns.ReadAll(input.DeclaringFiles);
+            definitionOf = DeclaredPatterns.Locator(definitions, input.ProjectDirectory);
             ParseItems();
         }
+
+        /// <summary>
+        /// A diagnostic that points at the project file points at the KoalaImage element the item comes from, with
+        /// its line, when that can be found; one about an image keeps pointing at the image.
+        /// </summary>
+        private Diagnostic AtDefinition(Diagnostic diagnostic, string itemSpec) =>
+            string.Equals(diagnostic.File, input.ProjectFile, StringComparison.Ordinal) && diagnostic.Line == null
+                ? diagnostic.At(definitionOf(itemSpec)?.Location)
+                : diagnostic;
 
         private string Root => Path.GetFullPath(input.IntermediateDirectory);
 
@@ -86,7 +100,7 @@ public static class ImageJob
                 string source = urlInclude ? itemSpec : ProjectPath(item.ItemSpec);
                 var itemDiagnostics = new List<Diagnostic>();
                 IReadOnlyList<ImageRequest>? variants = ImageVariants.TryCreate(itemSpec, source, input.ProjectDirectory, item.Get, input.ProjectFile, itemDiagnostics);
-                metadataDiagnostics.AddRange(itemDiagnostics.Select(d => (itemSpec, d)));
+                metadataDiagnostics.AddRange(itemDiagnostics.Select(d => (itemSpec, AtDefinition(d, item.ItemSpec))));
                 if (variants == null)
                 {
                     string format = item.Get(ItemMetadata.Format.Name).Trim();
@@ -94,16 +108,15 @@ public static class ImageJob
                     continue;
                 }
 
-                // Variants from Widths: the ones the source is too narrow for are dropped after the batch (not enlarged).
+                // Variants from Widths: the ones the source is too narrow for are not made (widths are not enlarged).
                 bool fromWidths = item.Get(ItemMetadata.Widths.Name).Trim().Length > 0;
-                string definition = Definition(item);
+                if (fromWidths)
+                {
+                    itemsWithWidths.Add(variants);
+                }
+
                 foreach (ImageRequest request in variants)
                 {
-                    if (!definitions.ContainsKey(request))
-                    {
-                        definitions.Add(request, definition);
-                    }
-
                     reportOrder.Add((requests.Count, null));
                     requests.Add(request);
                     if (fromWidths)
@@ -114,17 +127,8 @@ public static class ImageJob
             }
 
             diagnostics.AddRange(ItemDiagnostics.Group(metadataDiagnostics));
-            diagnostics.AddRange(DeclaredPatterns.Unmatched(input.DeclaringFiles, input.ProjectDirectory, input.Items.Select(i => i.ItemSpec).ToList()));
+            diagnostics.AddRange(DeclaredPatterns.Unmatched(definitions, input.ProjectDirectory, input.Items.Select(i => i.ItemSpec).ToList()));
         }
-
-        /// <summary>
-        /// What tells an item's definition apart: the items of one <c>&lt;KoalaImage Include="img/*.jpg" … /&gt;</c>
-        /// have the same metadata, so their warnings are grouped.
-        /// </summary>
-        private static string Definition(JobItem item) =>
-            string.Join("\n", item.Metadata.OrderBy(m => m.Key, StringComparer.OrdinalIgnoreCase).Select(m => m.Key.ToLowerInvariant() + "=" + m.Value));
-
-        private string DefinitionOf(ImageRequest request) => definitions.TryGetValue(request, out string? definition) ? definition : "item:" + request.ItemSpec;
 
         private bool HasErrors => diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error);
 
@@ -156,6 +160,7 @@ public static class ImageJob
             BatchResult batch;
             try
             {
+                LeaveOutWiderThanSource(batchSettings.StateFile, cancellationToken);
                 batch = new ImageBatch(batchSettings).Run(requests, OnItemDone, cancellationToken);
             }
             catch (EngineLoadException ex)
@@ -177,22 +182,23 @@ public static class ImageJob
                 return new JobResult { Diagnostics = diagnostics, Cancelled = true };
             }
 
-            diagnostics.AddRange(batch.Items.Where(i => i.Diagnostic != null).Select(i => i.Diagnostic!)
+            diagnostics.AddRange(batch.Items.Where(i => i.Diagnostic != null).Select(i => AtDefinition(i.Diagnostic!, i.Request.ItemSpec))
                 .Select(d => settings.BadImagesAsWarnings && d.Severity == DiagnosticSeverity.Error && DiagnosticCodes.IsBadImage(d.Code) ? d with { Severity = DiagnosticSeverity.Warning } : d));
-            diagnostics.AddRange(batch.Items.Select(ItemDiagnostics.LargerThanSource).Where(d => d != null).Select(d => d!));
+            var (kept, skipped) = ImageVariants.SkipWiderThanSource(batch.Items, widthVariants.Contains);
+            diagnostics.AddRange(ItemDiagnostics.LargerThanSource(kept, definitionOf));
             foreach (string deleted in batch.DeletedOutputs)
             {
                 Closing(JobLogLevel.Low, $"KoalaPic: deleted '{deleted}', which no KoalaImage item produces any more.");
             }
 
             Closing(JobLogLevel.High, BatchLog.SummaryLine(batch));
-            var (kept, skipped) = ImageVariants.SkipWiderThanSource(batch.Items, widthVariants.Contains);
             foreach (ItemResult narrow in skipped)
             {
-                Closing(JobLogLevel.Low, $"KoalaPic: skipped '{narrow.Request.OutputPath}': the source '{narrow.Request.ItemSpec}' is only {narrow.Width} pixels wide, narrower than {narrow.Request.Options.Width} in Widths (widths are not enlarged).");
+                // Only sources whose header could not be read get here: the others' narrow variants were never made.
+                Closing(JobLogLevel.Low, SkippedLine(narrow.Request, narrow.Width ?? 0));
             }
 
-            diagnostics.AddRange(Budgets.OverItemBudgets(kept, DefinitionOf, input.ProjectFile));
+            diagnostics.AddRange(Budgets.OverItemBudgets(kept, definitionOf, input.ProjectFile));
             if (Budgets.OverTotal(kept, settings.TotalByteLimit, input.ProjectFile) is Diagnostic overTotal)
             {
                 diagnostics.Add(overTotal);
@@ -213,6 +219,101 @@ public static class ImageJob
             }
 
             return Result(kept);
+        }
+
+        private static string SkippedLine(ImageRequest variant, int sourceWidth) =>
+            $"KoalaPic: skipped '{variant.OutputPath}': the source '{variant.ItemSpec}' is only {sourceWidth} pixels wide, narrower than {variant.Options.Width} in Widths (widths are not enlarged).";
+
+        /// <summary>
+        /// Leaves out the Widths variants the source is too narrow for before anything is converted (they would be
+        /// dropped afterwards, as widths are not enlarged), from each source's width read from its header. A source
+        /// whose header cannot be read is converted as a whole, and its narrow variants dropped after the batch.
+        /// </summary>
+        private void LeaveOutWiderThanSource(string stateFile, CancellationToken cancellationToken)
+        {
+            // One width per format is always kept: only items with several widths can lose variants.
+            var candidates = itemsWithWidths
+                .Where(variants => variants[0].Url == null && variants.GroupBy(v => v.Options.Format).Any(f => f.Count() > 1) && variants.Any(ImageVariants.OnlyShrinks))
+                .ToList();
+            if (candidates.Count == 0)
+            {
+                return;
+            }
+
+            // The last run's record knows the width of an unchanged source: a build with nothing to convert reads
+            // no header and does not load libvips. The record is only a hint here (the batch reads it again under
+            // the project's lock); a source whose stamp does not prove it unchanged has its header read.
+            OutputState previous = OutputState.Load(stateFile);
+            var sourceWidths = candidates.Select(variants => RecordedSourceWidth(previous, variants)).ToArray();
+            var unknown = Enumerable.Range(0, candidates.Count).Where(i => sourceWidths[i] == null).ToList();
+            if (unknown.Count > 0)
+            {
+                try
+                {
+                    VipsRuntime.EnsureInitialized(settings.Parallelism);
+                    Parallel.ForEach(unknown, new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = cancellationToken }, i =>
+                        sourceWidths[i] = SourceHeader.OrientedWidth(candidates[i][0].SourcePath, settings.SourceByteLimit, settings.PixelLimit));
+                }
+                catch (EngineLoadException)
+                {
+                    // The batch reports it; the variants are scheduled as they are.
+                }
+            }
+
+            var leftOut = new HashSet<ImageRequest>();
+            for (int i = 0; i < candidates.Count; i++)
+            {
+                if (sourceWidths[i] is int sourceWidth)
+                {
+                    foreach (ImageRequest variant in ImageVariants.WiderThanSource(candidates[i], sourceWidth))
+                    {
+                        leftOut.Add(variant);
+                        Closing(JobLogLevel.Low, SkippedLine(variant, sourceWidth));
+                    }
+                }
+            }
+
+            if (leftOut.Count == 0)
+            {
+                return;
+            }
+
+            var kept = new List<ImageRequest>();
+            var newIndex = new int[requests.Count];
+            for (int i = 0; i < requests.Count; i++)
+            {
+                newIndex[i] = leftOut.Contains(requests[i]) ? -1 : kept.Count;
+                if (newIndex[i] >= 0)
+                {
+                    kept.Add(requests[i]);
+                }
+            }
+
+            reportOrder = reportOrder.Where(r => r.Invalid != null || newIndex[r.Request] >= 0)
+                .Select(r => r.Invalid != null ? r : (newIndex[r.Request], null)).ToList();
+            requests.Clear();
+            requests.AddRange(kept);
+        }
+
+        /// <summary>The source width the last run recorded with any of these variants' outputs, if the source is unchanged since.</summary>
+        private static int? RecordedSourceWidth(OutputState previous, IReadOnlyList<ImageRequest> variants)
+        {
+            var records = variants.Select(v => previous.Outputs.TryGetValue(v.OutputPath, out OutputRecord? r) ? r : null)
+                .Where(r => r is { SourceWidth: > 0, Source: not null }).ToList();
+            if (records.Count == 0)
+            {
+                return null;
+            }
+
+            try
+            {
+                SourceStamp now = SourceStamp.Of(variants[0].SourcePath);
+                return records.FirstOrDefault(r => OutputState.SameSource(r!, variants[0].SourcePath, now))?.SourceWidth;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                return null;
+            }
         }
 
         /// <summary>The batch as a whole could not run: one error, every item failed with it in the report.</summary>

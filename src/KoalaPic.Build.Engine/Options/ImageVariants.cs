@@ -131,6 +131,32 @@ public static class ImageVariants
     }
 
     /// <summary>
+    /// The variants of one item that <see cref="SkipWiderThanSource"/> would drop once converted, known before
+    /// converting from the source's width (read from its header): per format, the widths wider than the source,
+    /// except the narrowest of them when no width of that format fits, so every format keeps one output.
+    /// </summary>
+    /// <param name="variants">One item's variants from <c>Widths</c>, as <see cref="TryCreate"/> made them.</param>
+    /// <param name="sourceWidth">The source's width after EXIF orientation.</param>
+    public static IReadOnlyList<ImageRequest> WiderThanSource(IReadOnlyList<ImageRequest> variants, int sourceWidth)
+    {
+        var dropped = new List<ImageRequest>();
+        foreach (var format in variants.GroupBy(v => v.Options.Format))
+        {
+            var tooNarrow = format.Where(v => OnlyShrinks(v) && v.Options.Width > sourceWidth).ToList();
+            dropped.AddRange(tooNarrow.Count == format.Count() ? tooNarrow.Skip(1) : tooNarrow);
+        }
+
+        return dropped;
+    }
+
+    /// <summary>
+    /// A variant whose output is never wider than its source: only a width is asked, without Enlarge, and without
+    /// Fit="contain" (which pads to the width asked).
+    /// </summary>
+    public static bool OnlyShrinks(ImageRequest request) =>
+        request.Options.Width != null && request.Options.Height == null && !request.Options.Enlarge && request.Options.Fit != FitMode.Contain;
+
+    /// <summary>
     /// Widths larger than the source are not enlarged: a variant from <c>Widths</c> that came out narrower than asked
     /// (the source is narrower) is dropped, except the narrowest such variant of each format when no variant of that
     /// format reached its width, so every format keeps one output. Returns the kept results and the dropped ones.

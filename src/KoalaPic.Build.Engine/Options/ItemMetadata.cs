@@ -228,31 +228,7 @@ public class ItemMetadata
     private static bool TryParseLink(string path, out string link)
     {
         link = path;
-        if (Path.IsPathRooted(path) || path.IndexOf(':') >= 0 || path.EndsWith("/", StringComparison.Ordinal) || path.EndsWith("\\", StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        foreach (char c in path)
-        {
-            if (char.IsControl(c))
-            {
-                return false;
-            }
-        }
-
-        bool namesSomething = false;
-        foreach (string segment in path.Split('/', '\\'))
-        {
-            if (segment == "..")
-            {
-                return false;
-            }
-
-            namesSomething |= segment.Length > 0 && segment != ".";
-        }
-
-        return namesSomething && Path.GetFileName(path) is not ("." or "");
+        return PathRules.Current.IsContainedRelativePath(path);
     }
 }
 

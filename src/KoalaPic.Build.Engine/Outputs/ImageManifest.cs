@@ -83,8 +83,7 @@ public sealed class ImageManifest
     {
         string root = Path.GetFullPath(projectDirectory).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + Path.DirectorySeparatorChar;
         string full = Path.GetFullPath(sourcePath);
-        var comparison = Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-        string relative = full.StartsWith(root, comparison) ? full.Substring(root.Length) : Path.GetFileName(full);
+        string relative = full.StartsWith(root, PathRules.Current.Comparison) ? full.Substring(root.Length) : Path.GetFileName(full);
         return relative.Replace('\\', '/');
     }
 

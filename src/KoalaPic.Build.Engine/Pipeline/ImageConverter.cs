@@ -14,6 +14,12 @@ public sealed record EncodedImage(byte[] Bytes, int Width, int Height, int? Chos
 {
     /// <summary>The placeholder made from the same decoded pixels, when one was asked for.</summary>
     public ImagePlaceholder? Placeholder { get; init; }
+
+    /// <summary>
+    /// A raster source's width after EXIF orientation, read from its header; 0 for sources drawn at any width (SVG)
+    /// and those whose width is known only once decoded (HEIC).
+    /// </summary>
+    public int SourceWidth { get; init; }
 }
 
 /// <summary>A conversion that failed for a reason the user can act on; <see cref="Code"/> is a KP code.</summary>
@@ -101,7 +107,7 @@ public static class ImageConverter
 
             // libvips evaluates lazily: decode errors of truncated files surface during the save.
             var (bytes, chosenQuality) = Encode(image, options);
-            return new EncodedImage(bytes, image.Width, Frames.PageHeight(image), chosenQuality, info.Frames) { Placeholder = made };
+            return new EncodedImage(bytes, image.Width, Frames.PageHeight(image), chosenQuality, info.Frames) { Placeholder = made, SourceWidth = info.Kind == SourceKind.Raster ? info.Width : 0 };
         }
         catch (VipsException ex)
         {
@@ -175,19 +181,25 @@ public static class ImageConverter
                 throw new ImageConversionException(DiagnosticCodes.TooManyPixels, "is " + PixelCount(header.Width, pageHeight, frames, maxPixels));
             }
 
-            bool swapped = header.Contains("orientation") && (int)header.Get("orientation") is >= 5 and <= 8;
             var kind = loader.StartsWith("VipsForeignLoadSvg", StringComparison.Ordinal) ? SourceKind.Svg : SourceKind.Raster;
-            return new SourceInfo(
-                kind,
-                swapped ? pageHeight : header.Width,
-                swapped ? header.Width : pageHeight,
-                frames,
-                header.Bands >= 3 && header.Contains("icc-profile-data"));
+            var (width, height) = OrientedSize(header);
+            return new SourceInfo(kind, width, height, frames, header.Bands >= 3 && header.Contains("icc-profile-data"));
         }
         catch (VipsException ex)
         {
             throw new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: " + Describe(ex.Message), ex);
         }
+    }
+
+    /// <summary>
+    /// One frame's size as the pipeline sees it, from the header alone: EXIF orientations 5 to 8 turn the image a
+    /// quarter, which swaps width and height (thumbnail applies the orientation).
+    /// </summary>
+    internal static (int Width, int Height) OrientedSize(Image header)
+    {
+        int pageHeight = header.PageHeight > 0 && header.PageHeight < header.Height ? header.PageHeight : header.Height;
+        bool swapped = header.Contains("orientation") && (int)header.Get("orientation") is >= 5 and <= 8;
+        return swapped ? (pageHeight, header.Width) : (header.Width, pageHeight);
     }
 
     /// <summary>KP2012 when the image about to be made (all frames of an animation) has more pixels than the limit.</summary>

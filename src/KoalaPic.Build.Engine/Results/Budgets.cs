@@ -18,32 +18,33 @@ public static class Budgets
     public static long Total(IEnumerable<ItemResult> kept) => kept.Where(r => r.Succeeded).Sum(r => r.OutputBytes);
 
     /// <summary>
-    /// KP5003, one per item definition, as metadata errors are grouped (<see cref="ItemDiagnostics.Group"/>): the
-    /// outputs of <c>&lt;KoalaImage Include="img/*.jpg" MaxBytes="150KB" /&gt;</c> over their budget give one warning
-    /// that names the items, counts the outputs and shows the first few with their sizes. It points at the project
-    /// file, where the budget is set.
+    /// KP5003, one per item definition, as KP2013 is grouped (<see cref="ItemDiagnostics.LargerThanSource(IReadOnlyList{ItemResult}, Func{string, DeclaredPatterns.Definition?})"/>):
+    /// the outputs of <c>&lt;KoalaImage Include="img/*.jpg" MaxBytes="150KB" /&gt;</c> over their budget give one
+    /// warning that counts them and shows the first few with their sizes, at the KoalaImage element, where the budget is
+    /// set; one output alone names its item. Outputs whose definition is unknown are grouped per item.
     /// </summary>
-    /// <param name="definitionOf">The definition a request comes from: requests with the same value are grouped.</param>
-    public static IReadOnlyList<Diagnostic> OverItemBudgets(IReadOnlyList<ItemResult> kept, Func<ImageRequest, string> definitionOf, string projectFile)
+    /// <param name="definitionOf">The KoalaImage definition an item spec comes from, or null (<see cref="DeclaredPatterns.Locator"/>).</param>
+    public static IReadOnlyList<Diagnostic> OverItemBudgets(IReadOnlyList<ItemResult> kept, Func<string, DeclaredPatterns.Definition?> definitionOf, string projectFile)
     {
-        var groups = new List<List<ItemResult>>();
-        var byDefinition = new Dictionary<string, List<ItemResult>>(StringComparer.Ordinal);
+        var groups = new List<(DeclaredPatterns.Definition? Definition, List<ItemResult> Results)>();
+        var byKey = new Dictionary<object, int>();
         foreach (ItemResult result in kept.Where(IsOver))
         {
-            string definition = definitionOf(result.Request);
-            if (!byDefinition.TryGetValue(definition, out List<ItemResult>? group))
+            DeclaredPatterns.Definition? definition = definitionOf(result.Request.ItemSpec);
+            object key = (object?)definition ?? "item:" + result.Request.ItemSpec;
+            if (!byKey.TryGetValue(key, out int index))
             {
-                byDefinition[definition] = group = new List<ItemResult>();
-                groups.Add(group);
+                byKey[key] = index = groups.Count;
+                groups.Add((definition, new List<ItemResult>()));
             }
 
-            group.Add(result);
+            groups[index].Results.Add(result);
         }
 
-        return groups.Select(g => Diagnostic.Warning(DiagnosticCodes.OutputOverBudget, OverItemBudgetMessage(g), projectFile)).ToList();
+        return groups.Select(g => Diagnostic.Warning(DiagnosticCodes.OutputOverBudget, OverItemBudgetMessage(g.Results, g.Definition), projectFile).At(g.Definition?.Location)).ToList();
     }
 
-    private static string OverItemBudgetMessage(List<ItemResult> over)
+    private static string OverItemBudgetMessage(List<ItemResult> over, DeclaredPatterns.Definition? definition)
     {
         const string advice = "Lower Quality or Width, try SmartQuality or a lighter Format (avif, webp), or raise MaxBytes.";
         ItemResult first = over[0];
@@ -53,15 +54,16 @@ public static class Budgets
             return $"KoalaImage '{first.Request.ItemSpec}': the {ImageFormats.Name(first.Request.Options.Format)} output '{first.Request.OutputPath}' is {ByteSize.Precise(first.OutputBytes)}, over its MaxBytes budget of {budget}. {advice}";
         }
 
-        var items = over.Select(r => r.Request.ItemSpec).Distinct(StringComparer.Ordinal).ToList();
-        string who = items.Count == 1 ? $"KoalaImage '{items[0]}'" : "KoalaImage items " + ItemDiagnostics.Names(items);
+        // Items of one definition share their metadata, so one budget; a budget set per item (Update) may differ.
+        bool oneBudget = over.All(r => r.Request.MaxBytes == first.Request.MaxBytes);
+        string what = definition != null ? $"KoalaImage Include=\"{definition.Include}\"" : $"KoalaImage '{first.Request.ItemSpec}'";
         return string.Format(
             CultureInfo.InvariantCulture,
-            "{0}: {1:N0} outputs are over their MaxBytes budget of {2} ({3}). {4}",
-            who,
+            "{0:N0} outputs of {1} are over their MaxBytes budget{2} ({3}). {4}",
             over.Count,
-            budget,
-            Shown(over),
+            what,
+            oneBudget ? " of " + budget : "s",
+            Shown(over, oneBudget),
             advice);
     }
 
@@ -88,10 +90,11 @@ public static class Budgets
             projectFile);
     }
 
-    /// <summary><c>img/a.webp: 163 KB (162,845 bytes), …, and 4 more</c>.</summary>
-    private static string Shown(List<ItemResult> over)
+    /// <summary><c>img/a.webp: 163 KB (162,845 bytes), … and 4 more</c>, each with its budget when the budgets differ.</summary>
+    private static string Shown(List<ItemResult> over, bool oneBudget)
     {
-        string shown = string.Join(", ", over.Take(ItemDiagnostics.NamesShown).Select(r => r.Request.OutputPath + ": " + ByteSize.Precise(r.OutputBytes)));
+        string shown = string.Join(", ", over.Take(ItemDiagnostics.NamesShown).Select(r =>
+            r.Request.OutputPath + ": " + ByteSize.Precise(r.OutputBytes) + (oneBudget ? "" : " > " + ByteSize.Precise(r.Request.MaxBytes!.Value))));
         return over.Count > ItemDiagnostics.NamesShown
             ? shown + string.Format(CultureInfo.InvariantCulture, " and {0:N0} more", over.Count - ItemDiagnostics.NamesShown)
             : shown;
