@@ -24,25 +24,10 @@ public static class Budgets
     /// set; one output alone names its item. Outputs whose definition is unknown are grouped per item.
     /// </summary>
     /// <param name="definitionOf">The KoalaImage definition an item spec comes from, or null (<see cref="DeclaredPatterns.Locator"/>).</param>
-    public static IReadOnlyList<Diagnostic> OverItemBudgets(IReadOnlyList<ItemResult> kept, Func<string, DeclaredPatterns.Definition?> definitionOf, string projectFile)
-    {
-        var groups = new List<(DeclaredPatterns.Definition? Definition, List<ItemResult> Results)>();
-        var byKey = new Dictionary<object, int>();
-        foreach (ItemResult result in kept.Where(IsOver))
-        {
-            DeclaredPatterns.Definition? definition = definitionOf(result.Request.ItemSpec);
-            object key = (object?)definition ?? "item:" + result.Request.ItemSpec;
-            if (!byKey.TryGetValue(key, out int index))
-            {
-                byKey[key] = index = groups.Count;
-                groups.Add((definition, new List<ItemResult>()));
-            }
-
-            groups[index].Results.Add(result);
-        }
-
-        return groups.Select(g => Diagnostic.Warning(DiagnosticCodes.OutputOverBudget, OverItemBudgetMessage(g.Results, g.Definition), projectFile).At(g.Definition?.Location)).ToList();
-    }
+    public static IReadOnlyList<Diagnostic> OverItemBudgets(IReadOnlyList<ItemResult> kept, Func<string, DeclaredPatterns.Definition?> definitionOf, string projectFile) =>
+        ItemDiagnostics.PerDefinition(kept.Where(IsOver), definitionOf)
+            .Select(g => Diagnostic.Warning(DiagnosticCodes.OutputOverBudget, OverItemBudgetMessage(g.Results, g.Definition), projectFile).At(g.Definition?.Location))
+            .ToList();
 
     private static string OverItemBudgetMessage(List<ItemResult> over, DeclaredPatterns.Definition? definition)
     {
