@@ -32,6 +32,7 @@ public class ItemMetadataTests
         ["Placeholder"] = ("color", "blur", []),
         ["Url"] = ("https://a.example/x.png", "https://b.example/x.png", [("Sha256", new string('a', 64))]),
         ["Sha256"] = (new string('a', 64), new string('b', 64), [("Url", "https://a.example/x.png")]),
+        ["MaxBytes"] = ("150KB", "1.5MB", []),
     };
 
     [Fact]

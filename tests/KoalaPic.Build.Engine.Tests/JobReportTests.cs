@@ -16,12 +16,12 @@ public sealed class JobReportTests : IDisposable
     private static readonly string[] JobFields =
     {
         "version", "job_id", "status", "project", "created_at", "elapsed_ms", "total_files", "completed_files", "failed_files",
-        "skipped_files", "downloaded_files", "bytes_in", "bytes_out", "error", "items",
+        "skipped_files", "downloaded_files", "bytes_in", "bytes_out", "total_bytes", "max_total_bytes", "over_total_budget", "error", "items",
     };
 
     private static readonly string[] ItemFields =
     {
-        "item", "source", "source_sha256", "downloaded", "output", "format", "width", "height", "bytes_in", "bytes_out", "larger_than_source", "quality",
+        "item", "source", "source_sha256", "downloaded", "output", "format", "width", "height", "bytes_in", "bytes_out", "larger_than_source", "max_bytes", "over_budget", "quality",
         "smart_quality", "lossless", "placeholder", "status", "from_cache", "error", "warning",
     };
 

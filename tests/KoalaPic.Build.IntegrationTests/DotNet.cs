@@ -78,6 +78,9 @@ public static class DotNet
             start.Environment.Remove(name);
         }
 
+        // A test run in GitHub Actions must not append every scenario's summary to the run's own; tests that want one set it.
+        start.Environment.Remove("GITHUB_STEP_SUMMARY");
+
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";

@@ -198,7 +198,20 @@ public static class ImageJob
                 Closing(JobLogLevel.Low, SkippedLine(narrow.Request, narrow.Width ?? 0));
             }
 
-            WriteReport(JobReport.Create(input.ProjectFile, reportOrder.Select(r => r.Invalid ?? JobReport.Item(batch.Items[r.Request])), stopwatch.Elapsed));
+            diagnostics.AddRange(Budgets.OverItemBudgets(kept, definitionOf, input.ProjectFile));
+            if (Budgets.OverTotal(kept, settings.TotalByteLimit, input.ProjectFile) is Diagnostic overTotal)
+            {
+                diagnostics.Add(overTotal);
+            }
+
+            var report = JobReport.Create(
+                input.ProjectFile,
+                reportOrder.Select(r => r.Invalid ?? JobReport.Item(batch.Items[r.Request])),
+                stopwatch.Elapsed,
+                totalBytes: Budgets.Total(kept),
+                maxTotalBytes: settings.TotalByteLimit);
+            WriteReport(report);
+            WriteSummary(report);
             WriteManifest(kept);
             if (settings.Zip.Length > 0 && !HasErrors)
             {
@@ -366,6 +379,42 @@ public static class ImageJob
             foreach (string path in paths)
             {
                 Write(() => report.Write(path), DiagnosticCodes.CannotWriteReport, $"the job report '{path}' ({JobSettings.ReportPath})");
+            }
+        }
+
+        /// <summary>
+        /// Appends the CI summary (<see cref="CiSummary"/>) to GITHUB_STEP_SUMMARY and KoalaPicSummaryPath when set. A
+        /// summary that cannot be written is a warning: it is for people, and the images are fine.
+        /// </summary>
+        private void WriteSummary(JobReport report)
+        {
+            var paths = new List<string>();
+            if (Environment.GetEnvironmentVariable(JobSettings.GitHubStepSummary) is { Length: > 0 } stepSummary)
+            {
+                paths.Add(stepSummary);
+            }
+
+            if (settings.Summary.Length > 0)
+            {
+                paths.Add(JobSettings.ArtifactPath(settings.Summary, input.ProjectDirectory, input.OutputDirectory));
+            }
+
+            if (paths.Count == 0)
+            {
+                return;
+            }
+
+            byte[] markdown = System.Text.Encoding.UTF8.GetBytes(CiSummary.Markdown(report, input.ProjectDirectory));
+            foreach (string path in paths.Distinct(StringComparer.Ordinal))
+            {
+                try
+                {
+                    CiSummary.Append(path, markdown);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+                {
+                    diagnostics.Add(Diagnostic.Warning(DiagnosticCodes.CannotWriteSummary, $"KoalaPic: cannot append the CI summary to '{path}': {ex.Message}", input.ProjectFile));
+                }
             }
         }
 

@@ -22,10 +22,15 @@ public sealed class JobSettings
     public const string DownloadTimeout = "KoalaPicDownloadTimeout";
     public const string ReportPath = "KoalaPicReportPath";
     public const string ZipPath = "KoalaPicZipPath";
+    public const string MaxTotalBytes = "KoalaPicMaxTotalBytes";
+    public const string SummaryPath = "KoalaPicSummaryPath";
+
+    /// <summary>The environment variable GitHub Actions sets to the file a step appends its Markdown summary to.</summary>
+    public const string GitHubStepSummary = "GITHUB_STEP_SUMMARY";
 
     public static readonly IReadOnlyList<string> PropertyNames = new[]
     {
-        MaxParallelism, MaxPixels, MaxSourceBytes, ImageErrorsAsWarnings, Offline, RequirePinnedUrls, MaxDownloadBytes, DownloadTimeout, ReportPath, ZipPath,
+        MaxParallelism, MaxPixels, MaxSourceBytes, ImageErrorsAsWarnings, Offline, RequirePinnedUrls, MaxDownloadBytes, DownloadTimeout, ReportPath, ZipPath, MaxTotalBytes, SummaryPath,
     };
 
     /// <summary>Images converted at once; 0 in the property means <see cref="ImageBatch.DefaultParallelism"/>.</summary>
@@ -45,6 +50,12 @@ public sealed class JobSettings
 
     /// <summary>Where the ZIP of all outputs goes; "" for none.</summary>
     public string Zip { get; private set; } = "";
+
+    /// <summary>The budget of all outputs together, in bytes; null for none.</summary>
+    public long? TotalByteLimit { get; private set; }
+
+    /// <summary>A file the CI summary is appended to (besides GITHUB_STEP_SUMMARY); "" for none.</summary>
+    public string Summary { get; private set; } = "";
 
     /// <summary>The settings, with one KP1101 error in <paramref name="diagnostics"/> per invalid value (its default is used).</summary>
     public static JobSettings Parse(IReadOnlyDictionary<string, string> properties, string projectFile, ICollection<Diagnostic> diagnostics)
@@ -66,6 +77,8 @@ public sealed class JobSettings
             },
             Report = parser.Text(ReportPath),
             Zip = parser.Text(ZipPath),
+            TotalByteLimit = parser.Size(MaxTotalBytes),
+            Summary = parser.Text(SummaryPath),
         };
     }
 
@@ -111,6 +124,24 @@ public sealed class JobSettings
 
             Invalid(name, value, $"a whole number from {min} to {max}, or empty for the default ({fallback})");
             return fallback;
+        }
+
+        /// <summary>A size such as 2MB (<see cref="ByteSize"/>); null when empty or invalid (then with KP1101).</summary>
+        public long? Size(string name)
+        {
+            string value = Text(name);
+            if (value.Length == 0)
+            {
+                return null;
+            }
+
+            if (ByteSize.TryParse(value, out long bytes))
+            {
+                return bytes;
+            }
+
+            Invalid(name, value, ByteSize.AcceptedValues + ", or empty for no budget");
+            return null;
         }
 
         public bool Bool(string name)

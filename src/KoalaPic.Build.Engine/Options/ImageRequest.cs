@@ -21,6 +21,9 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
     /// </summary>
     public PlaceholderKind Placeholder { get; init; }
 
+    /// <summary>The output's budget in bytes (MaxBytes metadata); null for none. Not part of the output's key: it does not change the output's bytes.</summary>
+    public long? MaxBytes { get; init; }
+
     /// <summary>The item metadata names this parser reads: the names of <see cref="ItemMetadata.All"/>.</summary>
     public static readonly IReadOnlyList<string> MetadataNames = ItemMetadata.All.Select(m => m.Name).ToArray();
 
@@ -57,6 +60,7 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
         IReadOnlyList<int> icoSizes = read.FindObject(ItemMetadata.IcoSizes) ?? preset?.IcoSizes ?? ConversionOptions.DefaultIcoSizes;
         PlaceholderKind placeholder = read.Get(ItemMetadata.Placeholder, PlaceholderKind.None);
         string link = read.FindObject(ItemMetadata.Link) ?? "";
+        long? maxBytes = read.Find(ItemMetadata.MaxBytes);
 
         UrlSource? url = UrlSource.Parse(itemSpec, metadata, projectFile, diagnostics);
         if (diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error) > before)
@@ -110,7 +114,7 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
             KeepMetadata = keepMetadata,
             IcoSizes = icoSizes,
         };
-        return new ImageRequest(itemSpec, sourcePath, destination, options) { Url = url, Placeholder = placeholder };
+        return new ImageRequest(itemSpec, sourcePath, destination, options) { Url = url, Placeholder = placeholder, MaxBytes = maxBytes };
     }
 
     /// <summary>A value as it can be shown in a log: control characters (a NUL would cut the message) as \\uXXXX.</summary>

@@ -142,6 +142,10 @@ public class ItemMetadata
         CacheKeyDecision.NotPart("the placeholder is made beside the output and does not change its bytes; the cache entry and the state record which placeholder was made"),
         ("none", PlaceholderKind.None), ("colour", PlaceholderKind.Color));
 
+    public static readonly ItemMetadata<long> MaxBytes = new(
+        "MaxBytes", DiagnosticCodes.InvalidMaxBytes, ByteSize.AcceptedValues, ByteSize.TryParse,
+        CacheKeyDecision.NotPart("a budget is checked against the output once it is made and does not change its bytes"));
+
     public static readonly ItemMetadata Url = new(
         UrlSource.UrlMetadata, null, "an absolute http:// or https:// URL (checked with Sha256 by UrlSource.Parse)",
         CacheKeyDecision.NotPart("the downloaded bytes are the source, and the key hashes the source's bytes"), null);
@@ -154,7 +158,7 @@ public class ItemMetadata
     public static IReadOnlyList<ItemMetadata> All { get; } = new[]
     {
         Format, Quality, Width, Height, Link, Fit, Position, Enlarge, Background, Lossless,
-        SmartQuality, KeepMetadata, IcoSizes, OptimizeFor, Widths, Placeholder, Url, Sha256,
+        SmartQuality, KeepMetadata, IcoSizes, OptimizeFor, Widths, Placeholder, Url, Sha256, MaxBytes,
     };
 
     /// <summary>The settings text the cache key hashes: <c>format=webp;quality=80;…</c>, from every row in the key.</summary>

@@ -48,6 +48,15 @@ public sealed class JobReport
 
     [JsonPropertyName("bytes_out")] public long BytesOut { get; set; }
 
+    /// <summary>What KoalaPicMaxTotalBytes is compared with: the bytes of every output the build delivers.</summary>
+    [JsonPropertyName("total_bytes")] public long TotalBytes { get; set; }
+
+    /// <summary>KoalaPicMaxTotalBytes in bytes; null when not set.</summary>
+    [JsonPropertyName("max_total_bytes")] public long? MaxTotalBytes { get; set; }
+
+    /// <summary>True when total_bytes is over max_total_bytes (warning KP5004).</summary>
+    [JsonPropertyName("over_total_budget")] public bool OverTotalBudget { get; set; }
+
     /// <summary>Why the whole batch failed (engine not loadable, another build held the lock); null otherwise.</summary>
     [JsonPropertyName("error")] public JobReportError? Error { get; set; }
 
@@ -57,7 +66,8 @@ public sealed class JobReport
 
     /// <param name="items">Every item, in item order (see <see cref="Item(ItemResult)"/> and <see cref="Invalid"/>).</param>
     /// <param name="error">The batch's own failure, when it could not run.</param>
-    public static JobReport Create(string projectFile, IEnumerable<JobReportItem> items, TimeSpan elapsed, JobReportError? error = null, DateTimeOffset? now = null)
+    /// <param name="totalBytes">The delivered outputs' bytes (<see cref="Budgets.Total"/>), which <paramref name="maxTotalBytes"/> budgets.</param>
+    public static JobReport Create(string projectFile, IEnumerable<JobReportItem> items, TimeSpan elapsed, JobReportError? error = null, DateTimeOffset? now = null, long totalBytes = 0, long? maxTotalBytes = null)
     {
         var list = items.ToList();
         var report = new JobReport
@@ -73,6 +83,9 @@ public sealed class JobReport
             DownloadedFiles = list.Count(i => i.Downloaded),
             BytesIn = list.Where(i => i.Status != ItemStatus.Failed).Sum(i => i.BytesIn),
             BytesOut = list.Where(i => i.Status != ItemStatus.Failed).Sum(i => i.BytesOut),
+            TotalBytes = totalBytes,
+            MaxTotalBytes = maxTotalBytes,
+            OverTotalBudget = totalBytes > maxTotalBytes,
             Error = error,
             Items = list,
         };
@@ -101,6 +114,8 @@ public sealed class JobReport
             BytesIn = result.SourceBytes,
             BytesOut = result.OutputBytes,
             LargerThanSource = ItemDiagnostics.IsLargerThanSource(result),
+            MaxBytes = request.MaxBytes,
+            OverBudget = Budgets.IsOver(result),
             Quality = failed ? null : QualityUsed(options, result.ChosenQuality),
             SmartQuality = options.SmartQuality == SmartQualityLevel.None ? null : options.SmartQuality.ToString().ToLowerInvariant(),
             Lossless = options.Lossless,
@@ -153,6 +168,9 @@ public static class ItemStatus
     public const string Converted = "converted";
     public const string FromCache = "from_cache";
     public const string UpToDate = "up_to_date";
+
+    /// <summary>Taken from the remote cache (KoalaPicRemoteCache) without encoding.</summary>
+    public const string FromRemoteCache = "from_remote_cache";
     public const string Failed = "failed";
 }
 
@@ -185,6 +203,12 @@ public sealed class JobReportItem
 
     /// <summary>True when the output is larger than its source in a format meant to be small (warning KP2013).</summary>
     [JsonPropertyName("larger_than_source")] public bool LargerThanSource { get; set; }
+
+    /// <summary>The item's MaxBytes in bytes; null when not set.</summary>
+    [JsonPropertyName("max_bytes")] public long? MaxBytes { get; set; }
+
+    /// <summary>True when the output is larger than max_bytes (warning KP5003).</summary>
+    [JsonPropertyName("over_budget")] public bool OverBudget { get; set; }
 
     [JsonPropertyName("quality")] public int? Quality { get; set; }
 

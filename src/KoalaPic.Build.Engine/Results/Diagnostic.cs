@@ -75,6 +75,9 @@ public static class DiagnosticCodes
     /// <summary>Placeholder is not color, blur or none.</summary>
     public const string InvalidPlaceholder = "KP1018";
 
+    /// <summary>MaxBytes is not a size (150KB, 1.5MB or a number of bytes).</summary>
+    public const string InvalidMaxBytes = "KP1019";
+
     /// <summary>Warning: a KoalaImage Include with wildcards that matches no file.</summary>
     public const string PatternMatchesNothing = "KP1023";
 
@@ -187,6 +190,15 @@ public static class DiagnosticCodes
 
     /// <summary>The ZIP of all outputs (KoalaPicZipPath) cannot be written.</summary>
     public const string CannotWriteZip = "KP5002";
+
+    /// <summary>Warning: an output is larger than its item's MaxBytes (report field over_budget).</summary>
+    public const string OutputOverBudget = "KP5003";
+
+    /// <summary>Warning: the job's outputs together are larger than KoalaPicMaxTotalBytes (report field over_total_budget).</summary>
+    public const string JobOverBudget = "KP5004";
+
+    /// <summary>Warning: the CI summary (GITHUB_STEP_SUMMARY, KoalaPicSummaryPath) cannot be written.</summary>
+    public const string CannotWriteSummary = "KP5005";
 
     /// <summary>
     /// The codes that say something is wrong with one image's content (not with the project, the machine or KoalaPic):

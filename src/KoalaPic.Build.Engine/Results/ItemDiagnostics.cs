@@ -9,7 +9,7 @@ namespace KoalaPic.Build.Engine;
 /// <summary>Diagnostics about items as a whole: metadata problems shared by many items, and outputs larger than their sources.</summary>
 public static class ItemDiagnostics
 {
-    private const int NamesShown = 3;
+    internal const int NamesShown = 3;
 
     /// <summary>
     /// One diagnostic per item definition rather than per file: <c>&lt;KoalaImage Include="img/*.png" Quality="abc" /&gt;</c>
@@ -64,11 +64,17 @@ public static class ItemDiagnostics
     /// definition is unknown are grouped per item.
     /// </summary>
     /// <param name="definitionOf">The KoalaImage definition an item spec comes from, or null (<see cref="DeclaredPatterns.Locator"/>).</param>
-    public static IReadOnlyList<Diagnostic> LargerThanSource(IReadOnlyList<ItemResult> results, Func<string, DeclaredPatterns.Definition?> definitionOf)
+    public static IReadOnlyList<Diagnostic> LargerThanSource(IReadOnlyList<ItemResult> results, Func<string, DeclaredPatterns.Definition?> definitionOf) =>
+        PerDefinition(results.Where(IsLargerThanSource), definitionOf)
+            .Select(g => g.Results.Count == 1 ? LargerThanSource(g.Results[0])! : LargerThanSource(g.Results, g.Definition))
+            .ToList();
+
+    /// <summary>Results grouped per KoalaImage definition (per item when it is unknown), in the order of their first result.</summary>
+    internal static List<(DeclaredPatterns.Definition? Definition, List<ItemResult> Results)> PerDefinition(IEnumerable<ItemResult> results, Func<string, DeclaredPatterns.Definition?> definitionOf)
     {
         var groups = new List<(DeclaredPatterns.Definition? Definition, List<ItemResult> Results)>();
         var byKey = new Dictionary<object, int>();
-        foreach (ItemResult result in results.Where(IsLargerThanSource))
+        foreach (ItemResult result in results)
         {
             DeclaredPatterns.Definition? definition = definitionOf(result.Request.ItemSpec);
             object key = (object?)definition ?? "item:" + result.Request.ItemSpec;
@@ -81,7 +87,7 @@ public static class ItemDiagnostics
             groups[index].Results.Add(result);
         }
 
-        return groups.Select(g => g.Results.Count == 1 ? LargerThanSource(g.Results[0])! : LargerThanSource(g.Results, g.Definition)).ToList();
+        return groups;
     }
 
     /// <summary>
