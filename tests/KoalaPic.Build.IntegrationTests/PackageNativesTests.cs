@@ -101,7 +101,7 @@ public sealed class PackageNativesTests : IDisposable
 
             DotNetResult second = project.Build($"-p:KoalaPicOutOfProcess={outOfProcess}");
             Assert.True(second.Succeeded, second.ToString());
-            Assert.Equal("KoalaPic: 2 images, 0 converted, 2 up to date, nothing changed since the last build (no image read)", second.Summary);
+            Assert.Equal("KoalaPic: 2 images, 0 converted, 2 up to date, nothing to convert (nothing changed since the last build)", second.Summary);
             Assert.Equal(written, File.GetLastWriteTimeUtc(report));
 
             Directory.Delete(project.BinDirectory, recursive: true);
