@@ -28,14 +28,9 @@ public sealed class PackageFixture : IDisposable
     private string Pack(string project, string packageId)
     {
         string projectFile = Path.Combine(Paths.RepositoryRoot, "src", project, project + ".csproj");
-        // The machine's own packages folder, spelt without a trailing slash, as NUGET_PACKAGES often is: pack (and so
-        // every test here) failed that way in 0.2.0, when the project joined $(NuGetPackageRoot) and a name by hand.
-        string packages = System.Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } set
-            ? set
-            : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         DotNetResult pack = DotNet.Run(
             Paths.RepositoryRoot,
-            new Dictionary<string, string> { ["NUGET_PACKAGES"] = packages.TrimEnd('/', '\\') },
+            new Dictionary<string, string> { ["NUGET_PACKAGES"] = MachinePackagesFolder },
             "pack", projectFile, "-c", "Release", "-o", FeedDirectory, "-nodeReuse:false");
         // "KoalaPic.Build.0.3.0.nupkg", not "KoalaPic.Build.Something.1.0.0.nupkg": the version follows the id.
         string[] packages = Directory.GetFiles(FeedDirectory, packageId + ".*.nupkg")
@@ -48,6 +43,16 @@ public sealed class PackageFixture : IDisposable
 
         return packages[0];
     }
+
+    /// <summary>
+    /// The machine's own NuGet packages folder, which packing this repository restores into (its dependencies are not in
+    /// the test feed). Spelt without a trailing slash, as NUGET_PACKAGES often is: pack (and so every test here) failed
+    /// that way in 0.2.0, when the project joined $(NuGetPackageRoot) and a name by hand.
+    /// </summary>
+    public static string MachinePackagesFolder =>
+        (System.Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } set
+            ? set
+            : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".nuget", "packages")).TrimEnd('/', '\\');
 
     /// <summary>The version in a package's .nuspec.</summary>
     private static string PackageVersion(string packagePath)

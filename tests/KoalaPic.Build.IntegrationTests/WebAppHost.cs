@@ -28,7 +28,11 @@ public sealed class WebAppHost : IDisposable
 
     /// <summary>`dotnet run --no-build` in the project folder: the Development environment and content root, as a developer runs it.</summary>
     public static WebAppHost Run(TestProject project, IReadOnlyDictionary<string, string> environment) =>
-        Start(project.Directory, environment, "run", "--no-build", "--project", project.ProjectFile, "--urls", "http://127.0.0.1:0");
+        Run(project.Directory, project.ProjectFile, environment);
+
+    /// <summary>`dotnet run --no-build` of a project that is no <see cref="TestProject"/> (one set up as the README says).</summary>
+    public static WebAppHost Run(string projectDirectory, string projectFile, IReadOnlyDictionary<string, string> environment) =>
+        Start(projectDirectory, environment, "run", "--no-build", "--project", projectFile, "--urls", "http://127.0.0.1:0");
 
     /// <summary>`dotnet App.dll` in a publish folder: the Production environment, as a server runs it.</summary>
     public static WebAppHost RunPublished(string publishDirectory, string assemblyName) =>
