@@ -29,7 +29,11 @@ public static class DotNet
 
     /// <param name="onLine">Sees every output line as it arrives, with the running process (to signal it).</param>
     public static DotNetResult Run(string workingDirectory, IReadOnlyDictionary<string, string> environment, Action<string, Process>? onLine, params string[] arguments) =>
-        Run(StartInfo(workingDirectory, environment, arguments), "dotnet " + string.Join(' ', arguments.Select(a => Path.IsPathRooted(a) ? Path.GetFileName(a) : a)), onLine);
+        Run(StartInfo(workingDirectory, environment, arguments), Describe(arguments), onLine);
+
+    /// <summary>"dotnet build App.csproj -v:n" for progress lines: absolute paths shortened to their last part.</summary>
+    public static string Describe(IEnumerable<string> arguments) =>
+        "dotnet " + string.Join(' ', arguments.Select(a => Path.IsPathRooted(a) ? Path.GetFileName(a.TrimEnd('/', '\\')) : a));
 
     /// <summary>A bash script (commands copied from the README), with the same environment as a dotnet run; stops at the first failing command.</summary>
     public static DotNetResult Shell(string workingDirectory, IReadOnlyDictionary<string, string> environment, string script)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using KoalaPic.Build.Tests;
 
 namespace KoalaPic.Build.IntegrationTests;
 
@@ -89,6 +90,7 @@ public sealed class WebAppHost : IDisposable
             }
         }
 
+        TestLog.Write($"{DotNet.Describe(arguments)}: listening on {listening.Task.Result}");
         return new WebAppHost(process, log, listening.Task.Result);
     }
 
