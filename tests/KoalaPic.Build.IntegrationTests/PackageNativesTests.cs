@@ -40,6 +40,17 @@ public sealed class PackageNativesTests : IDisposable
         Assert.Contains("tasks/net472/KoalaPic.Build.Tasks.dll", entries);
     }
 
+    [Fact]
+    public void Package_CarriesMagickNetForEveryArchitecture_NotTheX64OneThisRepositoryBuildsWith()
+    {
+        // Builds of this repository compile against Magick.NET-Q8-x64 on x64 machines (src/KoalaPic.Build.DevelopmentNatives.props);
+        // the package must carry the AnyCPU assembly, which loads the Magick.Native of an arm64 or x86 consumer too.
+        using ZipArchive zip = ZipFile.OpenRead(package.PackagePath);
+        string[] entries = zip.Entries.Select(e => e.FullName).ToArray();
+        Assert.Contains("tasks/net8.0/Magick.NET-Q8-AnyCPU.dll", entries);
+        Assert.DoesNotContain(entries, e => e.Contains("Magick.NET-Q8-x64", StringComparison.OrdinalIgnoreCase));
+    }
+
     /// <summary>`dotnet build` with a NuGet folder of its own, empty: as on a machine that never built with KoalaPic.</summary>
     private (string Packages, DotNetResult Result) BuildIntoAnEmptyNuGetFolder()
     {
