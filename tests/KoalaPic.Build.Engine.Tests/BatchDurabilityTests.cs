@@ -342,17 +342,17 @@ public sealed class BatchDurabilityTests : IDisposable
     }
 
     [Fact]
-    public void LockReleasedWhileWaiting_TheBatchThenRuns()
+    public async Task LockReleasedWhileWaiting_TheBatchThenRuns()
     {
         List<ImageRequest> requests = TwoImages();
         BuildLock other = BuildLock.Acquire(BuildLock.PathFor(ws.StateFile), TimeSpan.Zero, CancellationToken.None);
         Task<BatchResult> waiting = Task.Run(() => ws.Run(requests));
-        Thread.Sleep(500);
+        await Task.Delay(500);
         Assert.False(waiting.IsCompleted, "the batch ran while another held the lock");
 
         other.Dispose();
 
-        Assert.All(waiting.Result.Items, i => Assert.Equal(ItemOutcome.Converted, i.Outcome));
+        Assert.All((await waiting).Items, i => Assert.Equal(ItemOutcome.Converted, i.Outcome));
     }
 
     [Fact]
@@ -367,15 +367,13 @@ public sealed class BatchDurabilityTests : IDisposable
 
     /// <summary>An IDE build and a terminal build of one project, as two koalapic processes started together.</summary>
     [Fact]
-    public void TwoKoalapicProcesses_SameProjectAtOnce_BothSucceed_OutputsStateAndCacheValid()
+    public async Task TwoKoalapicProcesses_SameProjectAtOnce_BothSucceed_OutputsStateAndCacheValid()
     {
         List<JobItem> items = ManyItems(6);
         string first = Koalapic.WriteJob(ws, "first.json", 1, items);
         string second = Koalapic.WriteJob(ws, "second.json", 1, items);
 
-        Task<KoalapicRun> a = Task.Run(() => Koalapic.Run(first));
-        Task<KoalapicRun> b = Task.Run(() => Koalapic.Run(second));
-        KoalapicRun[] runs = { a.Result, b.Result };
+        KoalapicRun[] runs = await Task.WhenAll(Task.Run(() => Koalapic.Run(first)), Task.Run(() => Koalapic.Run(second)));
 
         foreach (KoalapicRun run in runs)
         {
@@ -395,7 +393,7 @@ public sealed class BatchDurabilityTests : IDisposable
     }
 
     [Fact]
-    public void TwoProjectsSharingACache_ConvertAtOnce_EveryCacheEntryVerifies()
+    public async Task TwoProjectsSharingACache_ConvertAtOnce_EveryCacheEntryVerifies()
     {
         using var cache = new TempFolder();
         using var other = new BatchWorkspace(cacheDirectory: cache.Path);
@@ -412,7 +410,7 @@ public sealed class BatchDurabilityTests : IDisposable
             return Koalapic.WriteJob(project, "job.json", 2, items);
         }).ToArray();
 
-        KoalapicRun[] runs = jobFiles.Select(f => Task.Run(() => Koalapic.Run(f))).ToArray().Select(t => t.Result).ToArray();
+        KoalapicRun[] runs = await Task.WhenAll(jobFiles.Select(f => Task.Run(() => Koalapic.Run(f))));
 
         Assert.All(runs, run => Assert.True(run.Result.Succeeded && run.Result.Outputs.Count == 6, string.Join("\n", run.Result.Diagnostics)));
         string[] entries = Directory.GetFiles(cache.Path, "*", SearchOption.AllDirectories);

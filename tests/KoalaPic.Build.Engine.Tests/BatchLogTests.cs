@@ -48,11 +48,31 @@ public class BatchLogTests
     }
 
     [Fact]
-    public void SummaryLine_NothingConverted_ZeroBytesAndZeroPercent()
+    public void SummaryLine_NothingConverted_SaysNothingToConvert_NotZeroBytes()
     {
+        var result = new BatchResult(new[] { Item("a", ItemOutcome.UpToDate, 10, 5), Item("b", ItemOutcome.FromCache, 10, 5) }, Array.Empty<string>(), TimeSpan.FromSeconds(0.12));
+
+        Assert.Equal("KoalaPic: 2 images, 0 converted, 2 up to date, nothing to convert in 0.1 s", BatchLog.SummaryLine(result));
+    }
+
+    [Fact]
+    public void SummaryLine_NothingConverted_SameWordsAsTheSkippedConverterTarget()
+    {
+        // A build that skips the converter target prints its summary from build/KoalaPic.Build.targets: a no-op build
+        // and one that ran the engine and found nothing to do (dotnet publish after a build) must say the same thing.
+        string targets = File.ReadAllText(Path.Combine(TestSupport.RepositoryRoot, "build", "KoalaPic.Build.targets"));
         var result = new BatchResult(new[] { Item("a", ItemOutcome.UpToDate, 10, 5) }, Array.Empty<string>(), TimeSpan.Zero);
 
-        Assert.Equal("KoalaPic: 1 images, 0 converted, 1 up to date, 0 B -> 0 B (0%) in 0.0 s", BatchLog.SummaryLine(result));
+        Assert.Contains("up to date, " + BatchLog.NothingToConvert + " (", targets);
+        Assert.StartsWith("KoalaPic: 1 images, 0 converted, 1 up to date, " + BatchLog.NothingToConvert + " in ", BatchLog.SummaryLine(result));
+    }
+
+    [Fact]
+    public void SummaryLine_OnlyFailures_SaysNothingConverted()
+    {
+        var result = new BatchResult(new[] { Item("a", ItemOutcome.Failed, 10, 0, Diagnostic.Error("KP2002", "x", null)) }, Array.Empty<string>(), TimeSpan.Zero);
+
+        Assert.Equal("KoalaPic: 1 images, 0 converted, 0 up to date, 1 failed, nothing converted in 0.0 s", BatchLog.SummaryLine(result));
     }
 
     [Fact]
@@ -60,7 +80,7 @@ public class BatchLogTests
     {
         var result = new BatchResult(Array.Empty<ItemResult>(), Array.Empty<string>(), TimeSpan.FromSeconds(0.04));
 
-        Assert.Equal("KoalaPic: 0 images, 0 converted, 0 up to date, 0 B -> 0 B (0%) in 0.0 s", BatchLog.SummaryLine(result));
+        Assert.Equal("KoalaPic: 0 images, 0 converted, 0 up to date, nothing to convert in 0.0 s", BatchLog.SummaryLine(result));
     }
 
     [Theory]

@@ -66,7 +66,7 @@ public sealed class HardeningTests : IDisposable
         AssertFailedWith(result.Items[2], DiagnosticCodes.NotARegularFile, "a character device");
         Assert.Contains("/dev/zero", result.Items[2].Diagnostic!.Message, StringComparison.Ordinal);
         Assert.Equal(DiagnosticCodes.NotARegularFile, result.Items[3].Diagnostic!.Code);
-        Assert.Equal(1, Directory.GetFiles(ws.Output, "*", SearchOption.AllDirectories).Length);
+        Assert.Single(Directory.GetFiles(ws.Output, "*", SearchOption.AllDirectories));
     }
 
     [Fact]

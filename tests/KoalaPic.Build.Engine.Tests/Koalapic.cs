@@ -25,18 +25,22 @@ internal static class Koalapic
 
     /// <summary>
     /// koalapic carries no natives (as in the package): like the task, the job names the folders, here those of the
-    /// NetVips.Native and Magick.NET-Q8-AnyCPU packages that this test project's restore brought into the NuGet folder.
+    /// NetVips.Native and Magick.NET packages that this test project's restore brought into the NuGet folder.
     /// </summary>
     public static NativeLocations Natives { get; } = CreateNatives();
 
+    /// <summary>The Magick.NET package the engine is built against here (src/KoalaPic.Build.DevelopmentNatives.props), also its assembly's name.</summary>
+    public static string MagickNetPackage => Metadata("MagickNetPackage");
+
+    private static string Metadata(string key) => typeof(Koalapic).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+
     private static NativeLocations CreateNatives()
     {
-        string Metadata(string key) => typeof(Koalapic).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
         string root = Metadata("NuGetPackageRoot");
         string rid = RuntimeInformation.RuntimeIdentifier;
         return new NativeLocations(
             Path.Combine(root, "netvips.native." + rid, VipsRuntime.BundledLibvipsVersion, "runtimes", rid, "native"),
-            Path.Combine(root, "magick.net-q8-anycpu", Metadata("MagickNetVersion"), "runtimes", rid, "native"),
+            Path.Combine(root, MagickNetPackage.ToLowerInvariant(), Metadata("MagickNetVersion"), "runtimes", rid, "native"),
             rid);
     }
 

@@ -28,7 +28,7 @@ public class MagickLoadingTests
 
         EncodeBmp(engine);
 
-        Assert.Contains("Magick.NET-Q8-AnyCPU", MagickAssemblies(context));
+        Assert.Contains(Koalapic.MagickNetPackage, MagickAssemblies(context));
         Assert.True(MagickRuntimeStarted(engine));
     }
 

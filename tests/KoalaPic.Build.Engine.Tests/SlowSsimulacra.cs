@@ -42,7 +42,7 @@ internal static class SlowSsimulacra
     private static double[][,] ToLab(Image image, double background, bool colour)
     {
         int width = image.Width, height = image.Height, bands = image.Bands;
-        byte[] pixels = image.WriteToMemory();
+        byte[] pixels = image.WriteToMemory<byte>();
         bool alpha = image.HasAlpha();
         int colourBands = alpha ? bands - 1 : bands;
         int channels = colour ? 3 : 1;

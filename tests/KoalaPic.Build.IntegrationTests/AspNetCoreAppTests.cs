@@ -14,10 +14,10 @@ namespace KoalaPic.Build.IntegrationTests;
 [Collection(PackageCollection.Name)]
 public sealed class AspNetCoreAppTests
 {
-    private const string KoalaImages = """
+    private string KoalaImages => $"""
         <ItemGroup>
-          <PackageReference Include="KoalaPic.Build" Version="0.2.0" PrivateAssets="all" />
-          <PackageReference Include="KoalaPic.AspNetCore" Version="0.2.0" />
+          <PackageReference Include="KoalaPic.Build" Version="{package.Version}" PrivateAssets="all" />
+          <PackageReference Include="KoalaPic.AspNetCore" Version="{package.Version}" />
           <KoalaImage Include="wwwroot/img/flowers.jpg" Format="avif;webp;jpg" Widths="480;960" Placeholder="blur" />
           <KoalaImage Include="wwwroot/img/flag.png" Format="avif;webp;png" Widths="300;600" Placeholder="color" />
         </ItemGroup>
@@ -294,7 +294,7 @@ public sealed class AspNetCoreAppTests
         XDocumentEdit.AppendToProject(app.ProjectFile, $"""
             <ItemGroup>
               <ProjectReference Include="{libraryProject}" />
-              <PackageReference Include="KoalaPic.Build" Version="0.2.0" PrivateAssets="all" />
+              <PackageReference Include="KoalaPic.Build" Version="{package.Version}" PrivateAssets="all" />
               <KoalaImage Include="wwwroot/hero.jpg" Format="webp" Widths="320" />
             </ItemGroup>
             """);
@@ -351,7 +351,7 @@ public sealed class AspNetCoreAppTests
         XDocumentEdit.AppendToProject(app.ProjectFile, $"""
             <ItemGroup>
               <PackageReference Include="{name}" Version="1.0.0" />
-              <PackageReference Include="KoalaPic.AspNetCore" Version="0.2.0" />
+              <PackageReference Include="KoalaPic.AspNetCore" Version="{package.Version}" />
             </ItemGroup>
             """);
         string pages = Path.Combine(app.Directory, "Pages");
@@ -392,9 +392,9 @@ public sealed class AspNetCoreAppTests
             DotNetResult created = DotNet.Run(app.Directory, package.Environment, "new", "razorclasslib", "-n", name, "-o", Folder, "--no-restore");
             Assert.True(created.Succeeded, created.ToString());
             File.Copy(Paths.Fixture("flowers.jpeg"), Path.Combine(Folder, "wwwroot", "banner.jpg"));
-            XDocumentEdit.AppendToProject(ProjectFile, """
+            XDocumentEdit.AppendToProject(ProjectFile, $"""
                 <ItemGroup>
-                  <PackageReference Include="KoalaPic.Build" Version="0.2.0" PrivateAssets="all" />
+                  <PackageReference Include="KoalaPic.Build" Version="{package.Version}" PrivateAssets="all" />
                   <KoalaImage Include="wwwroot/banner.jpg" Format="avif;webp" Widths="320" />
                   <!-- The test's nuget.config is not part of the library's package. -->
                   <Content Remove="nuget.config" />

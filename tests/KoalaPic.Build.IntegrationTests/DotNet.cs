@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using KoalaPic.Build.Tests;
 
 namespace KoalaPic.Build.IntegrationTests;
 
@@ -27,9 +28,25 @@ public static class DotNet
         Run(workingDirectory, environment, onLine: null, arguments);
 
     /// <param name="onLine">Sees every output line as it arrives, with the running process (to signal it).</param>
-    public static DotNetResult Run(string workingDirectory, IReadOnlyDictionary<string, string> environment, Action<string, Process>? onLine, params string[] arguments)
+    public static DotNetResult Run(string workingDirectory, IReadOnlyDictionary<string, string> environment, Action<string, Process>? onLine, params string[] arguments) =>
+        Run(StartInfo(workingDirectory, environment, arguments), Describe(arguments), onLine);
+
+    /// <summary>"dotnet build App.csproj -v:n" for progress lines: absolute paths shortened to their last part.</summary>
+    public static string Describe(IEnumerable<string> arguments) =>
+        "dotnet " + string.Join(' ', arguments.Select(a => Path.IsPathRooted(a) ? Path.GetFileName(a.TrimEnd('/', '\\')) : a));
+
+    /// <summary>A bash script (commands copied from the README), with the same environment as a dotnet run; stops at the first failing command.</summary>
+    public static DotNetResult Shell(string workingDirectory, IReadOnlyDictionary<string, string> environment, string script)
     {
-        ProcessStartInfo start = StartInfo(workingDirectory, environment, arguments);
+        ProcessStartInfo start = StartInfo(workingDirectory, environment, new[] { "-euo", "pipefail", "-c", script });
+        start.FileName = "bash";
+        return Run(start, "bash: " + string.Join("; ", script.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)), onLine: null);
+    }
+
+    private static DotNetResult Run(ProcessStartInfo start, string description, Action<string, Process>? onLine)
+    {
+        TestLog.Write($"{description} (in {start.WorkingDirectory})");
+        var clock = Stopwatch.StartNew();
         var output = new StringBuilder();
         using var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) =>
@@ -47,10 +64,12 @@ public static class DotNet
         if (!process.WaitForExit(Timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish in {Timeout}:\n{output}");
+            TestLog.Write($"{description}: killed after {Timeout}");
+            throw new TimeoutException($"{description} did not finish in {Timeout}:\n{output}");
         }
 
         process.WaitForExit();
+        TestLog.Write($"{description}: exit {process.ExitCode} after {clock.Elapsed.TotalSeconds:0.0} s");
         lock (output)
         {
             return new DotNetResult(process.ExitCode, output.ToString());

@@ -5,10 +5,12 @@ namespace KoalaPic.Build.IntegrationTests;
 /// <summary>What an output file really is, read by libvips from its bytes, not from its name.</summary>
 public sealed record ImageFile(string Loader, int Width, int Height, int Bands)
 {
-    public static ImageFile Read(string path)
+    public static ImageFile Read(string path) => FromBytes(File.ReadAllBytes(path));
+
+    /// <summary>An image received over HTTP, as its bytes.</summary>
+    public static ImageFile FromBytes(byte[] bytes)
     {
         KoalaPic.Build.Engine.VipsRuntime.EnsureInitialized();
-        byte[] bytes = File.ReadAllBytes(path);
         string loader = Image.FindLoadBuffer(bytes) ?? "(none)";
         using Image image = Image.NewFromBuffer(bytes);
         return new ImageFile(loader, image.Width, image.Height, image.Bands);

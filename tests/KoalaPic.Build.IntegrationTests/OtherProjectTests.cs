@@ -74,7 +74,7 @@ public sealed class OtherProjectTests
         DotNetResult first = project.Build();
 
         Assert.True(first.Succeeded, first.ToString());
-        Assert.Contains(package.FeedDirectory, File.ReadAllText(Path.Combine(package.PackagesDirectory, "koalapic.build", PackageFixture.Version, ".nupkg.metadata")));
+        Assert.Contains(package.FeedDirectory, File.ReadAllText(Path.Combine(package.PackagesDirectory, "koalapic.build", package.Version, ".nupkg.metadata")));
         var summaries = first.KoalaPicLines.Where(l => l.Contains(" images, ", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, summaries.Count);
         Assert.All(summaries, s => Assert.StartsWith("KoalaPic: 2 images, ", s));

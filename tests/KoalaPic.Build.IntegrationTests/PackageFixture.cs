@@ -8,8 +8,6 @@ namespace KoalaPic.Build.IntegrationTests;
 /// </summary>
 public sealed class PackageFixture : IDisposable
 {
-    public const string Version = "0.2.0";
-
     public PackageFixture()
     {
         Root = Directory.CreateTempSubdirectory("koalapic-it-").FullName;
@@ -17,31 +15,52 @@ public sealed class PackageFixture : IDisposable
         PackagesDirectory = Path.Combine(Root, "nuget-packages");
         Directory.CreateDirectory(FeedDirectory);
         PackagePath = Pack("KoalaPic.Build.Tasks", "KoalaPic.Build");
+        Version = PackageVersion(PackagePath);
         SeedNatives();
         // The runtime package for ASP.NET Core apps (<koala-img>, <KoalaImg>), which reads the manifest KoalaPic.Build writes.
         Pack("KoalaPic.AspNetCore", "KoalaPic.AspNetCore");
     }
 
+    /// <summary>The version the packages were packed with (Version.props, the one place it is set): what test projects reference.</summary>
+    public string Version { get; }
+
     /// <summary>`dotnet pack src/&lt;project&gt;` into the feed; returns the package's path.</summary>
     private string Pack(string project, string packageId)
     {
         string projectFile = Path.Combine(Paths.RepositoryRoot, "src", project, project + ".csproj");
-        // The machine's own packages folder, spelt without a trailing slash, as NUGET_PACKAGES often is: pack (and so
-        // every test here) failed that way in 0.2.0, when the project joined $(NuGetPackageRoot) and a name by hand.
-        string packages = System.Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } set
-            ? set
-            : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         DotNetResult pack = DotNet.Run(
             Paths.RepositoryRoot,
-            new Dictionary<string, string> { ["NUGET_PACKAGES"] = packages.TrimEnd('/', '\\') },
+            new Dictionary<string, string> { ["NUGET_PACKAGES"] = MachinePackagesFolder },
             "pack", projectFile, "-c", "Release", "-o", FeedDirectory, "-nodeReuse:false");
-        string packagePath = Path.Combine(FeedDirectory, $"{packageId}.{Version}.nupkg");
-        if (!pack.Succeeded || !File.Exists(packagePath))
+        // "KoalaPic.Build.0.3.0.nupkg", not "KoalaPic.Build.Something.1.0.0.nupkg": the version follows the id.
+        string[] packages = Directory.GetFiles(FeedDirectory, packageId + ".*.nupkg")
+            .Where(p => Path.GetFileName(p).Length > packageId.Length + 1 && char.IsDigit(Path.GetFileName(p)[packageId.Length + 1]))
+            .ToArray();
+        if (!pack.Succeeded || packages.Length != 1)
         {
-            throw new InvalidOperationException($"dotnet pack of {project} did not produce {packagePath}:\n{pack.Output}");
+            throw new InvalidOperationException($"dotnet pack of {project} did not produce one {packageId}.<version>.nupkg in {FeedDirectory}:\n{pack.Output}");
         }
 
-        return packagePath;
+        return packages[0];
+    }
+
+    /// <summary>
+    /// The machine's own NuGet packages folder, which packing this repository restores into (its dependencies are not in
+    /// the test feed). Spelt without a trailing slash, as NUGET_PACKAGES often is: pack (and so every test here) failed
+    /// that way in 0.2.0, when the project joined $(NuGetPackageRoot) and a name by hand.
+    /// </summary>
+    public static string MachinePackagesFolder =>
+        (System.Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } set
+            ? set
+            : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".nuget", "packages")).TrimEnd('/', '\\');
+
+    /// <summary>The version in a package's .nuspec.</summary>
+    private static string PackageVersion(string packagePath)
+    {
+        using System.IO.Compression.ZipArchive zip = System.IO.Compression.ZipFile.OpenRead(packagePath);
+        System.IO.Compression.ZipArchiveEntry nuspec = zip.Entries.Single(e => !e.FullName.Contains('/') && e.FullName.EndsWith(".nuspec", StringComparison.OrdinalIgnoreCase));
+        using Stream stream = nuspec.Open();
+        return System.Xml.Linq.XDocument.Load(stream).Descendants().Single(e => e.Name.LocalName == "version" && e.Parent?.Name.LocalName == "metadata").Value;
     }
 
     /// <summary>

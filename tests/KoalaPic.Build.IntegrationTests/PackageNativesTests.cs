@@ -40,6 +40,17 @@ public sealed class PackageNativesTests : IDisposable
         Assert.Contains("tasks/net472/KoalaPic.Build.Tasks.dll", entries);
     }
 
+    [Fact]
+    public void Package_CarriesMagickNetForEveryArchitecture_NotTheX64OneThisRepositoryBuildsWith()
+    {
+        // Builds of this repository compile against Magick.NET-Q8-x64 on x64 machines (src/KoalaPic.Build.DevelopmentNatives.props);
+        // the package must carry the AnyCPU assembly, which loads the Magick.Native of an arm64 or x86 consumer too.
+        using ZipArchive zip = ZipFile.OpenRead(package.PackagePath);
+        string[] entries = zip.Entries.Select(e => e.FullName).ToArray();
+        Assert.Contains("tasks/net8.0/Magick.NET-Q8-AnyCPU.dll", entries);
+        Assert.DoesNotContain(entries, e => e.Contains("Magick.NET-Q8-x64", StringComparison.OrdinalIgnoreCase));
+    }
+
     /// <summary>`dotnet build` with a NuGet folder of its own, empty: as on a machine that never built with KoalaPic.</summary>
     private (string Packages, DotNetResult Result) BuildIntoAnEmptyNuGetFolder()
     {
@@ -101,7 +112,7 @@ public sealed class PackageNativesTests : IDisposable
 
             DotNetResult second = project.Build($"-p:KoalaPicOutOfProcess={outOfProcess}");
             Assert.True(second.Succeeded, second.ToString());
-            Assert.Equal("KoalaPic: 2 images, 0 converted, 2 up to date, nothing changed since the last build (no image read)", second.Summary);
+            Assert.Equal("KoalaPic: 2 images, 0 converted, 2 up to date, nothing to convert (nothing changed since the last build)", second.Summary);
             Assert.Equal(written, File.GetLastWriteTimeUtc(report));
 
             Directory.Delete(project.BinDirectory, recursive: true);

@@ -34,7 +34,18 @@ public sealed class TestProject : IDisposable
 
     /// <param name="inheritPackageSources">Also restore from the machine's configured sources (for framework reference packs).</param>
     public static TestProject Create(PackageFixture package, string scenario, bool inheritPackageSources = false) =>
-        new(package, scenario, inheritPackageSources, directory => CopyDirectory(Path.Combine(Paths.RepositoryRoot, "testassets", scenario), directory));
+        new(package, scenario, inheritPackageSources, directory =>
+        {
+            CopyDirectory(Path.Combine(Paths.RepositoryRoot, "testassets", scenario), directory);
+            // In the repository testassets/Directory.Build.props sets it; out here, the version that was packed.
+            File.WriteAllText(Path.Combine(directory, "Directory.Build.props"), $"""
+                <Project>
+                  <PropertyGroup>
+                    <KoalaPicVersion>{package.Version}</KoalaPicVersion>
+                  </PropertyGroup>
+                </Project>
+                """);
+        });
 
     /// <summary>A new project from one of the SDK's own templates (`dotnet new webapp -n Name`), as a new user starts.</summary>
     public static TestProject FromTemplate(PackageFixture package, string template, string name) =>

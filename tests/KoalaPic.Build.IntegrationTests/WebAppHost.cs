@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using KoalaPic.Build.Tests;
 
 namespace KoalaPic.Build.IntegrationTests;
 
@@ -28,7 +29,11 @@ public sealed class WebAppHost : IDisposable
 
     /// <summary>`dotnet run --no-build` in the project folder: the Development environment and content root, as a developer runs it.</summary>
     public static WebAppHost Run(TestProject project, IReadOnlyDictionary<string, string> environment) =>
-        Start(project.Directory, environment, "run", "--no-build", "--project", project.ProjectFile, "--urls", "http://127.0.0.1:0");
+        Run(project.Directory, project.ProjectFile, environment);
+
+    /// <summary>`dotnet run --no-build` of a project that is no <see cref="TestProject"/> (one set up as the README says).</summary>
+    public static WebAppHost Run(string projectDirectory, string projectFile, IReadOnlyDictionary<string, string> environment) =>
+        Start(projectDirectory, environment, "run", "--no-build", "--project", projectFile, "--urls", "http://127.0.0.1:0");
 
     /// <summary>
     /// `dotnet run --no-build --no-launch-profile` in the project folder: the build output in the Production environment
@@ -95,6 +100,7 @@ public sealed class WebAppHost : IDisposable
             }
         }
 
+        TestLog.Write($"{DotNet.Describe(arguments)}: listening on {listening.Task.Result}");
         return new WebAppHost(process, log, listening.Task.Result);
     }
 

@@ -24,6 +24,8 @@ public static class SystemRequirement
             Assert.Fail($"{whatIsMissing} (CI=true: .ci/run installs it, so this test may not skip).");
         }
 
+        // The runner prints only "[SKIP]" at its default verbosity; this line says why, while the tests run.
+        TestLog.Write($"{TestLog.CurrentTestName() ?? "a test"} skipped: {whatIsMissing}");
         Skip.If(true, $"Skipped: {whatIsMissing}");
     }
 
