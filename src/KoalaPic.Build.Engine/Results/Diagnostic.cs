@@ -56,7 +56,7 @@ public static class DiagnosticCodes
     /// <summary>Both Width and Widths are set on one item.</summary>
     public const string WidthAndWidths = "KP1017";
 
-    /// <summary>Placeholder is not color, blur or none.</summary>
+    /// <summary>Placeholder is not color, blur, thumbhash or none.</summary>
     public const string InvalidPlaceholder = "KP1018";
 
     /// <summary>Warning: a KoalaImage Include with wildcards that matches no file.</summary>
