@@ -325,6 +325,26 @@ public class PlaceholderTests
         Assert.Null(JobReport.Item(result.Items[1]).Placeholder);
     }
 
+    [Fact]
+    public void Manifest_ThumbHashPlaceholder_HasTheColourTheHashAndItsDecodedPng()
+    {
+        using var ws = new BatchWorkspace();
+        ws.WriteSource("wwwroot/img/hash.png", FixtureBytes("with-alpha.png"));
+
+        BatchResult result = ws.Run(Variants(ws, "wwwroot/img/hash.png", ("Format", "webp;png"), ("Widths", "60;120"), ("Placeholder", "thumbhash")).ToList());
+
+        Assert.Equal(0, result.Failed);
+        JsonElement placeholder = Assert.Single(ManifestImages(ws, result.Items)).GetProperty("placeholder");
+        Assert.Equal(new[] { "color", "thumbhash", "thumbhash_data_uri" }, placeholder.EnumerateObject().Select(p => p.Name));
+        ParseColour(placeholder.GetProperty("color").GetString()!);
+        byte[] hash = System.Convert.FromBase64String(placeholder.GetProperty("thumbhash").GetString()!);
+        Assert.True((hash[2] & 0x80) != 0, "the hash of an image with transparency has alpha");
+        string uri = placeholder.GetProperty("thumbhash_data_uri").GetString()!;
+        Assert.Equal(Placeholders.ThumbHashDataUri(hash), uri);
+        using Image png = Image.NewFromBuffer(System.Convert.FromBase64String(uri.Substring("data:image/png;base64,".Length)));
+        Assert.Equal(4, png.Bands);
+    }
+
     [SkippableFact]
     public void UpToDateRun_GivesTheSamePlaceholder_WithoutReadingTheSource()
     {
