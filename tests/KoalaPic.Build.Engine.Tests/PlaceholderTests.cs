@@ -536,4 +536,22 @@ public class PlaceholderTests
         Assert.Equal(expected.Color, image.GetProperty("placeholder").GetProperty("color").GetString());
         Assert.Equal(expected.Blur, image.GetProperty("placeholder").GetProperty("blur").GetString());
     }
+
+    [Fact]
+    public void OutOfProcess_CarriesTheThumbHashThroughTheKoalapicProcess()
+    {
+        using var ws = new BatchWorkspace();
+        ws.WriteSource("img/photo.jpg", FixtureBytes("flowers.jpeg"));
+        (string, string)[] metadata = { ("Format", "webp"), ("Width", "160"), ("Placeholder", "thumbhash") };
+        IReadOnlyList<ImageRequest> requests = Variants(ws, "img/photo.jpg", metadata);
+        ImagePlaceholder expected = ImageConverter.ConvertWithPlaceholder(File.ReadAllBytes(ws.Source("img/photo.jpg")), requests[0].Options, PlaceholderKind.ThumbHash).Placeholder!;
+
+        KoalapicRun run = Koalapic.Run(Koalapic.WriteJob(ws, "job.json", 1, new[] { BatchWorkspace.Item("img/photo.jpg", metadata) }));
+
+        Assert.Equal(0, run.ExitCode);
+        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Path.GetDirectoryName(ws.StateFile)!, ImageManifest.FileName)));
+        JsonElement placeholder = Assert.Single(manifest.RootElement.GetProperty("images").EnumerateArray()).GetProperty("placeholder");
+        Assert.Equal(expected.ThumbHash, placeholder.GetProperty("thumbhash").GetString());
+        Assert.Equal(expected.ThumbHashDataUri, placeholder.GetProperty("thumbhash_data_uri").GetString());
+    }
 }
