@@ -43,6 +43,12 @@ public sealed class KoalaManifestPlaceholder
 
     /// <summary>For <c>Placeholder="blur"</c>: a <c>data:image/…;base64,…</c> URI of a tiny blurred copy (under 1 KB).</summary>
     [JsonPropertyName("blur")] public string? Blur { get; set; }
+
+    /// <summary>For <c>Placeholder="thumbhash"</c>: the ThumbHash (https://evanw.github.io/thumbhash/), base64, for pages that decode it in the browser.</summary>
+    [JsonPropertyName("thumbhash")] public string? ThumbHash { get; set; }
+
+    /// <summary>For <c>Placeholder="thumbhash"</c>: the hash decoded at build time, a <c>data:image/png;base64,…</c> URI of at most 32×32 pixels.</summary>
+    [JsonPropertyName("thumbhash_data_uri")] public string? ThumbHashDataUri { get; set; }
 }
 
 /// <summary>One output file.</summary>

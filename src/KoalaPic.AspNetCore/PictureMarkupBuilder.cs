@@ -34,9 +34,10 @@ namespace KoalaPic.AspNetCore;
 /// <item><c>loading="lazy"</c> and <c>decoding="async"</c> unless the user gave them; every other user attribute
 /// (class, id, title, data-*, fetchpriority, …) goes to the img in the order given; a user <c>srcset</c> or <c>src</c>
 /// is ignored (the manifest's wins).</item>
-/// <item>Placeholder: <c>style="background-color:…"</c> from the colour, plus for a blur
-/// <c>background-image:url(data:…);background-size:cover;background-position:center;background-repeat:no-repeat</c>;
-/// the user's style comes after it. No script, no event handlers (CSP-safe).</item>
+/// <item>Placeholder: <c>style="background-color:…"</c> from the colour, plus for a blur, or for a ThumbHash its image
+/// decoded at build time, <c>background-image:url(data:…);background-size:cover;background-position:center;background-repeat:no-repeat</c>;
+/// the user's style comes after it. A ThumbHash is also given raw as <c>data-thumbhash="…"</c> (base64), for pages
+/// that decode it themselves, unless the user gave that attribute. No script, no event handlers (CSP-safe).</item>
 /// <item>Every URL that starts with <c>/</c> is prefixed with the request's path base (apps under a virtual
 /// directory); absolute URLs are left alone.</item>
 /// </list>
@@ -64,6 +65,12 @@ public static class PictureMarkupBuilder
     };
 
     private static readonly Regex SafeColor = new("^#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$", RegexOptions.CultureInvariant);
+
+    /// <summary>The attribute that carries a ThumbHash, base64, for pages that decode it in the browser.</summary>
+    public const string ThumbHashAttribute = "data-thumbhash";
+
+    /// <summary>Base64 of at most 96 bytes (a ThumbHash has 5 to 25).</summary>
+    private static readonly Regex SafeThumbHash = new("^[A-Za-z0-9+/]{4,128}={0,2}$", RegexOptions.CultureInvariant);
 
     private static readonly Regex SafeDataUri = new("^data:image/[a-z0-9.+-]+(?:;[a-z0-9=.+-]+)*,[A-Za-z0-9+/=%._-]*$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
 
@@ -118,6 +125,11 @@ public static class PictureMarkupBuilder
         AddIfNotNull(img, "width", width);
         AddIfNotNull(img, "height", height);
         AddCommon(img, user, PlaceholderStyle(image.Placeholder));
+        if (image.Placeholder?.ThumbHash?.Trim() is { } thumbHash && SafeThumbHash.IsMatch(thumbHash)
+            && !user.All.Exists(a => string.Equals(a.Name, ThumbHashAttribute, StringComparison.OrdinalIgnoreCase)))
+        {
+            img.Add(new(ThumbHashAttribute, thumbHash));
+        }
         return new PictureMarkup(true, sources, img);
     }
 
@@ -385,14 +397,15 @@ public static class PictureMarkupBuilder
             style.Append("background-color:").Append(placeholder.Color.Trim());
         }
 
-        if (placeholder.Blur != null && SafeDataUri.IsMatch(placeholder.Blur.Trim()))
+        string? image = new[] { placeholder.Blur, placeholder.ThumbHashDataUri }.Select(uri => uri?.Trim()).FirstOrDefault(uri => uri != null && SafeDataUri.IsMatch(uri));
+        if (image != null)
         {
             if (style.Length > 0)
             {
                 style.Append(';');
             }
 
-            style.Append("background-image:url(").Append(placeholder.Blur.Trim())
+            style.Append("background-image:url(").Append(image)
                 .Append(");background-size:cover;background-position:center;background-repeat:no-repeat");
         }
 

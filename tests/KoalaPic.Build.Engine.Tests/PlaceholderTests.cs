@@ -325,6 +325,26 @@ public class PlaceholderTests
         Assert.Null(JobReport.Item(result.Items[1]).Placeholder);
     }
 
+    [Fact]
+    public void Manifest_ThumbHashPlaceholder_HasTheColourTheHashAndItsDecodedPng()
+    {
+        using var ws = new BatchWorkspace();
+        ws.WriteSource("wwwroot/img/hash.png", FixtureBytes("with-alpha.png"));
+
+        BatchResult result = ws.Run(Variants(ws, "wwwroot/img/hash.png", ("Format", "webp;png"), ("Widths", "60;120"), ("Placeholder", "thumbhash")).ToList());
+
+        Assert.Equal(0, result.Failed);
+        JsonElement placeholder = Assert.Single(ManifestImages(ws, result.Items)).GetProperty("placeholder");
+        Assert.Equal(new[] { "color", "thumbhash", "thumbhash_data_uri" }, placeholder.EnumerateObject().Select(p => p.Name));
+        ParseColour(placeholder.GetProperty("color").GetString()!);
+        byte[] hash = System.Convert.FromBase64String(placeholder.GetProperty("thumbhash").GetString()!);
+        Assert.True((hash[2] & 0x80) != 0, "the hash of an image with transparency has alpha");
+        string uri = placeholder.GetProperty("thumbhash_data_uri").GetString()!;
+        Assert.Equal(Placeholders.ThumbHashDataUri(hash), uri);
+        using Image png = Image.NewFromBuffer(System.Convert.FromBase64String(uri.Substring("data:image/png;base64,".Length)));
+        Assert.Equal(4, png.Bands);
+    }
+
     [SkippableFact]
     public void UpToDateRun_GivesTheSamePlaceholder_WithoutReadingTheSource()
     {
@@ -515,5 +535,23 @@ public class PlaceholderTests
         JsonElement image = Assert.Single(manifest.RootElement.GetProperty("images").EnumerateArray());
         Assert.Equal(expected.Color, image.GetProperty("placeholder").GetProperty("color").GetString());
         Assert.Equal(expected.Blur, image.GetProperty("placeholder").GetProperty("blur").GetString());
+    }
+
+    [Fact]
+    public void OutOfProcess_CarriesTheThumbHashThroughTheKoalapicProcess()
+    {
+        using var ws = new BatchWorkspace();
+        ws.WriteSource("img/photo.jpg", FixtureBytes("flowers.jpeg"));
+        (string, string)[] metadata = { ("Format", "webp"), ("Width", "160"), ("Placeholder", "thumbhash") };
+        IReadOnlyList<ImageRequest> requests = Variants(ws, "img/photo.jpg", metadata);
+        ImagePlaceholder expected = ImageConverter.ConvertWithPlaceholder(File.ReadAllBytes(ws.Source("img/photo.jpg")), requests[0].Options, PlaceholderKind.ThumbHash).Placeholder!;
+
+        KoalapicRun run = Koalapic.Run(Koalapic.WriteJob(ws, "job.json", 1, new[] { BatchWorkspace.Item("img/photo.jpg", metadata) }));
+
+        Assert.Equal(0, run.ExitCode);
+        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Path.GetDirectoryName(ws.StateFile)!, ImageManifest.FileName)));
+        JsonElement placeholder = Assert.Single(manifest.RootElement.GetProperty("images").EnumerateArray()).GetProperty("placeholder");
+        Assert.Equal(expected.ThumbHash, placeholder.GetProperty("thumbhash").GetString());
+        Assert.Equal(expected.ThumbHashDataUri, placeholder.GetProperty("thumbhash_data_uri").GetString());
     }
 }

@@ -7,7 +7,8 @@ namespace KoalaPic.Build.Engine;
 
 /// <summary>
 /// One file of the content-addressed cache: the encoded image, then the placeholder (<see cref="ImagePlaceholder"/>
-/// as UTF-8 text <c>color\nblur</c>, empty when none was made), then a 32-byte trailer: the output's width, height
+/// as UTF-8 text <c>color\nblur</c>, or <c>color\nblur\nthumbhash\nthumbhash data URI</c> when it has a ThumbHash;
+/// empty when none was made), then a 32-byte trailer: the output's width, height
 /// and smart quality's choice (<see cref="OutputFacts"/>, little-endian 32-bit numbers, -1 for no choice), the
 /// placeholder's length in bytes, an XxHash64 of the key, the image, the placeholder and those numbers, and the marker
 /// <c>KPCACHE3</c>. The next build trusts nothing it cannot verify: a cache entry that was truncated (a killed build
@@ -37,7 +38,7 @@ internal static class CacheEntry
 
     internal static byte[] Format(string key, byte[] image, OutputFacts facts)
     {
-        byte[] placeholder = facts.Placeholder is { } p ? Encoding.UTF8.GetBytes(p.Color + "\n" + (p.Blur ?? "")) : Array.Empty<byte>();
+        byte[] placeholder = facts.Placeholder is { } p ? Encoding.UTF8.GetBytes(PlaceholderText(p)) : Array.Empty<byte>();
         int body = image.Length + placeholder.Length;
         byte[] entry = new byte[body + TrailerLength];
         Buffer.BlockCopy(image, 0, entry, 0, image.Length);
@@ -94,11 +95,7 @@ internal static class CacheEntry
             ImagePlaceholder? placeholder = null;
             if (placeholderLength > 0)
             {
-                string text = Encoding.UTF8.GetString(entry, length, placeholderLength);
-                int newline = text.IndexOf('\n');
-                placeholder = newline > 0
-                    ? new ImagePlaceholder { Color = text.Substring(0, newline), Blur = newline + 1 < text.Length ? text.Substring(newline + 1) : null }
-                    : null;
+                placeholder = ParsePlaceholder(Encoding.UTF8.GetString(entry, length, placeholderLength));
             }
 
             facts = Facts(entry, body) with { Placeholder = placeholder };
@@ -116,6 +113,21 @@ internal static class CacheEntry
         }
 
         return null;
+    }
+
+    /// <summary>None of the parts holds a newline: a colour, and base64 in a hash or a data URI.</summary>
+    private static string PlaceholderText(ImagePlaceholder placeholder) =>
+        placeholder.ThumbHash == null
+            ? placeholder.Color + "\n" + placeholder.Blur
+            : string.Join("\n", placeholder.Color, placeholder.Blur, placeholder.ThumbHash, placeholder.ThumbHashDataUri);
+
+    private static ImagePlaceholder? ParsePlaceholder(string text)
+    {
+        string[] parts = text.Split('\n');
+        string? Part(int i) => i < parts.Length && parts[i].Length > 0 ? parts[i] : null;
+        return parts.Length >= 2 && parts[0].Length > 0
+            ? new ImagePlaceholder { Color = parts[0], Blur = Part(1), ThumbHash = Part(2), ThumbHashDataUri = Part(3) }
+            : null;
     }
 
     private static OutputFacts Facts(byte[] entry, int offset)

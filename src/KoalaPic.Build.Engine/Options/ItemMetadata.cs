@@ -138,7 +138,7 @@ public class ItemMetadata
         CacheKeyDecision.NotPart("each width becomes one variant's Width, which is in the key"));
 
     public static readonly ItemMetadata<PlaceholderKind> Placeholder = Enumerated(
-        "Placeholder", DiagnosticCodes.InvalidPlaceholder, "color (the dominant colour), blur (a tiny blurred image and the colour), or none or empty for no placeholder",
+        "Placeholder", DiagnosticCodes.InvalidPlaceholder, "color (the dominant colour), blur (a tiny blurred image and the colour), thumbhash (a ThumbHash, the image decoded from it, and the colour), or none or empty for no placeholder",
         CacheKeyDecision.NotPart("the placeholder is made beside the output and does not change its bytes; the cache entry and the state record which placeholder was made"),
         ("none", PlaceholderKind.None), ("colour", PlaceholderKind.Color));
 

@@ -16,6 +16,9 @@ public enum PlaceholderKind
 
     /// <summary>A tiny blurred webp as a data URI, plus the dominant colour.</summary>
     Blur,
+
+    /// <summary>A ThumbHash of the image and the PNG data URI decoded from it, plus the dominant colour.</summary>
+    ThumbHash,
 }
 
 /// <summary>
@@ -32,21 +35,46 @@ public sealed record ImagePlaceholder
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Blur { get; init; }
 
+    /// <summary>
+    /// The ThumbHash (https://evanw.github.io/thumbhash/) of the image, base64 with padding, about 33 characters;
+    /// null unless Placeholder="thumbhash". For pages that decode it in the browser.
+    /// </summary>
+    [JsonPropertyName("thumbhash")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ThumbHash { get; init; }
+
+    /// <summary>
+    /// <c>data:image/png;base64,…</c>: <see cref="ThumbHash"/> decoded at build time (at most 32 px a side), so that
+    /// the page needs no script; null unless Placeholder="thumbhash".
+    /// </summary>
+    [JsonPropertyName("thumbhash_data_uri")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ThumbHashDataUri { get; init; }
+
     /// <summary>True when this placeholder has everything <paramref name="kind"/> needs.</summary>
     public static bool Satisfies(ImagePlaceholder? placeholder, PlaceholderKind kind) => kind switch
     {
         PlaceholderKind.None => true,
         PlaceholderKind.Color => placeholder is { Color.Length: > 0 },
-        _ => placeholder is { Color.Length: > 0, Blur: not null },
+        PlaceholderKind.Blur => placeholder is { Color.Length: > 0, Blur: not null },
+        _ => placeholder is { Color.Length: > 0, ThumbHash: not null, ThumbHashDataUri: not null },
     };
 
     /// <summary>What <paramref name="kind"/> asked for and no more (a colour-only item gets no blur a cache entry happened to hold).</summary>
-    public static ImagePlaceholder? For(ImagePlaceholder? placeholder, PlaceholderKind kind) => kind switch
+    public static ImagePlaceholder? For(ImagePlaceholder? placeholder, PlaceholderKind kind)
     {
-        _ when !Satisfies(placeholder, kind) || kind == PlaceholderKind.None => null,
-        PlaceholderKind.Color => placeholder!.Blur == null ? placeholder : placeholder with { Blur = null },
-        _ => placeholder,
-    };
+        if (kind == PlaceholderKind.None || !Satisfies(placeholder, kind))
+        {
+            return null;
+        }
+
+        return placeholder! with
+        {
+            Blur = kind == PlaceholderKind.Blur ? placeholder.Blur : null,
+            ThumbHash = kind == PlaceholderKind.ThumbHash ? placeholder.ThumbHash : null,
+            ThumbHashDataUri = kind == PlaceholderKind.ThumbHash ? placeholder.ThumbHashDataUri : null,
+        };
+    }
 }
 
 /// <summary>
@@ -110,11 +138,66 @@ internal static class Placeholders
         }
 
         small = scope.Add(small.CopyMemory());
+        string? thumbHash = null;
+        if (kind == PlaceholderKind.ThumbHash)
+        {
+            var (width, height, rgba) = ThumbHashInput(frame);
+            thumbHash = System.Convert.ToBase64String(ThumbHash.Encode(width, height, rgba));
+        }
+
         return new ImagePlaceholder
         {
             Color = DominantColour(small),
             Blur = kind == PlaceholderKind.Blur ? BlurDataUri(small) : null,
+            ThumbHash = thumbHash,
+            ThumbHashDataUri = thumbHash == null ? null : ThumbHashDataUri(System.Convert.FromBase64String(thumbHash)),
         };
+    }
+
+    public const string ThumbHashPrefix = "data:image/png;base64,";
+
+    /// <summary>
+    /// The pixels the ThumbHash is taken of: the image shrunk (never enlarged) to fit 100×100, sRGB, 8-bit RGBA with
+    /// its transparency kept (an opaque image gets alpha 255), row by row. The reference tests export these bytes for
+    /// the reference encoder, so both encode the same pixels.
+    /// </summary>
+    internal static (int Width, int Height, byte[] Rgba) ThumbHashInput(Image frame)
+    {
+        using var scope = new ImageScope();
+        Image small = scope.Add(frame.ThumbnailImage(ThumbHash.MaxInputSide, height: ThumbHash.MaxInputSide, size: Enums.Size.Down));
+        if (small.Interpretation != Enums.Interpretation.Srgb)
+        {
+            small = scope.Add(small.Colourspace(Enums.Interpretation.Srgb));
+        }
+
+        if (!small.HasAlpha())
+        {
+            small = scope.Add(small.Bandjoin(255));
+        }
+
+        if (small.Format != Enums.BandFormat.Uchar)
+        {
+            small = scope.Add(small.Cast(Enums.BandFormat.Uchar));
+        }
+
+        return (small.Width, small.Height, small.WriteToMemory<byte>());
+    }
+
+    /// <summary>The hash decoded to a PNG data URI: RGB when the hash has no alpha, RGBA when it has.</summary>
+    internal static string ThumbHashDataUri(byte[] hash)
+    {
+        var (width, height, rgba) = ThumbHash.Decode(hash);
+        using Image decoded = Image.NewFromMemory(rgba, width, height, 4, Enums.BandFormat.Uchar);
+        using Image tagged = decoded.Copy(interpretation: Enums.Interpretation.Srgb);
+        bool opaque = true;
+        for (int i = 3; i < rgba.Length && opaque; i += 4)
+        {
+            opaque = rgba[i] == 255;
+        }
+
+        using Image bands = opaque ? tagged.ExtractBand(0, n: 3) : tagged.Copy();
+        byte[] png = bands.PngsaveBuffer(compression: 9, filter: Enums.ForeignPngFilter.All, keep: Enums.ForeignKeep.None);
+        return ThumbHashPrefix + System.Convert.ToBase64String(png);
     }
 
     /// <summary>

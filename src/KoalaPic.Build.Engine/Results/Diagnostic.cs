@@ -72,7 +72,7 @@ public static class DiagnosticCodes
     /// <summary>Both Width and Widths are set on one item.</summary>
     public const string WidthAndWidths = "KP1017";
 
-    /// <summary>Placeholder is not color, blur or none.</summary>
+    /// <summary>Placeholder is not color, blur, thumbhash or none.</summary>
     public const string InvalidPlaceholder = "KP1018";
 
     /// <summary>MaxBytes is not a size (150KB, 1.5MB or a number of bytes).</summary>
