@@ -511,7 +511,7 @@ public class PlaceholderTests
         Assert.Equal(0, run.ExitCode);
         Assert.True(run.Result.Succeeded);
         Assert.Equal(2, run.Result.Outputs.Count);
-        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Path.GetDirectoryName(ws.StateFile)!, ImageManifest.FileName)));
+        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllBytes(new JobLayout(Path.GetDirectoryName(ws.StateFile)!).ManifestFile));
         JsonElement image = Assert.Single(manifest.RootElement.GetProperty("images").EnumerateArray());
         Assert.Equal(expected.Color, image.GetProperty("placeholder").GetProperty("color").GetString());
         Assert.Equal(expected.Blur, image.GetProperty("placeholder").GetProperty("blur").GetString());
