@@ -74,9 +74,6 @@ public sealed class PrepareKoalaPicRun : Task
 
     [Output] public string NativesRestoreDirectory { get; set; } = "";
 
-    /// <summary>The job folder's files a build writes, for FileWrites (IncrementalClean keeps them).</summary>
-    [Output] public ITaskItem[] JobFiles { get; set; } = Array.Empty<ITaskItem>();
-
     /// <summary>The last run's outputs, as ConvertKoalaImages returned them.</summary>
     [Output] public ITaskItem[] LastOutputs { get; set; } = Array.Empty<ITaskItem>();
 
@@ -107,8 +104,6 @@ public sealed class PrepareKoalaPicRun : Task
         ServedManifestFile = layout.ServedManifestFile;
         StampFile = layout.StampFile;
         NativesRestoreDirectory = layout.NativesRestoreDirectory;
-        JobFiles = new[] { layout.StateFile, layout.ReportFile, layout.ManifestFile, layout.LastRunFile, layout.InputsFile, layout.StampFile }
-            .Select(f => (ITaskItem)TaskItems.FileItem(f)).ToArray();
 
         var sources = new Sources();
         WriteInputs(layout.InputsFile, cache, sources);
