@@ -62,9 +62,15 @@ internal static class TaskItems
             item.SetMetadata("KoalaPicHeight", height.ToString(CultureInfo.InvariantCulture));
         }
 
-        // Read back after MSBuild's own transformations (unescaping, and on Unix '\' made '/'), then checked again.
+        // Read back after MSBuild's own transformations (unescaping, and on Unix '\' made '/' in the paths its tasks
+        // receive, as the copy to $(OutDir)%(TargetPath)), then checked again.
         string file = item.ItemSpec;
         string deployedAs = item.GetMetadata("TargetPath");
+        if (System.IO.Path.DirectorySeparatorChar == '/')
+        {
+            deployedAs = deployedAs.Replace('\\', '/');
+        }
+
         string? why = file != output.File ? $"MSBuild would read its path as '{file}'"
             : deployedAs != targetPath ? $"MSBuild would read its TargetPath as '{deployedAs}'"
             : !Inside(projectDirectory, outputDirectory, deployedAs) ? $"its TargetPath '{deployedAs}' leads outside the output folder"

@@ -64,6 +64,7 @@ public static class ImageJob
         private readonly List<string> writtenFiles = new();
         private readonly List<JobLog> closing = new();
         private readonly JobSettings settings;
+        private bool nothingToDo;
 
         public Job(JobInput input, Action<JobLog> log)
         {
@@ -122,6 +123,7 @@ public static class ImageJob
             if (input.Items.Count == 0 && !diagnostics.Any() && !File.Exists(Layout.StateFile))
             {
                 // No KoalaImage item, none declared, and no earlier output to remove: nothing to do or say.
+                nothingToDo = true;
                 return new JobResult();
             }
 
@@ -241,8 +243,14 @@ public static class ImageJob
         }
 
         /// <summary>The record a build that skips the converter hands MSBuild again (<see cref="LastRun"/>).</summary>
-        public void WriteLastRun(JobResult result) =>
-            Write(() => LastRun.From(result).Write(Layout.LastRunFile), DiagnosticCodes.CannotWrite, $"the record of this run '{Layout.LastRunFile}'", result.Diagnostics);
+        public void WriteLastRun(JobResult result)
+        {
+            // A job with nothing to do creates no folder; in a build, PrepareKoalaPicRun has made it already.
+            if (!nothingToDo || Directory.Exists(Layout.Directory))
+            {
+                Write(() => LastRun.From(result).Write(Layout.LastRunFile), DiagnosticCodes.CannotWrite, $"the record of this run '{Layout.LastRunFile}'", result.Diagnostics);
+            }
+        }
 
         private JobResult Result(IEnumerable<ItemResult> kept) => new()
         {
