@@ -1,3 +1,4 @@
+using Xunit;
 using System.Text.RegularExpressions;
 
 namespace KoalaPic.Build.Engine.Tests;
