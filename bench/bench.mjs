@@ -79,11 +79,15 @@ function pack() {
   run('dotnet', ['pack', tasks, '-c', 'Release', '-o', feed, '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
   const nupkg = join(feed, `KoalaPic.Build.${version}.nupkg`);
   rows.push({ group: 'f', what: 'nupkg size', value: `${mib(statSync(nupkg).size)} MiB (${basename(nupkg)})` });
+  // The package carries no natives: a project's first build fetches this machine's libvips from its package sources.
+  // This machine's NuGet folder, which restoring this checkout filled, serves them (a hierarchical local feed).
+  const machinePackages = /global-packages: (.*)/.exec(spawnSync('dotnet', ['nuget', 'locals', 'global-packages', '-l'], { encoding: 'utf8' }).stdout)[1].trim();
   writeFileSync(join(work, 'nuget.config'), `<?xml version="1.0" encoding="utf-8"?>
 <configuration>
   <packageSources>
     <clear />
     <add key="koalapic-bench" value="${feed}" />
+    <add key="this-machine" value="${machinePackages}" />
   </packageSources>
 </configuration>
 `);
