@@ -54,6 +54,9 @@ public sealed class KoalaManifestVariant
     /// <summary>The output format name: <c>avif</c>, <c>webp</c>, <c>jpg</c>, <c>png</c>, …</summary>
     [JsonPropertyName("format")] public string? Format { get; set; }
 
+    /// <summary>The format's MIME type, <c>image/avif</c>, from KoalaPic.Build's format descriptor; absent in manifests of older versions.</summary>
+    [JsonPropertyName("type")] public string? Type { get; set; }
+
     /// <summary>Width in pixels; null (unknown) only for outputs of old KoalaPic versions.</summary>
     [JsonPropertyName("width")] public int? Width { get; set; }
 

@@ -17,6 +17,11 @@ namespace KoalaPic.AspNetCore;
 /// <list type="bullet">
 /// <item>Variants are grouped by format in manifest order (the order of the item's <c>Format</c>). Every format but the
 /// fallback becomes a <c>&lt;source type="…"&gt;</c>; the fallback format goes in the <c>&lt;img&gt;</c>.</item>
+/// <item>A browser takes the first <c>&lt;source&gt;</c> whose type it decodes, so the sources go lightest first, by
+/// the bytes the manifest records for the image: a format's bytes at the widths all the source formats have (all its
+/// bytes when they share none); equal weights keep manifest order. A format whose every variant is heavier than the
+/// fallback's variant of the same width is left out. When a source format has a variant of unrecorded size (bytes 0),
+/// the sources keep manifest order.</item>
 /// <item>Fallback format: the first of <c>jpg</c> (or <c>jpeg</c>), <c>png</c>, <c>gif</c> that has variants, in that
 /// order of preference; when none has, the last format in manifest order (so <c>avif;webp</c> falls back to webp).</item>
 /// <item>srcset: <c>url 480w, url 960w</c>, widths ascending, when a format has several variants of known width; a lone
@@ -86,10 +91,10 @@ public static class PictureMarkupBuilder
 
         FormatGroup fallback = FallbackGroup(groups);
         var sources = new List<PictureSource>();
-        foreach (FormatGroup group in groups.Where(g => g != fallback))
+        foreach (FormatGroup group in LightestFirst(groups, fallback))
         {
             (string srcset, bool described) = Srcset(group, prefix);
-            sources.Add(new PictureSource(MimeType(group.Format), srcset, SizesFor(described, user.Sizes)));
+            sources.Add(new PictureSource(group.Type ?? MimeType(group.Format), srcset, SizesFor(described, user.Sizes)));
         }
 
         KoalaManifestVariant largest = Largest(fallback);
@@ -133,7 +138,7 @@ public static class PictureMarkupBuilder
         return new PictureMarkup(false, Array.Empty<PictureSource>(), img);
     }
 
-    /// <summary>The MIME type for a manifest format name: <c>avif</c> → <c>image/avif</c>, <c>jpg</c> → <c>image/jpeg</c>; an unknown <c>xyz</c> → <c>image/xyz</c>.</summary>
+    /// <summary>For manifests without <c>type</c> (older KoalaPic.Build): the MIME type for a manifest format name: <c>avif</c> → <c>image/avif</c>, <c>jpg</c> → <c>image/jpeg</c>; an unknown <c>xyz</c> → <c>image/xyz</c>.</summary>
     public static string MimeType(string format)
     {
         ArgumentNullException.ThrowIfNull(format);
@@ -230,6 +235,7 @@ public static class PictureMarkupBuilder
             }
 
             group.Variants.Add(variant);
+            group.Type ??= string.IsNullOrWhiteSpace(variant.Type) ? null : variant.Type.Trim();
         }
 
         foreach (FormatGroup group in groups)
@@ -261,6 +267,42 @@ public static class PictureMarkupBuilder
     }
 
     private static KoalaManifestVariant Largest(FormatGroup group) => group.Variants[^1];
+
+    /// <summary>The formats that become &lt;source&gt;s, in the order a browser should prefer them (see the remarks).</summary>
+    private static List<FormatGroup> LightestFirst(List<FormatGroup> groups, FormatGroup fallback)
+    {
+        List<FormatGroup> sources = groups.Where(g => g != fallback && !HeavierThanFallbackAtEveryWidth(g, fallback)).ToList();
+        if (sources.Any(g => g.Variants.Any(v => v.Bytes <= 0)))
+        {
+            return sources;
+        }
+
+        HashSet<int>? shared = null;
+        foreach (FormatGroup group in sources)
+        {
+            IEnumerable<int> widths = group.Variants.Where(v => v.Width > 0).Select(v => v.Width!.Value);
+            if (shared == null)
+            {
+                shared = new HashSet<int>(widths);
+            }
+            else
+            {
+                shared.IntersectWith(widths);
+            }
+        }
+
+        // OrderBy is stable: equal weights keep manifest order.
+        return sources
+            .OrderBy(g => shared is { Count: > 0 } ? g.Variants.Where(v => v.Width is int w && shared.Contains(w)).Sum(v => v.Bytes) : g.Variants.Sum(v => v.Bytes))
+            .ToList();
+    }
+
+    /// <summary>Every variant of <paramref name="group"/> has a fallback variant of its width, with fewer bytes.</summary>
+    private static bool HeavierThanFallbackAtEveryWidth(FormatGroup group, FormatGroup fallback) =>
+        group.Variants.All(v =>
+            v.Width > 0
+            && fallback.Variants.FirstOrDefault(f => f.Width == v.Width) is { Bytes: > 0 } same
+            && v.Bytes > same.Bytes);
 
     private static (string Srcset, bool Described) Srcset(FormatGroup group, string prefix)
     {
@@ -394,6 +436,9 @@ public static class PictureMarkupBuilder
         public string Format { get; }
 
         public List<KoalaManifestVariant> Variants { get; } = new();
+
+        /// <summary>The MIME type the manifest gives (KoalaPic.Build's descriptor), or null for older manifests.</summary>
+        public string? Type { get; set; }
 
         public bool HasWidths { get; set; }
     }

@@ -248,7 +248,7 @@ public sealed class PrepareKoalaPicRun : Task
         return null;
     }
 
-    private static bool IsUrlItem(ITaskItem item) => item.GetMetadata(UrlSource.UrlMetadata).Trim().Length > 0;
+    private static bool IsUrlItem(ITaskItem item) => UrlSource.IsUrlItem(item.GetMetadata);
 
     /// <summary>What the sources' stamps say, gathered while the inputs file is written.</summary>
     private sealed class Sources

@@ -104,16 +104,19 @@ internal static class TaskItems
         }
     }
 
-    /// <summary>A diagnostic as MSBuild's error or warning, with the file an IDE jumps to.</summary>
+    /// <summary>
+    /// A diagnostic as MSBuild's error or warning, with the file an IDE jumps to; the line and column of the KoalaImage
+    /// element, when known, make the log read "Project.csproj(12,5): error KP1001".
+    /// </summary>
     public static void Log(TaskLoggingHelper log, Diagnostic diagnostic)
     {
         if (diagnostic.Severity == DiagnosticSeverity.Error)
         {
-            log.LogError(null, diagnostic.Code, null, diagnostic.File, 0, 0, 0, 0, diagnostic.Message);
+            log.LogError(null, diagnostic.Code, null, diagnostic.File, diagnostic.Line ?? 0, diagnostic.Column ?? 0, 0, 0, diagnostic.Message);
         }
         else
         {
-            log.LogWarning(null, diagnostic.Code, null, diagnostic.File, 0, 0, 0, 0, diagnostic.Message);
+            log.LogWarning(null, diagnostic.Code, null, diagnostic.File, diagnostic.Line ?? 0, diagnostic.Column ?? 0, 0, 0, diagnostic.Message);
         }
     }
 }

@@ -99,7 +99,7 @@ public class ImageBatchTests
         return photo.JpegsaveBuffer(q: 90);
     });
 
-    private static byte[] GradientPng(int seed)
+    internal static byte[] GradientPng(int seed)
     {
         using Image xy = Image.Xyz(96, 64);
         using Image image = (xy[0] * 2 + seed).Bandjoin(xy[1] * 3, xy[0] + xy[1] + seed * 7).Cast(Enums.BandFormat.Uchar).Copy(interpretation: Enums.Interpretation.Srgb);

@@ -209,7 +209,7 @@ public class ImageVariantsTests
         for (int i = 0; i < variants.Length; i++)
         {
             Assert.Equal(new FileInfo(kept[i].OutputFile).Length, variants[i].GetProperty("bytes").GetInt64());
-            Assert.Equal(new[] { "url", "format", "width", "height", "bytes" }, variants[i].EnumerateObject().Select(p => p.Name));
+            Assert.Equal(new[] { "url", "format", "type", "width", "height", "bytes" }, variants[i].EnumerateObject().Select(p => p.Name));
         }
     }
 

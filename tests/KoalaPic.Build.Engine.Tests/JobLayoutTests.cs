@@ -92,6 +92,7 @@ public sealed class JobLayoutTests
             Diagnostics =
             {
                 Diagnostic.Warning(DiagnosticCodes.OutputLargerThanSource, "KoalaImage 'a|b': larger", "/p/a|b.png"),
+                Diagnostic.Warning(DiagnosticCodes.InvalidQuality, "KoalaImage 'x': at its line", "/p/p.csproj") with { Line = 12, Column = 5 },
                 Diagnostic.Error(DiagnosticCodes.CannotDecode, "an error is not replayed", "/p/c.png"),
             },
             WrittenFiles = { "/p/artifacts/report.json" },
@@ -102,7 +103,7 @@ public sealed class JobLayoutTests
         LastRun read = LastRun.TryRead(layout.LastRunFile)!;
 
         Assert.Equal(result.Outputs, read.Outputs);
-        Assert.Equal(new[] { result.Diagnostics[0] }, read.Warnings);
+        Assert.Equal(new[] { result.Diagnostics[0], result.Diagnostics[1] }, read.Warnings);
         Assert.Equal(result.WrittenFiles, read.WrittenFiles);
         Assert.Equal(3, read.ImageCount);
     }
@@ -113,7 +114,7 @@ public sealed class JobLayoutTests
         // The record is read field by field (LastRun.TryRead): a property added to either type must be added there too,
         // or a skipped build would replay less than the run it skips.
         Assert.Equal(new[] { "File", "Format", "Height", "ItemSpec", "TargetPath", "Width" }, typeof(JobOutput).GetProperties().Select(p => p.Name).Order());
-        Assert.Equal(new[] { "Code", "File", "Message", "Severity" }, typeof(Diagnostic).GetProperties().Select(p => p.Name).Order());
+        Assert.Equal(new[] { "Code", "Column", "File", "Line", "Message", "Severity" }, typeof(Diagnostic).GetProperties().Select(p => p.Name).Order());
     }
 
     [Fact]

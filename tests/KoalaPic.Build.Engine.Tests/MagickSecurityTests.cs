@@ -239,7 +239,7 @@ public sealed class MagickSecurityTests : IDisposable
     public void SharedConfigurationFolders_AreTheOnesCompiledIntoMagickNative()
     {
         Skip.If(OperatingSystem.IsWindows(), "The Windows build reads no folder under /tmp.");
-        string library = Directory.EnumerateFiles(MagickRuntime.NativeFolder()!, "Magick.Native*").Single();
+        string library = Directory.EnumerateFiles(NativeLocations.MagickFolder()!, "Magick.Native*").Single();
         string text = Encoding.Latin1.GetString(File.ReadAllBytes(library));
         foreach (string compiledIn in new[] { "/tmp/ImageMagick/share/ImageMagick-7/", "/tmp/ImageMagick/lib/ImageMagick-7.1.2//config-Q8/", "/tmp/ImageMagick/etc/ImageMagick-7/", "/tmp/ImageMagick/share/doc/ImageMagick-7/" })
         {

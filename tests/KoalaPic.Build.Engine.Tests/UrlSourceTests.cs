@@ -434,7 +434,7 @@ public sealed class UrlSourceTests : IDisposable
         Assert.True(run.Result.Succeeded, string.Join("\n", run.Result.Diagnostics));
         JobOutput output = Assert.Single(run.Result.Outputs);
         Assert.Equal(("img/hero.webp", 100), (output.TargetPath, output.Width!.Value));
-        Assert.Contains(run.Messages, m => m.Log?.Text == $"KoalaPic: downloaded {server.Url("/concert.jpg")} ({BatchReport.FormatBytes(photo.Length)}, sha256 {Sha256Of(photo)})");
+        Assert.Contains(run.Messages, m => m.Log?.Text == $"KoalaPic: downloaded {server.Url("/concert.jpg")} ({BatchLog.FormatBytes(photo.Length)}, sha256 {Sha256Of(photo)})");
 
         // Offline crosses too: the cached copy is used, nothing is fetched.
         input.Properties[JobSettings.Offline] = "true";

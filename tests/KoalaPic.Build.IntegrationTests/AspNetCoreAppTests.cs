@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using NetVips;
@@ -75,12 +76,13 @@ public sealed class AspNetCoreAppTests
                 await served.Content.ReadAsByteArrayAsync());
         }
 
-        // The one line in Index.cshtml renders <picture>: avif, then webp sources; the jpg fallback in <img>, at its intrinsic size.
+        // The one line in Index.cshtml renders <picture>: avif and webp sources, lightest first by the manifest's bytes;
+        // the jpg fallback in <img>, at its intrinsic size.
         string index = await GetPage(app, "/");
         var (sources, img) = Picture(index, "Flowers in bloom");
-        Assert.Equal(new[] { "image/avif", "image/webp" }, sources.Select(s => s["type"]));
-        Assert.Equal("/img/flowers-480w.avif 480w, /img/flowers-960w.avif 960w", Normalize(sources[0]["srcset"]));
-        Assert.Equal("/img/flowers-480w.webp 480w, /img/flowers-960w.webp 960w", Normalize(sources[1]["srcset"]));
+        Assert.Equal(SourceTypesLightestFirst(images[0], "jpg"), sources.Select(s => s["type"]));
+        Assert.NotEmpty(sources);
+        Assert.All(sources, s => Assert.Equal($"/img/flowers-480w.{s["type"][6..]} 480w, /img/flowers-960w.{s["type"][6..]} 960w", Normalize(s["srcset"])));
         Assert.All(sources, s => Assert.Equal("(max-width: 600px) 100vw, 50vw", s["sizes"]));
         Assert.Equal("/img/flowers-960w.jpg", img["src"]);
         Assert.Equal("/img/flowers-480w.jpg 480w, /img/flowers-960w.jpg 960w", Normalize(img["srcset"]));
@@ -147,17 +149,138 @@ public sealed class AspNetCoreAppTests
         Assert.DoesNotContain(Directory.GetFiles(published, "*", SearchOption.AllDirectories), f =>
             Path.GetFileName(f).Contains("vips", StringComparison.OrdinalIgnoreCase) || Path.GetFileName(f).StartsWith("KoalaPic.Build", StringComparison.Ordinal));
 
-        using WebAppHost app = WebAppHost.RunPublished(published, project.Name);
+        using WebAppHost app = WebAppHost.RunInProduction(published, project.Name);
         JsonElement[] images = ReadManifest(Path.Combine(published, "koalapic", project.Name + ".manifest.json"));
         await AssertEveryVariantIsServed(app, images, url => Path.Combine(published, "wwwroot", url.TrimStart('/')));
 
         var (sources, img) = Picture(await GetPage(app, "/"), "Flowers in bloom");
-        Assert.Equal(new[] { "image/avif", "image/webp" }, sources.Select(s => s["type"]));
+        Assert.Equal(SourceTypesLightestFirst(images[0], "jpg"), sources.Select(s => s["type"]));
         Assert.Equal("/img/flowers-960w.jpg", img["src"]);
 
         // In production a missing entry is the plain <img>, not an error page.
         string missing = await GetPage(app, "/Missing");
         Assert.Matches("<img[^>]*src=\"/img/missing.png\"", missing);
+    }
+
+    /// <summary>
+    /// The build output outside Development (issue 18: every variant was HTTP 500 there). ASP.NET Core maps the files of
+    /// static web assets outside wwwroot/ only in Development; the hosting startup KoalaPic.Build adds maps them in every
+    /// environment, so the variants (and the SDK's own scoped CSS bundle) are served from obj/ as in Development.
+    /// </summary>
+    [Fact]
+    public async Task NewWebApp_BuildOutputInProduction_ServesEveryVariant()
+    {
+        using TestProject project = NewImageSite();
+        DotNetResult build = project.Build();
+        Assert.True(build.Succeeded, build.ToString());
+        JsonElement[] images = ReadManifest(Path.Combine(project.BinDirectory, "koalapic", project.Name + ".manifest.json"));
+        string ObjFile(string url) => Path.Combine(project.ObjOutputDirectory, "wwwroot", url.TrimStart('/'));
+
+        // `dotnet run --no-launch-profile`: Production, content root the project folder.
+        using (WebAppHost app = WebAppHost.RunBuildOutputInProduction(project, package.Environment))
+        {
+            await AssertRunsInProduction(app);
+            await AssertEveryVariantIsServed(app, images, ObjFile);
+            using HttpResponseMessage styles = await app.Client.GetAsync($"/{project.Name}.styles.css");
+            Assert.True(styles.StatusCode == HttpStatusCode.OK, $"GET /{project.Name}.styles.css: {(int)styles.StatusCode}\n{app.Output}");
+        }
+
+        // `dotnet ShopSite.dll` in bin/Debug/net10.0/: Production, content root the bin folder (no wwwroot/ there).
+        using (WebAppHost app = WebAppHost.RunInProduction(project.BinDirectory, project.Name))
+        {
+            await AssertRunsInProduction(app);
+            await AssertEveryVariantIsServed(app, images, ObjFile);
+        }
+
+        // Production's proof: a <koala-img> without a manifest entry is the plain <img>; in Development it is an error page.
+        static async Task AssertRunsInProduction(WebAppHost app) =>
+            Assert.Matches("<img[^>]*src=\"/img/missing.png\"", await GetPage(app, "/Missing"));
+    }
+
+    /// <summary>
+    /// Corpus photos and graphics as avif, webp and a jpg/png fallback at two widths, at the default Quality: whichever
+    /// format this build made lighter, no &lt;picture&gt; the tag helper or the component renders offers a heavier one
+    /// first, none offers a format heavier than the fallback at every width, and none leaves out a format that is not.
+    /// </summary>
+    [Fact]
+    public async Task CorpusImages_NoRenderedPictureOffersAHeavierFormatFirst()
+    {
+        using TestProject project = TestProject.FromTemplate(package, "webapp", "CorpusSite");
+        var images = new (string Corpus, string Name, string Fallback)[]
+        {
+            ("flowers.jpeg", "flowers", "jpg"), ("2569067123_aca715a2ee_o.jpg", "street", "jpg"), ("Landscape_1.jpg", "landscape", "jpg"),
+            ("concert.jpg", "concert", "jpg"), ("Channel_digital_image_CMYK_color.jpg", "cmyk", "jpg"),
+            ("Flag_of_the_Netherlands-16bit.png", "flag", "png"), ("gradients-rgb8.png", "gradients", "png"),
+        };
+        var tagHelpers = new StringBuilder();
+        var components = new StringBuilder("@page\n");
+        foreach (var (corpus, name, fallback) in images)
+        {
+            string extension = fallback == "jpg" ? ".jpg" : ".png";
+            project.AddImage(corpus, $"wwwroot/img/{name}{extension}");
+            tagHelpers.Append($"\n<koala-img src=\"~/img/{name}{extension}\" alt=\"{name}\" />");
+            components.Append($"<component type=\"typeof(KoalaPic.AspNetCore.KoalaImg)\" render-mode=\"Static\" param-Src=\"@(\"img/{name}{extension}\")\" param-Alt=\"@(\"{name}\")\" />\n");
+        }
+
+        XDocumentEdit.AppendToProject(project.ProjectFile, """
+            <ItemGroup>
+              <PackageReference Include="KoalaPic.Build" Version="0.2.0" PrivateAssets="all" />
+              <PackageReference Include="KoalaPic.AspNetCore" Version="0.2.0" />
+              <KoalaImage Include="wwwroot/img/*.jpg" Format="avif;webp;jpg" Widths="200;400" />
+              <KoalaImage Include="wwwroot/img/*.png" Format="avif;webp;png" Widths="200;400" />
+            </ItemGroup>
+            """);
+        string pages = Path.Combine(project.Directory, "Pages");
+        File.AppendAllText(Path.Combine(pages, "_ViewImports.cshtml"), "\n@addTagHelper *, KoalaPic.AspNetCore\n");
+        File.AppendAllText(Path.Combine(pages, "Index.cshtml"), tagHelpers.ToString());
+        File.WriteAllText(Path.Combine(pages, "Component.cshtml"), components.ToString());
+        DotNetResult build = project.Build();
+        Assert.True(build.Succeeded, build.ToString());
+
+        // Every variant by URL, with its image's name (wwwroot/img/flag.png → flag).
+        Dictionary<string, (string Image, string Format, int Width, long Bytes)> variants = ReadManifest(Path.Combine(project.BinDirectory, "koalapic", project.Name + ".manifest.json"))
+            .SelectMany(i => i.GetProperty("variants").EnumerateArray().Select(v => (Image: Path.GetFileNameWithoutExtension(i.GetProperty("path").GetString()!), Variant: v)))
+            .ToDictionary(
+                v => v.Variant.GetProperty("url").GetString()!,
+                v => (v.Image, v.Variant.GetProperty("format").GetString()!, v.Variant.GetProperty("width").GetInt32(), v.Variant.GetProperty("bytes").GetInt64()));
+        using WebAppHost app = WebAppHost.Run(project, package.Environment);
+        int sourcesSeen = 0;
+        foreach (string page in new[] { "/", "/Component" })
+        {
+            string html = await GetPage(app, page);
+            foreach (var (_, name, fallback) in images)
+            {
+                var (sources, img) = Picture(html, name);
+                string where = $"{page} {name}: <source>s {string.Join(", ", sources.Select(s => s["type"]))}, manifest {string.Join(", ", variants.Values.Where(v => v.Image == name).Select(v => $"{v.Format} {v.Width}w {v.Bytes} B"))}";
+                Dictionary<int, long> fallbackBytes = Candidates(img["srcset"]).ToDictionary(c => variants[c].Width, c => variants[c].Bytes);
+                Assert.Equal(fallback, variants[img["src"]].Format);
+
+                // Each rendered format's bytes by width, in the order of the <source>s.
+                List<(string Format, Dictionary<int, long> Bytes)> offered = sources
+                    .Select(s => Candidates(s["srcset"]).Select(c => variants[c]).ToList())
+                    .Select(vs => (vs[0].Format, vs.ToDictionary(v => v.Width, v => v.Bytes)))
+                    .ToList();
+                HashSet<int> shared = offered.Count == 0 ? new() : offered.Skip(1).Aggregate(new HashSet<int>(offered[0].Bytes.Keys), (s, o) => { s.IntersectWith(o.Bytes.Keys); return s; });
+                long Weight(Dictionary<int, long> bytes) => shared.Count > 0 ? shared.Sum(w => bytes[w]) : bytes.Values.Sum();
+                for (int i = 1; i < offered.Count; i++)
+                {
+                    Assert.True(Weight(offered[i - 1].Bytes) <= Weight(offered[i].Bytes), $"a heavier format first: {where}");
+                }
+
+                Assert.All(offered, o => Assert.False(HeavierAtEveryWidth(o.Bytes, fallbackBytes), $"{o.Format} is heavier than the fallback at every width: {where}"));
+                foreach (string format in new[] { "avif", "webp" }.Except(offered.Select(o => o.Format)))
+                {
+                    Dictionary<int, long> bytes = variants.Values.Where(v => v.Format == format && v.Image == name).ToDictionary(v => v.Width, v => v.Bytes);
+                    Assert.True(HeavierAtEveryWidth(bytes, fallbackBytes), $"{format} left out though not heavier than the fallback at every width: {where}");
+                }
+
+                sourcesSeen += offered.Count;
+            }
+        }
+
+        Assert.True(sourcesSeen > 0, "no <picture> had a <source>: nothing was compared");
+
+        static IEnumerable<string> Candidates(string srcset) => srcset.Split(',').Select(c => c.Trim().Split(' ')[0]);
     }
 
     [Fact]
@@ -324,6 +447,26 @@ public sealed class AspNetCoreAppTests
         Assert.True(result.Succeeded, result.ToString());
         return result.Output.Trim();
     }
+
+    /// <summary>
+    /// The &lt;source&gt; types the rendering rules give a manifest entry whose formats all have the same widths: its
+    /// formats but <paramref name="fallback"/>, lightest first, without one heavier than the fallback at every width.
+    /// </summary>
+    private static string[] SourceTypesLightestFirst(JsonElement image, string fallback)
+    {
+        Dictionary<string, Dictionary<int, long>> bytes = image.GetProperty("variants").EnumerateArray()
+            .GroupBy(v => v.GetProperty("format").GetString()!)
+            .ToDictionary(g => g.Key, g => g.ToDictionary(v => v.GetProperty("width").GetInt32(), v => v.GetProperty("bytes").GetInt64()));
+        return bytes
+            .Where(f => f.Key != fallback && !HeavierAtEveryWidth(f.Value, bytes[fallback]))
+            .OrderBy(f => f.Value.Values.Sum())
+            .Select(f => "image/" + f.Key)
+            .ToArray();
+    }
+
+    /// <summary>Every width of <paramref name="bytes"/> is also in <paramref name="fallback"/>, with fewer bytes there.</summary>
+    private static bool HeavierAtEveryWidth(Dictionary<int, long> bytes, Dictionary<int, long> fallback) =>
+        bytes.All(b => fallback.TryGetValue(b.Key, out long f) && b.Value > f);
 
     private static JsonElement[] ReadManifest(string path)
     {

@@ -95,7 +95,7 @@ public sealed class HardeningBuildTests : IDisposable
         string quality = Assert.Single(Lines(result, DiagnosticCodes.InvalidQuality));
         Assert.Contains("KoalaImage items 'bad/a.jpg', 'bad/b.jpg', 'bad/c.jpg' and 1 more: Quality=\"abc\"", quality, StringComparison.Ordinal);
         string pattern = Assert.Single(Lines(result, DiagnosticCodes.PatternMatchesNothing));
-        Assert.Contains($"{project.ProjectFile} : warning KP1023: KoalaImage Include=\"typo/*.PNG\" matches no file", pattern, StringComparison.Ordinal);
+        Assert.Contains($"{project.ProjectFile}{project.KoalaImageAt("typo/*.PNG")}: warning KP1023: KoalaImage Include=\"typo/*.PNG\" matches no file", pattern, StringComparison.Ordinal);
         Assert.Single(Lines(result, DiagnosticCodes.InvalidLink));
         // Credentials: refused, never sent, and nowhere in the log, the report or anything under obj/.
         Assert.Single(Lines(result, DiagnosticCodes.UrlWithCredentials));

@@ -23,7 +23,7 @@ public sealed class OtherProjectTests
         Assert.Contains("error KP1002: KoalaImage 'img/bad-quality.jpg': Quality=\"abc\" is not valid. Accepted values: a whole number from 1 to 100", result.Output);
         Assert.Contains("error KP1001: KoalaImage 'img/bad-format.jpg': Format=\"xyz\" is not valid. Accepted values: jpg (default)", result.Output);
         Assert.Contains("error KP1003: KoalaImage 'img/bad-width.jpg': Width=\"-5\" is not valid.", result.Output);
-        Assert.Contains("BadMetadata.csproj : error KP1002", result.Output);
+        Assert.Contains($"BadMetadata.csproj{project.KoalaImageAt("bad-quality")}: error KP1002", result.Output);
         Assert.DoesNotContain("MSB4018", result.Output);
         Assert.Equal("KoalaPic: 1 images, 1 converted, 0 up to date, ", result.Summary.Substring(0, "KoalaPic: 1 images, 1 converted, 0 up to date, ".Length));
         ImageFile good = ImageFile.Read(Path.Combine(project.ObjOutputDirectory, "img", "good.webp"));

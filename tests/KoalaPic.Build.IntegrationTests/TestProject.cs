@@ -101,6 +101,22 @@ public sealed class TestProject : IDisposable
         document.Save(ProjectFile);
     }
 
+    /// <summary>
+    /// Where MSBuild places a diagnostic about the KoalaImage element whose line contains <paramref name="marker"/>:
+    /// "(line,column)" of its '&lt;', as in <c>App.csproj(12,5): error KP1001</c>.
+    /// </summary>
+    public string KoalaImageAt(string marker)
+    {
+        string[] lines = File.ReadAllLines(ProjectFile);
+        int index = Array.FindIndex(lines, l => l.Contains("<KoalaImage", StringComparison.Ordinal) && l.Contains(marker, StringComparison.Ordinal));
+        if (index < 0)
+        {
+            throw new InvalidOperationException($"no KoalaImage with {marker} in {ProjectFile}:\n{string.Join("\n", lines)}");
+        }
+
+        return $"({index + 1},{lines[index].IndexOf('<') + 1})";
+    }
+
     /// <summary>Every file under a folder with its last-write time, to prove a build rewrote nothing.</summary>
     public static Dictionary<string, DateTime> Timestamps(string folder) =>
         System.IO.Directory.Exists(folder)

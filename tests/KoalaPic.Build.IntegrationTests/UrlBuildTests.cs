@@ -223,7 +223,7 @@ public sealed class UrlBuildTests : IDisposable
         Assert.Contains(ConcertUrl, mismatch);
         Assert.Contains("expected " + wrong, mismatch);
         Assert.Contains("actual " + Sha256Of(concert), mismatch);
-        Assert.Contains(project.ProjectFile + " : error KP4005", mismatch);
+        Assert.Contains(project.ProjectFile + project.KoalaImageAt("img/hero.jpg") + ": error KP4005", mismatch);
 
         string unpinned = LineWith(result, "warning KP4004");
         Assert.Contains($"Sha256=\"{Sha256Of(flowers)}\"", unpinned);

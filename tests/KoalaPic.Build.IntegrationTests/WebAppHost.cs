@@ -30,9 +30,19 @@ public sealed class WebAppHost : IDisposable
     public static WebAppHost Run(TestProject project, IReadOnlyDictionary<string, string> environment) =>
         Start(project.Directory, environment, "run", "--no-build", "--project", project.ProjectFile, "--urls", "http://127.0.0.1:0");
 
-    /// <summary>`dotnet App.dll` in a publish folder: the Production environment, as a server runs it.</summary>
-    public static WebAppHost RunPublished(string publishDirectory, string assemblyName) =>
-        Start(publishDirectory, new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" }, assemblyName + ".dll", "--urls", "http://127.0.0.1:0");
+    /// <summary>
+    /// `dotnet run --no-build --no-launch-profile` in the project folder: the build output in the Production environment
+    /// (no ASPNETCORE_ENVIRONMENT), with the project folder as content root.
+    /// </summary>
+    public static WebAppHost RunBuildOutputInProduction(TestProject project, IReadOnlyDictionary<string, string> environment) =>
+        Start(project.Directory, environment, "run", "--no-build", "--no-launch-profile", "--project", project.ProjectFile, "--urls", "http://127.0.0.1:0");
+
+    /// <summary>
+    /// `dotnet App.dll` in the folder that holds it (publish/, or bin/… for the build output), which is then the content
+    /// root: the Production environment, as a server runs it.
+    /// </summary>
+    public static WebAppHost RunInProduction(string directory, string assemblyName) =>
+        Start(directory, new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" }, assemblyName + ".dll", "--urls", "http://127.0.0.1:0");
 
     private static WebAppHost Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {

@@ -361,3 +361,40 @@ public sealed class ConvertKoalaImagesTests
         Assert.Contains(next.Engine().Messages, m => m.Message!.StartsWith($"KoalaPic: 8 images, {8 - kept.Length} converted, {kept.Length} up to date", StringComparison.Ordinal));
     }
 }
+
+/// <summary>
+/// ConvertKoalaImages with KoalaPicOutOfProcess: the job runs in the real koalapic process (built without natives, as
+/// in the package), which loads libvips from the NuGet folder the task names, and the task logs what it streams back.
+/// </summary>
+public sealed class ConvertKoalaImagesOutOfProcessTests
+{
+    [Fact]
+    public void Out_of_process_the_task_hands_back_the_same_items_and_logs_the_process_lines()
+    {
+        using var project = new TaskProject();
+        string source = project.AddFixture("with-alpha.png", "img/logo.png");
+        string missing = Path.Combine("img", "gone.png");
+        ConvertKoalaImages task = project.ConvertTask(TaskSupport.Item(source, ("Format", "webp"), ("Width", "24")), TaskSupport.Item(missing, ("Format", "webp")));
+        string nuget = TaskSupport.Metadata("NuGetPackageRoot");
+        Engine.NativeHost host = Engine.NativeHost.Current;
+        task.OutOfProcess = true;
+        task.EngineProcessPath = TaskSupport.Metadata("KoalapicPath");
+        task.HostRuntimeIdentifier = host.RuntimeIdentifier;
+        task.LibvipsDirectory = Engine.NativeResolver.PackageNativeFolder(Path.Combine(nuget, "netvips.native." + host.RuntimeIdentifier, Engine.VipsRuntime.BundledLibvipsVersion), host);
+
+        Assert.False(task.Execute());
+
+        BuildErrorEventArgs error = Assert.Single(task.Engine().Errors);
+        Assert.Equal("KP2001", error.Code);
+        Assert.Equal(project.Path("img", "gone.png"), error.File);
+        ITaskItem output = Assert.Single(task.ConvertedImages);
+        Assert.Equal(Path.Combine("img", "logo.webp"), output.GetMetadata("TargetPath"));
+        Assert.Equal("24", output.GetMetadata("KoalaPicWidth"));
+        using Image decoded = Image.NewFromFile(output.ItemSpec);
+        Assert.Equal(24, decoded.Width);
+        string log = task.Engine().Log;
+        Assert.True(task.Engine().Messages.Any(m => m.Importance == MessageImportance.Normal && m.Message!.StartsWith("KoalaPic: [", StringComparison.Ordinal) && m.Message.Contains("/2] " + source + " -> ", StringComparison.Ordinal)), log);
+        Assert.True(task.Engine().Messages.Any(m => m.Importance == MessageImportance.High && m.Message!.StartsWith("KoalaPic: 2 images, 1 converted, 0 up to date, 1 failed", StringComparison.Ordinal)), log);
+        Assert.Empty(Directory.EnumerateFiles(project.IntermediateDirectory, "job.*.json"));
+    }
+}

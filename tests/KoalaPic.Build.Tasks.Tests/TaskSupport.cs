@@ -7,14 +7,17 @@ namespace KoalaPic.Build.Tasks.Tests;
 /// <summary>Paths to the shared corpus, and a throw-away project folder the tasks run against.</summary>
 internal static class TaskSupport
 {
-    public static string RepositoryRoot { get; } =
-        typeof(TaskSupport).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value
-        ?? throw new InvalidOperationException("RepositoryRoot assembly metadata is missing.");
+    public static string RepositoryRoot => Metadata("RepositoryRoot");
 
     /// <summary>The shared corpus beside the checkout; never copied into the repository.</summary>
     public static string Corpus { get; } = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "corpus"));
 
     public static string Fixture(string name) => Path.Combine(Corpus, "fixtures", name);
+
+    /// <summary>Assembly metadata the project file bakes in (RepositoryRoot, NuGetPackageRoot, KoalapicPath).</summary>
+    public static string Metadata(string key) =>
+        typeof(TaskSupport).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value
+        ?? throw new InvalidOperationException(key + " assembly metadata is missing.");
 
     /// <summary>A KoalaImage item as MSBuild hands it to the task: the Include, and metadata as strings.</summary>
     public static ITaskItem Item(string include, params (string Name, string Value)[] metadata)

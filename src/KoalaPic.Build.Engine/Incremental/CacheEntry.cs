@@ -31,7 +31,7 @@ internal static class CacheEntry
     public static string PathFor(string cacheDirectory, string key, ImageFormat format) =>
         Path.Combine(cacheDirectory, key.Substring(0, 2), key + ImageFormats.Extension(format));
 
-    /// <summary>Writes the entry atomically (temporary file, then rename).</summary>
+    /// <summary>Writes the entry atomically (temporary file, then rename). The batch writes through <see cref="IOutputCache"/>.</summary>
     public static void Write(string path, string key, byte[] image, OutputFacts facts = default) =>
         AtomicFile.Write(path, Format(key, image, facts));
 
@@ -60,22 +60,21 @@ internal static class CacheEntry
     public static byte[]? TryRead(string path, string key, out OutputFacts facts)
     {
         facts = default;
-        byte[] entry;
+        byte[]? entry = ReadFile(path);
+        return entry == null ? null : Parse(entry, key, out facts);
+    }
+
+    /// <summary>The bytes of an entry file, unverified; null when it is missing or unreadable.</summary>
+    internal static byte[]? ReadFile(string path)
+    {
         try
         {
-            if (!File.Exists(path))
-            {
-                return null;
-            }
-
-            entry = SourceFile.ReadAllBytes(path, MaxEntryBytes);
+            return File.Exists(path) ? SourceFile.ReadAllBytes(path, MaxEntryBytes) : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return null;
         }
-
-        return Parse(entry, key, out facts);
     }
 
     internal static byte[]? Parse(byte[] entry, string key, out OutputFacts facts)

@@ -27,6 +27,15 @@ public sealed class OutputRecord
     public ImagePlaceholder? Placeholder { get; set; }
 
     /// <summary>
+    /// The source's width after EXIF orientation, when the run that made the output read it (0 when unknown): while
+    /// <see cref="Source"/> still holds, the next run knows which Widths variants the source is too narrow for
+    /// without loading libvips to read its header.
+    /// </summary>
+    [JsonPropertyName("sourceWidth")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int SourceWidth { get; set; }
+
+    /// <summary>
     /// The settled stamp of the source the key was computed from (<see cref="SourceStamp"/>), with the source's path
     /// and <see cref="ContentKey.Settings"/>: while all of them still hold, the key holds without reading the source.
     /// Absent when the stamp was not settled or the platform has no change time; the source is then hashed.
@@ -115,6 +124,7 @@ public sealed class OutputState
             Height = record.Height,
             ChosenQuality = record.ChosenQuality,
             Placeholder = record.Placeholder,
+            SourceWidth = record.SourceWidth,
             Source = source is { IsSettled: true, ChangeUtcTicks: long change, FileId: string id }
                 ? new SourceRecord { Path = sourcePath, Settings = settings, Length = source.Length, LastWriteUtcTicks = source.LastWriteUtcTicks, ChangeUtcTicks = change, FileId = id }
                 : null,
@@ -125,9 +135,12 @@ public sealed class OutputState
     /// the same settings and engine, and the output on disk is the one recorded: up to date without reading the source.
     /// </summary>
     internal static bool SourceUnchanged(OutputRecord record, string sourcePath, string settings, SourceStamp now) =>
+        string.Equals(record.Source?.Settings, settings, StringComparison.Ordinal) && SameSource(record, sourcePath, now);
+
+    /// <summary>True when the record's source stamp proves the file at <paramref name="sourcePath"/> unchanged, whatever the settings.</summary>
+    internal static bool SameSource(OutputRecord record, string sourcePath, SourceStamp now) =>
         record.Source is { } source
         && string.Equals(source.Path, sourcePath, StringComparison.Ordinal)
-        && string.Equals(source.Settings, settings, StringComparison.Ordinal)
         && SourceStamp.Recorded(source.Length, source.LastWriteUtcTicks, source.ChangeUtcTicks, source.FileId).SameFileAs(now);
 
     /// <summary>True when the file on disk is still the one this record describes.</summary>

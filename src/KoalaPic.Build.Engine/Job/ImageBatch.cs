@@ -10,53 +10,6 @@ using System.Threading.Tasks;
 
 namespace KoalaPic.Build.Engine;
 
-public enum ItemOutcome
-{
-    /// <summary>Encoded in this run.</summary>
-    Converted,
-
-    /// <summary>The output on disk was already made from these bytes and settings.</summary>
-    UpToDate,
-
-    /// <summary>The output was taken from the content-addressed cache without encoding.</summary>
-    FromCache,
-
-    Failed,
-}
-
-/// <param name="OutputFile">The absolute path of the output under the batch's output folder.</param>
-/// <param name="SourceBytes">Size of the source file (0 when it could not be read).</param>
-/// <param name="OutputBytes">Size of the output file (0 when failed).</param>
-public sealed record ItemResult(ImageRequest Request, string OutputFile, ItemOutcome Outcome, long SourceBytes, long OutputBytes, Diagnostic? Diagnostic)
-{
-    public bool Succeeded => Outcome != ItemOutcome.Failed;
-
-    /// <summary>The quality smart quality chose for the image (this run, or the run that made the output).</summary>
-    public int? ChosenQuality { get; init; }
-
-    /// <summary>The output's dimensions in pixels, when known (null for failed items and outputs of older KoalaPic versions).</summary>
-    public int? Width { get; init; }
-
-    public int? Height { get; init; }
-
-    /// <summary>For a URL item: the bytes converted and whether this run downloaded them.</summary>
-    public DownloadInfo? Download { get; init; }
-
-    /// <summary>The placeholder the request asked for (<see cref="ImageRequest.Placeholder"/>), from this run or the run that made the output.</summary>
-    public ImagePlaceholder? Placeholder { get; init; }
-}
-
-/// <param name="Items">One result per request, in request order.</param>
-/// <param name="DeletedOutputs">Outputs of earlier runs that no request produces any more, now deleted.</param>
-public sealed record BatchResult(IReadOnlyList<ItemResult> Items, IReadOnlyList<string> DeletedOutputs, TimeSpan Elapsed)
-{
-    public int Converted => Items.Count(i => i.Outcome == ItemOutcome.Converted);
-
-    public int UpToDate => Items.Count(i => i.Outcome is ItemOutcome.UpToDate or ItemOutcome.FromCache);
-
-    public int Failed => Items.Count(i => i.Outcome == ItemOutcome.Failed);
-}
-
 /// <summary>Where a batch keeps its files and how hard it may work.</summary>
 /// <param name="OutputDirectory">Where outputs are written, at each request's OutputPath (obj/…/koalapic/out).</param>
 /// <param name="StateFile">The batch's record of the outputs it owns.</param>
@@ -103,9 +56,13 @@ public sealed class ImageBatch
 
     private readonly BatchSettings settings;
 
-    public ImageBatch(BatchSettings settings)
+    private readonly IOutputCache cache;
+
+    /// <param name="cache">Where encoded outputs are kept by content key; by default the folder <see cref="BatchSettings.CacheDirectory"/>.</param>
+    public ImageBatch(BatchSettings settings, IOutputCache? cache = null)
     {
         this.settings = settings;
+        this.cache = cache ?? new FolderOutputCache(settings.CacheDirectory);
     }
 
     private int sourcesHashed;
@@ -309,9 +266,9 @@ public sealed class ImageBatch
             return UpToDate(request, outputFile, source.Length, record);
         }
 
-        string cacheFile = CacheEntry.PathFor(settings.CacheDirectory, key, request.Options.Format);
         ItemOutcome outcome = ItemOutcome.FromCache;
-        byte[]? bytes = CacheEntry.TryRead(cacheFile, key, out OutputFacts facts);
+        int sourceWidth = 0;
+        byte[]? bytes = cache.TryRead(key, request.Options.Format, out OutputFacts facts, cancellationToken);
         if (bytes != null && !ImagePlaceholder.Satisfies(facts.Placeholder, request.Placeholder))
         {
             // An entry made without the placeholder now asked for (an older KoalaPic, or Placeholder just turned on):
@@ -327,6 +284,7 @@ public sealed class ImageBatch
                 EncodedImage encoded = ImageConverter.ConvertWithPlaceholder(source, request.Options, request.Placeholder, settings.MaxPixels, cancellationToken);
                 bytes = encoded.Bytes;
                 facts = new OutputFacts(encoded.Width, encoded.Height, encoded.ChosenQuality) { Placeholder = encoded.Placeholder };
+                sourceWidth = encoded.SourceWidth;
                 outcome = ItemOutcome.Converted;
             }
             catch (ImageConversionException ex)
@@ -348,8 +306,8 @@ public sealed class ImageBatch
         {
             if (outcome == ItemOutcome.Converted)
             {
-                writing = "the cache entry '" + cacheFile + "' (KoalaPicCacheDir)";
-                CacheEntry.Write(cacheFile, key, bytes, facts);
+                writing = cache.Describe(key, request.Options.Format);
+                cache.Write(key, request.Options.Format, bytes, facts);
             }
 
             writing = "the output '" + outputFile + "'";
@@ -360,7 +318,9 @@ public sealed class ImageBatch
             return Failure(request, source.Length, Diagnostic.Error(DiagnosticCodes.CannotWrite, $"KoalaImage '{request.ItemSpec}': cannot write {writing} for '{request.SourcePath}': {ex.Message}", request.SourcePath));
         }
 
-        kept[request.OutputPath] = OutputState.Describe(key, outputFile, facts, request.SourcePath, settingsHash, stamp);
+        OutputRecord made = OutputState.Describe(key, outputFile, facts, request.SourcePath, settingsHash, stamp);
+        made.SourceWidth = sourceWidth;
+        kept[request.OutputPath] = made;
         return new ItemResult(request, outputFile, outcome, source.Length, bytes.Length, null)
         {
             ChosenQuality = facts.ChosenQuality,

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Threading;
+using System.Threading.Tasks;
 
 namespace KoalaPic.Build.Engine;
 
@@ -60,19 +61,33 @@ public static class ImageJob
         private readonly List<Diagnostic> diagnostics = new();
         private readonly List<ImageRequest> requests = new();
         private readonly HashSet<ImageRequest> widthVariants = new();
-        private readonly List<(int Request, JobReportItem? Invalid)> reportOrder = new();
+        private readonly List<IReadOnlyList<ImageRequest>> itemsWithWidths = new();
+        private List<(int Request, JobReportItem? Invalid)> reportOrder = new();
         private readonly List<string> writtenFiles = new();
         private readonly List<JobLog> closing = new();
         private readonly JobSettings settings;
         private bool nothingToDo;
+        private readonly IReadOnlyList<DeclaredPatterns.Definition> definitions;
+        private readonly Func<string, DeclaredPatterns.Definition?> definitionOf;
 
         public Job(JobInput input, Action<JobLog> log)
         {
             this.input = input;
             this.log = log;
             settings = JobSettings.Parse(input.Properties, input.ProjectFile, diagnostics);
+            definitions = DeclaredPatterns.ReadAll(input.DeclaringFiles);
+            definitionOf = DeclaredPatterns.Locator(definitions, input.ProjectDirectory);
             ParseItems();
         }
+
+        /// <summary>
+        /// A diagnostic that points at the project file points at the KoalaImage element the item comes from, with
+        /// its line, when that can be found; one about an image keeps pointing at the image.
+        /// </summary>
+        private Diagnostic AtDefinition(Diagnostic diagnostic, string itemSpec) =>
+            string.Equals(diagnostic.File, input.ProjectFile, StringComparison.Ordinal) && diagnostic.Line == null
+                ? diagnostic.At(definitionOf(itemSpec)?.Location)
+                : diagnostic;
 
         private JobLayout Layout => new(input.IntermediateDirectory);
 
@@ -90,17 +105,21 @@ public static class ImageJob
                 string source = urlInclude ? itemSpec : ProjectPath(item.ItemSpec);
                 var itemDiagnostics = new List<Diagnostic>();
                 IReadOnlyList<ImageRequest>? variants = ImageVariants.TryCreate(itemSpec, source, input.ProjectDirectory, item.Get, input.ProjectFile, itemDiagnostics);
-                metadataDiagnostics.AddRange(itemDiagnostics.Select(d => (itemSpec, d)));
+                metadataDiagnostics.AddRange(itemDiagnostics.Select(d => (itemSpec, AtDefinition(d, item.ItemSpec))));
                 if (variants == null)
                 {
-                    string url = item.Get(UrlSource.UrlMetadata).Trim();
-                    string format = item.Get("Format").Trim();
-                    reportOrder.Add((-1, JobReport.Invalid(itemSpec, url.Length > 0 ? url : source, format.Length > 0 ? format : null, itemDiagnostics.First(d => d.Severity == DiagnosticSeverity.Error))));
+                    string format = item.Get(ItemMetadata.Format.Name).Trim();
+                    reportOrder.Add((-1, JobReport.Invalid(itemSpec, UrlSource.IsUrlItem(item.Get) ? UrlSource.UrlOf(item.Get) : source, format.Length > 0 ? format : null, itemDiagnostics.First(d => d.Severity == DiagnosticSeverity.Error))));
                     continue;
                 }
 
-                // Variants from Widths: the ones the source is too narrow for are dropped after the batch (not enlarged).
-                bool fromWidths = item.Get("Widths").Trim().Length > 0;
+                // Variants from Widths: the ones the source is too narrow for are not made (widths are not enlarged).
+                bool fromWidths = item.Get(ItemMetadata.Widths.Name).Trim().Length > 0;
+                if (fromWidths)
+                {
+                    itemsWithWidths.Add(variants);
+                }
+
                 foreach (ImageRequest request in variants)
                 {
                     reportOrder.Add((requests.Count, null));
@@ -113,7 +132,7 @@ public static class ImageJob
             }
 
             diagnostics.AddRange(ItemDiagnostics.Group(metadataDiagnostics));
-            diagnostics.AddRange(DeclaredPatterns.Unmatched(input.DeclaringFiles, input.ProjectDirectory, input.Items.Select(i => i.ItemSpec).ToList()));
+            diagnostics.AddRange(DeclaredPatterns.Unmatched(definitions, input.ProjectDirectory, input.Items.Select(i => i.ItemSpec).ToList()));
         }
 
         private bool HasErrors => diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error);
@@ -152,6 +171,7 @@ public static class ImageJob
             BatchResult batch;
             try
             {
+                LeaveOutWiderThanSource(batchSettings.StateFile, cancellationToken);
                 batch = new ImageBatch(batchSettings).Run(requests, OnItemDone, cancellationToken);
             }
             catch (EngineLoadException ex)
@@ -173,19 +193,20 @@ public static class ImageJob
                 return new JobResult { Diagnostics = diagnostics, Cancelled = true };
             }
 
-            diagnostics.AddRange(batch.Items.Where(i => i.Diagnostic != null).Select(i => i.Diagnostic!)
+            diagnostics.AddRange(batch.Items.Where(i => i.Diagnostic != null).Select(i => AtDefinition(i.Diagnostic!, i.Request.ItemSpec))
                 .Select(d => settings.BadImagesAsWarnings && d.Severity == DiagnosticSeverity.Error && DiagnosticCodes.IsBadImage(d.Code) ? d with { Severity = DiagnosticSeverity.Warning } : d));
-            diagnostics.AddRange(batch.Items.Select(ItemDiagnostics.LargerThanSource).Where(d => d != null).Select(d => d!));
+            var (kept, skipped) = ImageVariants.SkipWiderThanSource(batch.Items, widthVariants.Contains);
+            diagnostics.AddRange(ItemDiagnostics.LargerThanSource(kept, definitionOf));
             foreach (string deleted in batch.DeletedOutputs)
             {
                 Closing(JobLogLevel.Low, $"KoalaPic: deleted '{deleted}', which no KoalaImage item produces any more.");
             }
 
-            Closing(JobLogLevel.High, BatchReport.SummaryLine(batch));
-            var (kept, skipped) = ImageVariants.SkipWiderThanSource(batch.Items, widthVariants.Contains);
+            Closing(JobLogLevel.High, BatchLog.SummaryLine(batch));
             foreach (ItemResult narrow in skipped)
             {
-                Closing(JobLogLevel.Low, $"KoalaPic: skipped '{narrow.Request.OutputPath}': the source '{narrow.Request.ItemSpec}' is only {narrow.Width} pixels wide, narrower than {narrow.Request.Options.Width} in Widths (widths are not enlarged).");
+                // Only sources whose header could not be read get here: the others' narrow variants were never made.
+                Closing(JobLogLevel.Low, SkippedLine(narrow.Request, narrow.Width ?? 0));
             }
 
             WriteReport(JobReport.Create(input.ProjectFile, reportOrder.Select(r => r.Invalid ?? JobReport.Item(batch.Items[r.Request])), stopwatch.Elapsed));
@@ -196,6 +217,101 @@ public static class ImageJob
             }
 
             return Result(kept);
+        }
+
+        private static string SkippedLine(ImageRequest variant, int sourceWidth) =>
+            $"KoalaPic: skipped '{variant.OutputPath}': the source '{variant.ItemSpec}' is only {sourceWidth} pixels wide, narrower than {variant.Options.Width} in Widths (widths are not enlarged).";
+
+        /// <summary>
+        /// Leaves out the Widths variants the source is too narrow for before anything is converted (they would be
+        /// dropped afterwards, as widths are not enlarged), from each source's width read from its header. A source
+        /// whose header cannot be read is converted as a whole, and its narrow variants dropped after the batch.
+        /// </summary>
+        private void LeaveOutWiderThanSource(string stateFile, CancellationToken cancellationToken)
+        {
+            // One width per format is always kept: only items with several widths can lose variants.
+            var candidates = itemsWithWidths
+                .Where(variants => variants[0].Url == null && variants.GroupBy(v => v.Options.Format).Any(f => f.Count() > 1) && variants.Any(ImageVariants.OnlyShrinks))
+                .ToList();
+            if (candidates.Count == 0)
+            {
+                return;
+            }
+
+            // The last run's record knows the width of an unchanged source: a build with nothing to convert reads
+            // no header and does not load libvips. The record is only a hint here (the batch reads it again under
+            // the project's lock); a source whose stamp does not prove it unchanged has its header read.
+            OutputState previous = OutputState.Load(stateFile);
+            var sourceWidths = candidates.Select(variants => RecordedSourceWidth(previous, variants)).ToArray();
+            var unknown = Enumerable.Range(0, candidates.Count).Where(i => sourceWidths[i] == null).ToList();
+            if (unknown.Count > 0)
+            {
+                try
+                {
+                    VipsRuntime.EnsureInitialized(settings.Parallelism);
+                    Parallel.ForEach(unknown, new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = cancellationToken }, i =>
+                        sourceWidths[i] = SourceHeader.OrientedWidth(candidates[i][0].SourcePath, settings.SourceByteLimit, settings.PixelLimit));
+                }
+                catch (EngineLoadException)
+                {
+                    // The batch reports it; the variants are scheduled as they are.
+                }
+            }
+
+            var leftOut = new HashSet<ImageRequest>();
+            for (int i = 0; i < candidates.Count; i++)
+            {
+                if (sourceWidths[i] is int sourceWidth)
+                {
+                    foreach (ImageRequest variant in ImageVariants.WiderThanSource(candidates[i], sourceWidth))
+                    {
+                        leftOut.Add(variant);
+                        Closing(JobLogLevel.Low, SkippedLine(variant, sourceWidth));
+                    }
+                }
+            }
+
+            if (leftOut.Count == 0)
+            {
+                return;
+            }
+
+            var kept = new List<ImageRequest>();
+            var newIndex = new int[requests.Count];
+            for (int i = 0; i < requests.Count; i++)
+            {
+                newIndex[i] = leftOut.Contains(requests[i]) ? -1 : kept.Count;
+                if (newIndex[i] >= 0)
+                {
+                    kept.Add(requests[i]);
+                }
+            }
+
+            reportOrder = reportOrder.Where(r => r.Invalid != null || newIndex[r.Request] >= 0)
+                .Select(r => r.Invalid != null ? r : (newIndex[r.Request], null)).ToList();
+            requests.Clear();
+            requests.AddRange(kept);
+        }
+
+        /// <summary>The source width the last run recorded with any of these variants' outputs, if the source is unchanged since.</summary>
+        private static int? RecordedSourceWidth(OutputState previous, IReadOnlyList<ImageRequest> variants)
+        {
+            var records = variants.Select(v => previous.Outputs.TryGetValue(v.OutputPath, out OutputRecord? r) ? r : null)
+                .Where(r => r is { SourceWidth: > 0, Source: not null }).ToList();
+            if (records.Count == 0)
+            {
+                return null;
+            }
+
+            try
+            {
+                SourceStamp now = SourceStamp.Of(variants[0].SourcePath);
+                return records.FirstOrDefault(r => OutputState.SameSource(r!, variants[0].SourcePath, now))?.SourceWidth;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                return null;
+            }
         }
 
         /// <summary>The batch as a whole could not run: one error, every item failed with it in the report.</summary>
@@ -268,12 +384,12 @@ public static class ImageJob
         {
             if (item.Download is { Downloaded: true } download)
             {
-                Log(JobLogLevel.Normal, $"KoalaPic: downloaded {download.Url} ({BatchReport.FormatBytes(download.Bytes)}, sha256 {download.Sha256})");
+                Log(JobLogLevel.Normal, $"KoalaPic: downloaded {download.Url} ({BatchLog.FormatBytes(download.Bytes)}, sha256 {download.Sha256})");
             }
 
             if (item.Outcome == ItemOutcome.Converted)
             {
-                Log(JobLogLevel.Normal, BatchReport.ProgressLine(item, done, requests.Count));
+                Log(JobLogLevel.Normal, BatchLog.ProgressLine(item, done, requests.Count));
             }
         }
 

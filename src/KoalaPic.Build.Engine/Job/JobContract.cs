@@ -69,6 +69,9 @@ public sealed class JobItem
     /// <summary>A metadata value, or "" when the item does not set it.</summary>
     public string Get(string name) => Metadata.TryGetValue(name, out string? value) ? value ?? "" : "";
 
+    /// <summary>Whether converting this item needs the native ImageMagick library, judged from its metadata and name (see <see cref="ImageMagickNeed"/>).</summary>
+    public bool NeedsImageMagick() => ImageMagickNeed.For(ItemSpec, Get);
+
     /// <param name="metadata">Reads one metadata value of the host's item (MSBuild's ITaskItem.GetMetadata).</param>
     public static JobItem From(string itemSpec, Func<string, string> metadata) => new()
     {

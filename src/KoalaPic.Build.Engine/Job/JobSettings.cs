@@ -126,11 +126,12 @@ public sealed class JobSettings
                 return true;
             }
 
-            Invalid(name, value, "true, false, or empty for the default (false)");
+            Invalid(name, value, "true, false, or empty for the default (false)", "true", "false");
             return false;
         }
 
-        private void Invalid(string name, string value, string accepted) =>
-            diagnostics.Add(Diagnostic.Error(DiagnosticCodes.InvalidProperty, $"{name}=\"{value}\" is not valid. Accepted values: {accepted}.", projectFile));
+        /// <param name="choices">The valid names of an enumerated property, for a "did you mean" suggestion.</param>
+        private void Invalid(string name, string value, string accepted, params string[] choices) =>
+            diagnostics.Add(Diagnostic.Error(DiagnosticCodes.InvalidProperty, $"{name}=\"{value}\" is not valid. Accepted values: {accepted}.{Suggestion.DidYouMean(value, choices)}", projectFile));
     }
 }

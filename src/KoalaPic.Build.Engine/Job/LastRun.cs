@@ -73,6 +73,9 @@ public sealed class LastRun
                     json.WriteString("file", warning.File);
                 }
 
+                WriteNumber(json, "line", warning.Line);
+                WriteNumber(json, "column", warning.Column);
+
                 json.WriteEndObject();
             }
 
@@ -160,6 +163,7 @@ public sealed class LastRun
     {
         string code = "", message = "";
         string? file = null;
+        int? line = null, column = null;
         var severity = DiagnosticSeverity.Warning;
         ReadObject(ref json, (string name, ref Utf8JsonReader r) =>
         {
@@ -169,10 +173,12 @@ public sealed class LastRun
                 case "severity": severity = (DiagnosticSeverity)Enum.Parse(typeof(DiagnosticSeverity), r.GetString()!); break;
                 case "message": message = r.GetString()!; break;
                 case "file": file = r.GetString(); break;
+                case "line": line = r.GetInt32(); break;
+                case "column": column = r.GetInt32(); break;
                 default: r.Skip(); break;
             }
         });
-        return new Diagnostic(code, severity, message, file);
+        return new Diagnostic(code, severity, message, file) { Line = line, Column = column };
     }
 
     private delegate void ReadProperty(string name, ref Utf8JsonReader json);

@@ -87,19 +87,6 @@ public sealed record ConversionOptions(ImageFormat Format, int Quality, int? Wid
     /// <summary>The square sizes of an .ico; sizes larger than the image are left out.</summary>
     public IReadOnlyList<int> IcoSizes { get; init; } = DefaultIcoSizes;
 
-    /// <summary>A stable text of every setting, so that changing any of them changes the cache key.</summary>
-    public string CacheKeyText => string.Join(
-        ";",
-        "format=" + ImageFormats.Name(Format),
-        "quality=" + Quality.ToString(CultureInfo.InvariantCulture),
-        "width=" + (Width?.ToString(CultureInfo.InvariantCulture) ?? "auto"),
-        "height=" + (Height?.ToString(CultureInfo.InvariantCulture) ?? "auto"),
-        "fit=" + Fit.ToString().ToLowerInvariant(),
-        "position=" + Position.ToString().ToLowerInvariant(),
-        "enlarge=" + (Enlarge ? "true" : "false"),
-        "background=" + Background,
-        "lossless=" + (Lossless ? "true" : "false"),
-        "smart=" + SmartQuality.ToString().ToLowerInvariant(),
-        "keepmetadata=" + (KeepMetadata ? "true" : "false"),
-        "icosizes=" + string.Join(",", IcoSizes.Select(s => s.ToString(CultureInfo.InvariantCulture))));
+    /// <summary>A stable text of every setting in the cache key (<see cref="ItemMetadata.All"/> decides which), so that changing any of them changes the key.</summary>
+    public string CacheKeyText => ItemMetadata.CacheKeyText(this);
 }

@@ -1,9 +1,10 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace KoalaPic.Build.Engine;
 
-/// <summary>An output format the engine can write.</summary>
+/// <summary>An output format the engine can write; <see cref="ImageFormats.Of"/> gives every fact about it.</summary>
 public enum ImageFormat
 {
     Jpeg,
@@ -19,54 +20,190 @@ public enum ImageFormat
     Svg,
 }
 
-/// <summary>Names, aliases and file extensions of <see cref="ImageFormat"/>.</summary>
-public static class ImageFormats
+/// <summary>What writes a format's bytes; each has its own switch on <see cref="ImageFormat"/> (see docs/how-it-works.md, "Adding a format").</summary>
+public enum FormatEncoder
 {
-    private static readonly Dictionary<string, ImageFormat> ByName = new(StringComparer.OrdinalIgnoreCase)
+    /// <summary>libvips' own savers, in <c>ImageConverter.EncodeWithLibvips</c>.</summary>
+    Libvips,
+
+    /// <summary>Magick.NET (<c>MagickCodec</c>): the native ImageMagick library is downloaded for items that need it.</summary>
+    ImageMagick,
+
+    /// <summary>The system's libheif with an HEVC encoder (<c>HeicEncoder</c>).</summary>
+    HeicEncoder,
+
+    /// <summary>KoalaPic's own SVG writer (<c>SvgWriter</c>): a raster embedded in an SVG, or a sanitised SVG source.</summary>
+    SvgWriter,
+}
+
+/// <summary>
+/// Every fact about one output format, in one place: the engine, the task (through <see cref="ImageMagickNeed"/>) and
+/// the manifest's MIME types read them from here. One static instance per format.
+/// </summary>
+public sealed class FormatDescriptor
+{
+    private FormatDescriptor(
+        ImageFormat format,
+        string name,
+        string[] aliases,
+        string mimeType,
+        FormatEncoder encoder,
+        bool carriesAlpha,
+        bool canAnimate,
+        bool supportsLossless,
+        bool takesQuality,
+        bool smartQualityApplies,
+        bool warnsWhenLargerThanSource,
+        bool decodedByImageMagick = false)
     {
-        ["jpg"] = ImageFormat.Jpeg,
-        ["jpeg"] = ImageFormat.Jpeg,
-        ["png"] = ImageFormat.Png,
-        ["webp"] = ImageFormat.Webp,
-        ["avif"] = ImageFormat.Avif,
-        ["gif"] = ImageFormat.Gif,
-        ["tiff"] = ImageFormat.Tiff,
-        ["tif"] = ImageFormat.Tiff,
-        ["ico"] = ImageFormat.Ico,
-        ["bmp"] = ImageFormat.Bmp,
-        ["pdf"] = ImageFormat.Pdf,
-        ["heic"] = ImageFormat.Heic,
-        ["heif"] = ImageFormat.Heic,
-        ["svg"] = ImageFormat.Svg,
-    };
+        Format = format;
+        Name = name;
+        Aliases = aliases;
+        MimeType = mimeType;
+        Encoder = encoder;
+        CarriesAlpha = carriesAlpha;
+        CanAnimate = canAnimate;
+        SupportsLossless = supportsLossless;
+        TakesQuality = takesQuality;
+        SmartQualityApplies = smartQualityApplies;
+        WarnsWhenLargerThanSource = warnsWhenLargerThanSource;
+        DecodedByImageMagick = decodedByImageMagick;
+    }
 
-    /// <summary>The values <c>Format</c> accepts, as shown in diagnostics.</summary>
-    public const string AcceptedValues = "jpg (default), png, webp, avif, gif, ico, bmp, tiff, pdf, heic, svg; aliases jpeg, tif, heif";
+    public ImageFormat Format { get; }
 
-    public static bool TryParse(string value, out ImageFormat format) => ByName.TryGetValue(value.Trim(), out format);
+    /// <summary>The canonical short name: the extension (without the dot), the <c>format</c> of the report and manifest, and part of the cache key.</summary>
+    public string Name { get; }
 
-    /// <summary>The canonical short name, as used in cache keys and logs.</summary>
-    public static string Name(ImageFormat format) => format switch
-    {
-        ImageFormat.Jpeg => "jpg",
-        ImageFormat.Png => "png",
-        ImageFormat.Webp => "webp",
-        ImageFormat.Avif => "avif",
-        ImageFormat.Gif => "gif",
-        ImageFormat.Tiff => "tiff",
-        ImageFormat.Ico => "ico",
-        ImageFormat.Bmp => "bmp",
-        ImageFormat.Pdf => "pdf",
-        ImageFormat.Heic => "heic",
-        ImageFormat.Svg => "svg",
-        _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
-    };
+    /// <summary>Other names <c>Format</c> accepts (and source extensions that mean this format).</summary>
+    public IReadOnlyList<string> Aliases { get; }
 
-    public static string Extension(ImageFormat format) => "." + Name(format);
+    /// <summary>The output's file extension: <c>.webp</c>.</summary>
+    public string Extension => "." + Name;
+
+    /// <summary>The IANA media type, as in <c>&lt;source type="image/avif"&gt;</c> and the manifest's <c>type</c>.</summary>
+    public string MimeType { get; }
+
+    public FormatEncoder Encoder { get; }
 
     /// <summary>Whether the format stores an alpha channel; others are flattened onto the background.</summary>
-    public static bool CarriesAlpha(ImageFormat format) => format is not (ImageFormat.Jpeg or ImageFormat.Bmp);
+    public bool CarriesAlpha { get; }
 
     /// <summary>Whether the format can hold an animation (all frames, delays, loop count).</summary>
-    public static bool CanAnimate(ImageFormat format) => format is ImageFormat.Gif or ImageFormat.Webp;
+    public bool CanAnimate { get; }
+
+    /// <summary>Whether Lossless means something (every format but jpg); elsewhere it is ignored with KP1020.</summary>
+    public bool SupportsLossless { get; }
+
+    /// <summary>Whether the encoder has a quality setting (the report's <c>quality</c> is null where it has none).</summary>
+    public bool TakesQuality { get; }
+
+    /// <summary>Whether SmartQuality applies: a lossy encoder with a quality knob whose output libvips can read back.</summary>
+    /// <remarks>
+    /// Not png: its quality is libimagequant's palette quality, where the palette size, not a continuous loss, decides
+    /// the bytes, and dithered palettes score badly on structural metrics even when they look right. Not tiff (jpeg in
+    /// tiff is rare on the web) nor heic (libvips cannot encode it).
+    /// </remarks>
+    public bool SmartQualityApplies { get; }
+
+    /// <summary>
+    /// Whether an output larger than its source is warned about (KP2013): formats meant to be small. Formats that are
+    /// larger by nature (bmp, tiff, ico, pdf, svg wrapping a raster) are not.
+    /// </summary>
+    public bool WarnsWhenLargerThanSource { get; }
+
+    /// <summary>Whether a source in this format is read by ImageMagick (libvips' libheif has no HEVC decoder).</summary>
+    public bool DecodedByImageMagick { get; }
+
+    /// <summary>Whether writing it needs the native ImageMagick library.</summary>
+    public bool EncodedByImageMagick => Encoder == FormatEncoder.ImageMagick;
+
+    public override string ToString() => Name;
+
+    public static readonly FormatDescriptor Jpeg = new(ImageFormat.Jpeg, "jpg", new[] { "jpeg" }, "image/jpeg", FormatEncoder.Libvips,
+        carriesAlpha: false, canAnimate: false, supportsLossless: false, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true);
+
+    public static readonly FormatDescriptor Png = new(ImageFormat.Png, "png", Array.Empty<string>(), "image/png", FormatEncoder.Libvips,
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true);
+
+    public static readonly FormatDescriptor Webp = new(ImageFormat.Webp, "webp", Array.Empty<string>(), "image/webp", FormatEncoder.Libvips,
+        carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true);
+
+    public static readonly FormatDescriptor Avif = new(ImageFormat.Avif, "avif", Array.Empty<string>(), "image/avif", FormatEncoder.Libvips,
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true);
+
+    public static readonly FormatDescriptor Gif = new(ImageFormat.Gif, "gif", Array.Empty<string>(), "image/gif", FormatEncoder.Libvips,
+        carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: true);
+
+    public static readonly FormatDescriptor Tiff = new(ImageFormat.Tiff, "tiff", new[] { "tif" }, "image/tiff", FormatEncoder.Libvips,
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+
+    public static readonly FormatDescriptor Ico = new(ImageFormat.Ico, "ico", Array.Empty<string>(), "image/x-icon", FormatEncoder.ImageMagick,
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+
+    public static readonly FormatDescriptor Bmp = new(ImageFormat.Bmp, "bmp", Array.Empty<string>(), "image/bmp", FormatEncoder.ImageMagick,
+        carriesAlpha: false, canAnimate: false, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+
+    /// <remarks>Carries alpha only when lossless (Lossless or Quality=100): a JPEG inside a PDF cannot (see <c>ImageConverter.KeepsAlpha</c>).</remarks>
+    public static readonly FormatDescriptor Pdf = new(ImageFormat.Pdf, "pdf", Array.Empty<string>(), "application/pdf", FormatEncoder.ImageMagick,
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+
+    public static readonly FormatDescriptor Heic = new(ImageFormat.Heic, "heic", new[] { "heif" }, "image/heic", FormatEncoder.HeicEncoder,
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
+        decodedByImageMagick: true);
+
+    public static readonly FormatDescriptor Svg = new(ImageFormat.Svg, "svg", Array.Empty<string>(), "image/svg+xml", FormatEncoder.SvgWriter,
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+}
+
+/// <summary>The format descriptors: lookup by <see cref="ImageFormat"/> and by name.</summary>
+public static class ImageFormats
+{
+    /// <summary>Every format, in the order <see cref="AcceptedValues"/> lists them.</summary>
+    public static IReadOnlyList<FormatDescriptor> All { get; } = new[]
+    {
+        FormatDescriptor.Jpeg, FormatDescriptor.Png, FormatDescriptor.Webp, FormatDescriptor.Avif, FormatDescriptor.Gif, FormatDescriptor.Ico,
+        FormatDescriptor.Bmp, FormatDescriptor.Tiff, FormatDescriptor.Pdf, FormatDescriptor.Heic, FormatDescriptor.Svg,
+    };
+
+    private static readonly Dictionary<ImageFormat, FormatDescriptor> ByFormat = All.ToDictionary(d => d.Format);
+
+    private static readonly Dictionary<string, FormatDescriptor> ByName = All
+        .SelectMany(d => new[] { d.Name }.Concat(d.Aliases).Select(name => (Name: name, Descriptor: d)))
+        .ToDictionary(x => x.Name, x => x.Descriptor, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Every name and alias <c>Format</c> accepts, for "did you mean" suggestions.</summary>
+    public static IEnumerable<string> Names => ByName.Keys;
+
+    /// <summary>The values <c>Format</c> accepts, as shown in diagnostics: <c>jpg (default), png, …; aliases jpeg, tif, heif</c>.</summary>
+    public static string AcceptedValues { get; } =
+        string.Join(", ", All.Select(d => d.Format == ConversionOptions.Default.Format ? d.Name + " (default)" : d.Name))
+        + "; aliases " + string.Join(", ", All.SelectMany(d => d.Aliases));
+
+    public static FormatDescriptor Of(ImageFormat format) =>
+        ByFormat.TryGetValue(format, out FormatDescriptor? descriptor) ? descriptor : throw new ArgumentOutOfRangeException(nameof(format), format, null);
+
+    public static bool TryParse(string value, out ImageFormat format)
+    {
+        bool found = ByName.TryGetValue(value.Trim(), out FormatDescriptor? descriptor);
+        format = found ? descriptor!.Format : default;
+        return found;
+    }
+
+    /// <summary>The format a name or file extension (with or without the dot) means, or null.</summary>
+    public static FormatDescriptor? Find(string nameOrExtension) =>
+        ByName.TryGetValue(nameOrExtension.Trim().TrimStart('.'), out FormatDescriptor? descriptor) ? descriptor : null;
+
+    /// <summary>The canonical short name, as used in cache keys and logs.</summary>
+    public static string Name(ImageFormat format) => Of(format).Name;
+
+    public static string Extension(ImageFormat format) => Of(format).Extension;
+
+    /// <summary>The names of the formats where <paramref name="fact"/> holds, as prose: <c>jpg, webp and avif</c>.</summary>
+    public static string NamesWhere(Func<FormatDescriptor, bool> fact, string conjunction = "and") =>
+        Prose(All.Where(fact).Select(d => d.Name).ToList(), conjunction);
+
+    /// <summary><c>a</c>, <c>a and b</c>, <c>a, b and c</c>.</summary>
+    internal static string Prose(IReadOnlyList<string> names, string conjunction) =>
+        names.Count <= 1 ? string.Concat(names) : string.Join(", ", names.Take(names.Count - 1)) + " " + conjunction + " " + names[names.Count - 1];
 }

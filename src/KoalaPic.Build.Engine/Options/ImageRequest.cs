@@ -21,12 +21,8 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
     /// </summary>
     public PlaceholderKind Placeholder { get; init; }
 
-    /// <summary>The item metadata names this parser reads.</summary>
-    public static readonly IReadOnlyList<string> MetadataNames = new[]
-    {
-        "Format", "Quality", "Width", "Height", "Link", "Fit", "Position", "Enlarge", "Background", "Lossless",
-        "SmartQuality", "KeepMetadata", "IcoSizes", "OptimizeFor", "Widths", "Placeholder", UrlSource.UrlMetadata, UrlSource.Sha256Metadata,
-    };
+    /// <summary>The item metadata names this parser reads: the names of <see cref="ItemMetadata.All"/>.</summary>
+    public static readonly IReadOnlyList<string> MetadataNames = ItemMetadata.All.Select(m => m.Name).ToArray();
 
     /// <summary>
     /// Validates an item's metadata up front; every problem becomes one diagnostic naming the item, the metadata,
@@ -42,32 +38,25 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
         string projectFile,
         ICollection<Diagnostic> diagnostics)
     {
-        var parser = new MetadataParser(itemSpec, metadata, projectFile, diagnostics);
+        var read = new MetadataReader(itemSpec, metadata, projectFile, diagnostics);
         int before = diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error);
 
         // A preset supplies defaults; every metadata the item sets explicitly wins over it.
-        Preset? preset = parser.Parse("OptimizeFor", DiagnosticCodes.InvalidOptimizeFor, Presets.AcceptedValues, text => Presets.TryGet(text, out Preset p) ? p : null);
-        ImageFormat format = parser.Parse("Format", DiagnosticCodes.InvalidFormat, ImageFormats.AcceptedValues, ParseFormat) ?? preset?.Format ?? ImageFormat.Jpeg;
-        int? quality = parser.ParseInt("Quality", DiagnosticCodes.InvalidQuality, 1, 100, "a whole number from 1 to 100 (default 85)");
-        int? width = parser.ParseInt("Width", DiagnosticCodes.InvalidWidth, 1, ConversionOptions.MaxDimension, DimensionText) ?? preset?.Width;
-        int? height = parser.ParseInt("Height", DiagnosticCodes.InvalidHeight, 1, ConversionOptions.MaxDimension, DimensionText) ?? preset?.Height;
-        FitMode fit = parser.ParseEnum("Fit", DiagnosticCodes.InvalidFit, "inside (default), outside, cover, contain, fill", preset?.Fit ?? FitMode.Inside);
-        CropPosition position = parser.ParseEnum("Position", DiagnosticCodes.InvalidPosition, "center (default), centre, attention, entropy", CropPosition.Center, ("centre", CropPosition.Center));
-        bool enlarge = parser.ParseBool("Enlarge", DiagnosticCodes.InvalidEnlarge) ?? preset?.Enlarge ?? false;
-        Colour background = parser.Parse("Background", DiagnosticCodes.InvalidBackground, "#rgb, #rrggbb, #rrggbbaa, white (default), black or transparent", text => Colour.TryParse(text, out Colour c) ? c : (Colour?)null) ?? Colour.White;
-        bool lossless = parser.ParseBool("Lossless", DiagnosticCodes.InvalidLossless) ?? false;
-        SmartQualityLevel smart = parser.ParseEnum("SmartQuality", DiagnosticCodes.InvalidSmartQuality, "low, medium, high, or empty for the fixed Quality", SmartQualityLevel.None, ("none", SmartQualityLevel.None));
-        bool keepMetadata = parser.ParseBool("KeepMetadata", DiagnosticCodes.InvalidKeepMetadata) ?? false;
-        IReadOnlyList<int> icoSizes = parser.Parse("IcoSizes", DiagnosticCodes.InvalidIcoSizes, "sizes from 1 to 256 separated by ';' or ',', such as 16;32;48", ParseIcoSizes)
-            ?? preset?.IcoSizes ?? ConversionOptions.DefaultIcoSizes;
-
-        PlaceholderKind placeholder = parser.ParseEnum("Placeholder", DiagnosticCodes.InvalidPlaceholder, "color (the dominant colour), blur (a tiny blurred image and the colour), or none or empty for no placeholder", PlaceholderKind.None, ("none", PlaceholderKind.None), ("colour", PlaceholderKind.Color));
-
-        string link = metadata("Link").Trim();
-        if (link.Length > 0 && !IsContainedRelativePath(link))
-        {
-            diagnostics.Add(Invalid(DiagnosticCodes.InvalidLink, itemSpec, "Link", Printable(link), "a relative file path inside the output folder, such as img/hero.webp (not the folder itself, no '..', no control characters)", projectFile));
-        }
+        Preset? preset = read.FindObject(ItemMetadata.OptimizeFor);
+        ImageFormat format = read.Find(ItemMetadata.Format) ?? preset?.Format ?? ConversionOptions.Default.Format;
+        int? quality = read.Find(ItemMetadata.Quality);
+        int? width = read.Find(ItemMetadata.Width) ?? preset?.Width;
+        int? height = read.Find(ItemMetadata.Height) ?? preset?.Height;
+        FitMode fit = read.Get(ItemMetadata.Fit, preset?.Fit ?? FitMode.Inside);
+        CropPosition position = read.Get(ItemMetadata.Position, CropPosition.Center);
+        bool enlarge = read.Find(ItemMetadata.Enlarge) ?? preset?.Enlarge ?? false;
+        Colour background = read.Get(ItemMetadata.Background, Colour.White);
+        bool lossless = read.Get(ItemMetadata.Lossless, false);
+        SmartQualityLevel smart = read.Get(ItemMetadata.SmartQuality, SmartQualityLevel.None);
+        bool keepMetadata = read.Get(ItemMetadata.KeepMetadata, false);
+        IReadOnlyList<int> icoSizes = read.FindObject(ItemMetadata.IcoSizes) ?? preset?.IcoSizes ?? ConversionOptions.DefaultIcoSizes;
+        PlaceholderKind placeholder = read.Get(ItemMetadata.Placeholder, PlaceholderKind.None);
+        string link = read.FindObject(ItemMetadata.Link) ?? "";
 
         UrlSource? url = UrlSource.Parse(itemSpec, metadata, projectFile, diagnostics);
         if (diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error) > before)
@@ -75,7 +64,8 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
             return null;
         }
 
-        if (smart != SmartQualityLevel.None && lossless && SupportsLossless(format))
+        FormatDescriptor descriptor = ImageFormats.Of(format);
+        if (smart != SmartQualityLevel.None && lossless && descriptor.SupportsLossless)
         {
             diagnostics.Add(Diagnostic.Warning(
                 DiagnosticCodes.SmartQualityIgnored,
@@ -83,11 +73,11 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
                 projectFile));
             smart = SmartQualityLevel.None;
         }
-        else if (smart != SmartQualityLevel.None && !SmartQuality.Supports(format))
+        else if (smart != SmartQualityLevel.None && !descriptor.SmartQualityApplies)
         {
             diagnostics.Add(Diagnostic.Warning(
                 DiagnosticCodes.SmartQualityIgnored,
-                $"KoalaImage '{itemSpec}': SmartQuality=\"{metadata("SmartQuality").Trim()}\" has no effect on {ImageFormats.Name(format)} output (it applies to jpg, webp and avif); Quality={quality ?? ConversionOptions.DefaultQuality} is used.",
+                $"KoalaImage '{itemSpec}': SmartQuality=\"{metadata("SmartQuality").Trim()}\" has no effect on {descriptor.Name} output (it applies to {ImageFormats.NamesWhere(f => f.SmartQualityApplies)}); Quality={quality ?? ConversionOptions.DefaultQuality} is used.",
                 projectFile));
             smart = SmartQualityLevel.None;
         }
@@ -99,11 +89,11 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
                 projectFile));
         }
 
-        if (lossless && !SupportsLossless(format))
+        if (lossless && !descriptor.SupportsLossless)
         {
             diagnostics.Add(Diagnostic.Warning(
                 DiagnosticCodes.LosslessIgnored,
-                $"KoalaImage '{itemSpec}': Lossless=\"true\" has no effect on {ImageFormats.Name(format)} output, which is always lossy; use png, webp or avif for lossless output.",
+                $"KoalaImage '{itemSpec}': Lossless=\"true\" has no effect on {descriptor.Name} output, which is always lossy; use png, webp or avif for lossless output.",
                 projectFile));
             lossless = false;
         }
@@ -123,92 +113,6 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
         return new ImageRequest(itemSpec, sourcePath, destination, options) { Url = url, Placeholder = placeholder };
     }
 
-    private static bool SupportsLossless(ImageFormat format) => format != ImageFormat.Jpeg;
-
-    private static ImageFormat? ParseFormat(string text) => ImageFormats.TryParse(text, out ImageFormat f) ? f : null;
-
-    private static IReadOnlyList<int>? ParseIcoSizes(string text)
-    {
-        var sizes = new SortedSet<int>();
-        foreach (string part in text.Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (!int.TryParse(part.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int size) || size < 1 || size > 256)
-            {
-                return null;
-            }
-
-            sizes.Add(size);
-        }
-
-        return sizes.Count > 0 ? sizes.ToArray() : null;
-    }
-
-    /// <summary>Reads one item's metadata values, adding a diagnostic for each invalid one.</summary>
-    private sealed class MetadataParser
-    {
-        private readonly string itemSpec;
-        private readonly Func<string, string> metadata;
-        private readonly string projectFile;
-        private readonly ICollection<Diagnostic> diagnostics;
-
-        public MetadataParser(string itemSpec, Func<string, string> metadata, string projectFile, ICollection<Diagnostic> diagnostics)
-        {
-            this.itemSpec = itemSpec;
-            this.metadata = metadata;
-            this.projectFile = projectFile;
-            this.diagnostics = diagnostics;
-        }
-
-        /// <summary>Null when the metadata is empty or invalid (then with a diagnostic).</summary>
-        public T? Parse<T>(string name, string code, string accepted, Func<string, T?> parse)
-            where T : class => ParseCore(name, code, accepted, text => parse(text) is T value ? (true, value) : (false, null!)) is (true, T v) ? v : null;
-
-        public T? Parse<T>(string name, string code, string accepted, Func<string, T?> parse)
-            where T : struct => ParseCore(name, code, accepted, text => parse(text) is T value ? (true, value) : (false, default)) is (true, T v) ? v : null;
-
-        public int? ParseInt(string name, string code, int min, int max, string accepted) =>
-            Parse<int>(name, code, accepted, text => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= min && v <= max ? v : null);
-
-        public bool? ParseBool(string name, string code) =>
-            Parse<bool>(name, code, "true or false (default)", text => bool.TryParse(text, out bool v) ? v : null);
-
-        public TEnum ParseEnum<TEnum>(string name, string code, string accepted, TEnum fallback, params (string Alias, TEnum Value)[] aliases)
-            where TEnum : struct, Enum =>
-            Parse<TEnum>(name, code, accepted, text =>
-            {
-                foreach (var (alias, value) in aliases)
-                {
-                    if (string.Equals(alias, text, StringComparison.OrdinalIgnoreCase))
-                    {
-                        return value;
-                    }
-                }
-
-                // Names only: Enum.TryParse would also take "2" or "Inside, Cover".
-                return Enum.GetNames(typeof(TEnum)).FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase)) is string match
-                       && !string.Equals(match, "None", StringComparison.Ordinal)
-                    ? (TEnum)Enum.Parse(typeof(TEnum), match)
-                    : null;
-            }) ?? fallback;
-
-        private (bool Ok, T Value) ParseCore<T>(string name, string code, string accepted, Func<string, (bool, T)> parse)
-        {
-            string text = metadata(name).Trim();
-            if (text.Length == 0)
-            {
-                return (false, default!);
-            }
-
-            var (ok, value) = parse(text);
-            if (!ok)
-            {
-                diagnostics.Add(Invalid(code, itemSpec, name, text, accepted, projectFile));
-            }
-
-            return (ok, value);
-        }
-    }
-
     /// <summary>A value as it can be shown in a log: control characters (a NUL would cut the message) as \\uXXXX.</summary>
     internal static string Printable(string value)
     {
@@ -219,48 +123,6 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
         }
 
         return text.ToString();
-    }
-
-    private const string DimensionText = "a whole number of pixels from 1 to 100000, or empty for the original size";
-
-    private static Diagnostic Invalid(string code, string itemSpec, string name, string value, string accepted, string projectFile) =>
-        Diagnostic.Error(
-            code,
-            $"KoalaImage '{itemSpec}': {name}=\"{value}\" is not valid. Accepted values: {accepted}.",
-            projectFile);
-
-    /// <summary>
-    /// A file's path inside the output folder: relative, no "..", no control characters (NUL ends a path in the
-    /// operating system's calls), ending in a file name rather than a separator, and naming a file rather than the
-    /// folder itself ("." or "./").
-    /// </summary>
-    private static bool IsContainedRelativePath(string path)
-    {
-        if (Path.IsPathRooted(path) || path.IndexOf(':') >= 0 || path.EndsWith("/", StringComparison.Ordinal) || path.EndsWith("\\", StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        foreach (char c in path)
-        {
-            if (char.IsControl(c))
-            {
-                return false;
-            }
-        }
-
-        bool namesSomething = false;
-        foreach (string segment in path.Split('/', '\\'))
-        {
-            if (segment == "..")
-            {
-                return false;
-            }
-
-            namesSomething |= segment.Length > 0 && segment != ".";
-        }
-
-        return namesSomething && Path.GetFileName(path) is not ("." or "");
     }
 
     /// <summary>

@@ -28,21 +28,13 @@ public static class ImageVariants
         string projectFile,
         ICollection<Diagnostic> diagnostics)
     {
-        string widthsText = metadata("Widths").Trim();
-        IReadOnlyList<int>? widths = null;
-        bool widthsValid = true;
-        if (widthsText.Length > 0)
+        string widthsText = metadata(ItemMetadata.Widths.Name).Trim();
+        int errorsBefore = diagnostics.Count;
+        IReadOnlyList<int>? widths = new MetadataReader(itemSpec, metadata, projectFile, diagnostics).FindObject(ItemMetadata.Widths);
+        bool widthsValid = diagnostics.Count == errorsBefore;
+        if (widths != null)
         {
-            widths = ParseWidths(widthsText);
-            if (widths == null)
-            {
-                widthsValid = false;
-                diagnostics.Add(Diagnostic.Error(
-                    DiagnosticCodes.InvalidWidths,
-                    $"KoalaImage '{itemSpec}': Widths=\"{widthsText}\" is not valid. Accepted values: widths in pixels from 1 to {ConversionOptions.MaxDimension} separated by ';' or ',', such as 480;960;1920.",
-                    projectFile));
-            }
-            else if (metadata("Width").Trim().Length > 0)
+            if (metadata("Width").Trim().Length > 0)
             {
                 widthsValid = false;
                 diagnostics.Add(Diagnostic.Error(
@@ -52,9 +44,7 @@ public static class ImageVariants
             }
         }
 
-        List<string> formats = metadata("Format").Split(Separators, StringSplitOptions.RemoveEmptyEntries)
-            .Select(f => f.Trim()).Where(f => f.Length > 0)
-            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        List<string> formats = FormatNames(metadata("Format"));
         if (formats.Count == 0)
         {
             formats.Add(""); // the preset's format, or jpg
@@ -102,6 +92,12 @@ public static class ImageVariants
         return OnePlaceholder(widths == null ? perFormat : WithWidths(perFormat, widths));
     }
 
+    /// <summary>The names in a Format list (<c>avif;webp</c>), in order, without repeats; not yet validated.</summary>
+    internal static List<string> FormatNames(string formatList) =>
+        formatList.Split(Separators, StringSplitOptions.RemoveEmptyEntries)
+            .Select(f => f.Trim()).Where(f => f.Length > 0)
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+
     /// <summary>
     /// The manifest has one placeholder per source: only the first variant (first format, narrowest width, the
     /// cheapest to hold in memory) makes it; the others are converted as without Placeholder.
@@ -134,28 +130,31 @@ public static class ImageVariants
         return outputPath.Substring(0, outputPath.Length - extension.Length) + "-" + width.ToString(CultureInfo.InvariantCulture) + "w" + extension;
     }
 
-    /// <summary>Ascending, without repeats; null when any part is not a width.</summary>
-    internal static IReadOnlyList<int>? ParseWidths(string text)
+    /// <summary>
+    /// The variants of one item that <see cref="SkipWiderThanSource"/> would drop once converted, known before
+    /// converting from the source's width (read from its header): per format, the widths wider than the source,
+    /// except the narrowest of them when no width of that format fits, so every format keeps one output.
+    /// </summary>
+    /// <param name="variants">One item's variants from <c>Widths</c>, as <see cref="TryCreate"/> made them.</param>
+    /// <param name="sourceWidth">The source's width after EXIF orientation.</param>
+    public static IReadOnlyList<ImageRequest> WiderThanSource(IReadOnlyList<ImageRequest> variants, int sourceWidth)
     {
-        var widths = new SortedSet<int>();
-        foreach (string part in text.Split(Separators, StringSplitOptions.RemoveEmptyEntries))
+        var dropped = new List<ImageRequest>();
+        foreach (var format in variants.GroupBy(v => v.Options.Format))
         {
-            string trimmed = part.Trim();
-            if (trimmed.Length == 0)
-            {
-                continue;
-            }
-
-            if (!int.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out int width) || width < 1 || width > ConversionOptions.MaxDimension)
-            {
-                return null;
-            }
-
-            widths.Add(width);
+            var tooNarrow = format.Where(v => OnlyShrinks(v) && v.Options.Width > sourceWidth).ToList();
+            dropped.AddRange(tooNarrow.Count == format.Count() ? tooNarrow.Skip(1) : tooNarrow);
         }
 
-        return widths.Count > 0 ? widths.ToArray() : null;
+        return dropped;
     }
+
+    /// <summary>
+    /// A variant whose output is never wider than its source: only a width is asked, without Enlarge, and without
+    /// Fit="contain" (which pads to the width asked).
+    /// </summary>
+    public static bool OnlyShrinks(ImageRequest request) =>
+        request.Options.Width != null && request.Options.Height == null && !request.Options.Enlarge && request.Options.Fit != FitMode.Contain;
 
     /// <summary>
     /// Widths larger than the source are not enlarged: a variant from <c>Widths</c> that came out narrower than asked

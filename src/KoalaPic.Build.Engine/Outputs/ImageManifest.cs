@@ -44,6 +44,7 @@ public sealed class ImageManifest
             {
                 Url = basePath + WebPath(result.Request.OutputPath),
                 Format = ImageFormats.Name(result.Request.Options.Format),
+                Type = ImageFormats.Of(result.Request.Options.Format).MimeType,
                 Width = result.Width,
                 Height = result.Height,
                 Bytes = result.OutputBytes,
@@ -81,8 +82,7 @@ public sealed class ImageManifest
     {
         string root = Path.GetFullPath(projectDirectory).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + Path.DirectorySeparatorChar;
         string full = Path.GetFullPath(sourcePath);
-        var comparison = Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-        string relative = full.StartsWith(root, comparison) ? full.Substring(root.Length) : Path.GetFileName(full);
+        string relative = full.StartsWith(root, PathRules.Current.Comparison) ? full.Substring(root.Length) : Path.GetFileName(full);
         return relative.Replace('\\', '/');
     }
 
@@ -120,6 +120,9 @@ public sealed class ManifestVariant
     [JsonPropertyName("url")] public string Url { get; set; } = "";
 
     [JsonPropertyName("format")] public string Format { get; set; } = "";
+
+    /// <summary>The format's MIME type, from its descriptor: <c>image/avif</c>; what <c>&lt;source type&gt;</c> says.</summary>
+    [JsonPropertyName("type")] public string Type { get; set; } = "";
 
     /// <summary>The output's real size in pixels (null only for outputs of KoalaPic versions that did not record it).</summary>
     [JsonPropertyName("width")] public int? Width { get; set; }

@@ -136,7 +136,7 @@ public sealed class JobReport
             return chosen;
         }
 
-        return options.Lossless || options.Format is ImageFormat.Gif or ImageFormat.Bmp or ImageFormat.Ico ? null : options.Quality;
+        return options.Lossless || !ImageFormats.Of(options.Format).TakesQuality ? null : options.Quality;
     }
 
     public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, JobReportJson.Default.JobReport);

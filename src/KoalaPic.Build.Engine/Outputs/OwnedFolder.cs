@@ -19,10 +19,9 @@ public sealed class OwnedFolder
 {
     private const int MaxLinkHops = 40; // Linux's own limit (ELOOP)
 
-    private static readonly StringComparison PathComparison =
-        Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+    private static readonly PathRules Rules = PathRules.Current;
 
-    private static readonly char[] Separators = { Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar };
+    private static readonly char[] Separators = Rules.Separators;
 
     private readonly string realRoot;
 
@@ -39,7 +38,7 @@ public sealed class OwnedFolder
     public string Resolve(string relativePath)
     {
         string file = Path.GetFullPath(Path.Combine(Root, relativePath));
-        if (!IsInside(file, Root))
+        if (!Rules.IsInside(file, Root))
         {
             throw new OutsideOwnedFolderException($"'{relativePath}' is not inside '{Root}'");
         }
@@ -48,7 +47,7 @@ public sealed class OwnedFolder
         string relativeFolder = Path.GetDirectoryName(file)!.Substring(Root.Length);
         int hops = 0;
         string realFolder = Walk(realRoot, relativeFolder, ref hops);
-        if (!IsInside(realFolder, realRoot))
+        if (!Rules.IsInside(realFolder, realRoot))
         {
             throw new OutsideOwnedFolderException(
                 $"its folder is a link: '{Path.GetDirectoryName(file)}' leads to '{realFolder}', outside '{Root}', and KoalaPic writes and deletes only inside the folders it owns");
@@ -69,9 +68,6 @@ public sealed class OwnedFolder
             return null;
         }
     }
-
-    private static bool IsInside(string path, string root) =>
-        string.Equals(path.TrimEnd(Separators), root, PathComparison) || path.StartsWith(root + Path.DirectorySeparatorChar, PathComparison);
 
     /// <summary>The path with every link on it followed, as realpath(3); parts that do not exist yet are kept as they are.</summary>
     public static string RealPath(string path)

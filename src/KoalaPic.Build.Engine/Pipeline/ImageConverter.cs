@@ -14,6 +14,12 @@ public sealed record EncodedImage(byte[] Bytes, int Width, int Height, int? Chos
 {
     /// <summary>The placeholder made from the same decoded pixels, when one was asked for.</summary>
     public ImagePlaceholder? Placeholder { get; init; }
+
+    /// <summary>
+    /// A raster source's width after EXIF orientation, read from its header; 0 for sources drawn at any width (SVG)
+    /// and those whose width is known only once decoded (HEIC).
+    /// </summary>
+    public int SourceWidth { get; init; }
 }
 
 /// <summary>A conversion that failed for a reason the user can act on; <see cref="Code"/> is a KP code.</summary>
@@ -101,7 +107,7 @@ public static class ImageConverter
 
             // libvips evaluates lazily: decode errors of truncated files surface during the save.
             var (bytes, chosenQuality) = Encode(image, options);
-            return new EncodedImage(bytes, image.Width, Frames.PageHeight(image), chosenQuality, info.Frames) { Placeholder = made };
+            return new EncodedImage(bytes, image.Width, Frames.PageHeight(image), chosenQuality, info.Frames) { Placeholder = made, SourceWidth = info.Kind == SourceKind.Raster ? info.Width : 0 };
         }
         catch (VipsException ex)
         {
@@ -168,26 +174,32 @@ public static class ImageConverter
         {
             using var header = Image.NewFromBuffer(source, access: Enums.Access.Sequential, failOn: Enums.FailOn.Error);
             int pages = header.Contains("n-pages") ? Math.Max(1, (int)header.Get("n-pages")) : 1;
-            int frames = pages > 1 && ImageFormats.CanAnimate(options.Format) ? pages : 1;
+            int frames = pages > 1 && ImageFormats.Of(options.Format).CanAnimate ? pages : 1;
             int pageHeight = header.PageHeight > 0 && header.PageHeight < header.Height ? header.PageHeight : header.Height;
             if ((long)header.Width * pageHeight * frames > maxPixels)
             {
                 throw new ImageConversionException(DiagnosticCodes.TooManyPixels, "is " + PixelCount(header.Width, pageHeight, frames, maxPixels));
             }
 
-            bool swapped = header.Contains("orientation") && (int)header.Get("orientation") is >= 5 and <= 8;
             var kind = loader.StartsWith("VipsForeignLoadSvg", StringComparison.Ordinal) ? SourceKind.Svg : SourceKind.Raster;
-            return new SourceInfo(
-                kind,
-                swapped ? pageHeight : header.Width,
-                swapped ? header.Width : pageHeight,
-                frames,
-                header.Bands >= 3 && header.Contains("icc-profile-data"));
+            var (width, height) = OrientedSize(header);
+            return new SourceInfo(kind, width, height, frames, header.Bands >= 3 && header.Contains("icc-profile-data"));
         }
         catch (VipsException ex)
         {
             throw new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: " + Describe(ex.Message), ex);
         }
+    }
+
+    /// <summary>
+    /// One frame's size as the pipeline sees it, from the header alone: EXIF orientations 5 to 8 turn the image a
+    /// quarter, which swaps width and height (thumbnail applies the orientation).
+    /// </summary>
+    internal static (int Width, int Height) OrientedSize(Image header)
+    {
+        int pageHeight = header.PageHeight > 0 && header.PageHeight < header.Height ? header.PageHeight : header.Height;
+        bool swapped = header.Contains("orientation") && (int)header.Get("orientation") is >= 5 and <= 8;
+        return swapped ? (pageHeight, header.Width) : (header.Width, pageHeight);
     }
 
     /// <summary>KP2012 when the image about to be made (all frames of an animation) has more pixels than the limit.</summary>
@@ -315,7 +327,7 @@ public static class ImageConverter
 
     /// <summary>Whether the output keeps transparency: the format carries alpha and is not lossy JPEG inside a PDF.</summary>
     private static bool KeepsAlpha(ConversionOptions options) =>
-        ImageFormats.CarriesAlpha(options.Format) && !(options.Format == ImageFormat.Pdf && !PdfIsLossless(options));
+        ImageFormats.Of(options.Format).CarriesAlpha && !(options.Format == ImageFormat.Pdf && !PdfIsLossless(options));
 
     private static bool PdfIsLossless(ConversionOptions options) => options.Lossless || options.Quality == 100;
 
@@ -333,22 +345,21 @@ public static class ImageConverter
 
     private static (byte[] Bytes, int? ChosenQuality) Encode(Image image, ConversionOptions options)
     {
-        if (options.Format is ImageFormat.Ico or ImageFormat.Bmp or ImageFormat.Pdf or ImageFormat.Heic or ImageFormat.Svg)
+        FormatDescriptor format = ImageFormats.Of(options.Format);
+        if (format.Encoder != FormatEncoder.Libvips)
         {
             // These encoders read the pixels more than once (an icon resamples them per size), which a sequentially
             // decoded image does not allow; at the output size, a copy in memory is cheap.
             using Image pixels = image.CopyMemory();
-            return (options.Format switch
+            return (format.Encoder switch
             {
-                ImageFormat.Ico => MagickCodec.EncodeIco(pixels, options.IcoSizes),
-                ImageFormat.Bmp => MagickCodec.EncodeBmp(pixels),
-                ImageFormat.Pdf => MagickCodec.EncodePdf(pixels, options.Quality, PdfIsLossless(options)),
-                ImageFormat.Heic => HeicEncoder.Encode(pixels, options.Quality, options.Lossless),
+                FormatEncoder.ImageMagick => EncodeWithImageMagick(pixels, options),
+                FormatEncoder.HeicEncoder => HeicEncoder.Encode(pixels, options.Quality, options.Lossless),
                 _ => SvgWriter.EmbedRaster(pixels, options.Quality),
             }, null);
         }
 
-        if (options.SmartQuality != SmartQualityLevel.None && SmartQuality.Supports(options.Format))
+        if (options.SmartQuality != SmartQualityLevel.None && format.SmartQualityApplies)
         {
             // Held in memory: every try encodes it again, which must not decode and resize the source again.
             using Image reference = image.CopyMemory();
@@ -363,6 +374,14 @@ public static class ImageConverter
 
         return (EncodeWithLibvips(image, options, options.Quality), null);
     }
+
+    private static byte[] EncodeWithImageMagick(Image pixels, ConversionOptions options) => options.Format switch
+    {
+        ImageFormat.Ico => MagickCodec.EncodeIco(pixels, options.IcoSizes),
+        ImageFormat.Bmp => MagickCodec.EncodeBmp(pixels),
+        ImageFormat.Pdf => MagickCodec.EncodePdf(pixels, options.Quality, PdfIsLossless(options)),
+        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Format, null),
+    };
 
     private static byte[] EncodeWithLibvips(Image image, ConversionOptions options, int q)
     {

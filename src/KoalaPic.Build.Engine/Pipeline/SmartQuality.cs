@@ -26,13 +26,8 @@ internal sealed record SmartQualityResult(byte[] Bytes, int Quality, double Scor
 /// </summary>
 internal static class SmartQuality
 {
-    /// <summary>Whether smart quality applies to the format: a lossy encoder with a quality knob libvips can read back.</summary>
-    /// <remarks>
-    /// Not png: its quality is libimagequant's palette quality, where the palette size, not a continuous loss, decides
-    /// the bytes, and dithered palettes score badly on structural metrics even when they look right. Not tiff (jpeg in
-    /// tiff is rare on the web) nor heic (libvips cannot encode it).
-    /// </remarks>
-    internal static bool Supports(ImageFormat format) => format is ImageFormat.Jpeg or ImageFormat.Webp or ImageFormat.Avif;
+    /// <summary>Whether smart quality applies to the format (<see cref="FormatDescriptor.SmartQualityApplies"/> says why).</summary>
+    internal static bool Supports(ImageFormat format) => ImageFormats.Of(format).SmartQualityApplies;
 
     /// <summary>The largest SSIMULACRA distance a level accepts for a format.</summary>
     /// <remarks>

@@ -17,6 +17,16 @@ public sealed record UrlSource(string Url, string? Sha256, string? DeclaredIn)
     public const string Sha256Metadata = "Sha256";
 
     /// <summary>
+    /// Whether an item is downloaded rather than read from the project: its Url metadata is set. The one place that
+    /// decides it (the task, the job and the parser ask here); the targets' <c>WithMetadataValue('Url', '')</c> follows it.
+    /// </summary>
+    /// <param name="metadata">Returns a metadata value, or an empty string when it is not set.</param>
+    public static bool IsUrlItem(Func<string, string> metadata) => UrlOf(metadata).Length > 0;
+
+    /// <summary>The item's Url metadata, trimmed; empty for an item read from the project.</summary>
+    public static string UrlOf(Func<string, string> metadata) => metadata(UrlMetadata).Trim();
+
+    /// <summary>
     /// True for an item spec that is a URL ("https://…", "file://…") rather than a path: a scheme (a letter, then
     /// letters, digits, '+', '.' or '-'), a colon and two slashes or backslashes. Checked by hand: a regular
     /// expression would be built again in every build process, for every project.
@@ -50,7 +60,7 @@ public sealed record UrlSource(string Url, string? Sha256, string? DeclaredIn)
     /// </summary>
     public static UrlSource? Parse(string itemSpec, Func<string, string> metadata, string projectFile, ICollection<Diagnostic> diagnostics)
     {
-        string url = metadata(UrlMetadata).Trim();
+        string url = UrlOf(metadata);
         string sha256 = metadata(Sha256Metadata).Trim();
         if (LooksLikeUrl(itemSpec))
         {
@@ -61,7 +71,7 @@ public sealed record UrlSource(string Url, string? Sha256, string? DeclaredIn)
             return null;
         }
 
-        if (url.Length == 0)
+        if (!IsUrlItem(metadata))
         {
             if (sha256.Length > 0)
             {

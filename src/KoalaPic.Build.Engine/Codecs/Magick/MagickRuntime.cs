@@ -15,7 +15,7 @@ namespace KoalaPic.Build.Engine;
 
 /// <summary>
 /// Process-wide ImageMagick set-up, done once and only when an item needs ImageMagick (ico, bmp, pdf output; HEIC input):
-/// the native library found beside this assembly, and a restrictive security policy that is verified to be in force
+/// the native library where <see cref="NativeLocations"/> finds it, and a restrictive security policy that is verified to be in force
 /// before any image is touched.
 /// </summary>
 /// <remarks>
@@ -148,11 +148,11 @@ internal static class MagickRuntime
         if (NativeLocations.Current is { MagickDirectory: { Length: > 0 } wanted } && NativeLocations.MagickDirectoryIfExists == null)
         {
             throw Unavailable(
-                $"ImageMagick's native library is not in '{wanted}'. The build downloads Magick.NET for this machine only when a KoalaImage item needs it by its metadata or name (ico, bmp or pdf in Format, OptimizeFor=favicon, a source named .heic or .heif). Set <KoalaPicImageMagick>true</KoalaPicImageMagick> in the project (a HEIC image under another name, or a Url), and build again.",
+                $"ImageMagick's native library is not in '{wanted}'. The build downloads Magick.NET for this machine only when a KoalaImage item needs it by its metadata or name ({ImageMagickNeed.Description}). Set <KoalaPicImageMagick>true</KoalaPicImageMagick> in the project (a HEIC image under another name, or a Url), and build again.",
                 null);
         }
 
-        RegisterNativeLibraryResolver();
+        NativeLocations.RegisterMagickResolver(typeof(MagickImage).Assembly);
 
         string root = PrivateRoot();
         string temporary = Path.Combine(root, "tmp");
@@ -428,108 +428,9 @@ internal static class MagickRuntime
         }
     }
 
-    /// <summary>
-    /// Loads Magick.Native from this assembly's own runtimes/&lt;rid&gt;/native folder. Inside MSBuild the task runs in
-    /// its own load context and AppContext.BaseDirectory is the SDK's folder, so the library is found from where the
-    /// engine is, not from the host; when the file is not there, the runtime's usual probing (deps.json) decides.
-    /// </summary>
-    private static void RegisterNativeLibraryResolver()
-    {
-        try
-        {
-            NativeLibrary.SetDllImportResolver(typeof(MagickImage).Assembly, ResolveNative);
-        }
-        catch (InvalidOperationException)
-        {
-            // A resolver is already registered for Magick.NET in this load context.
-        }
-    }
-
-    private static IntPtr ResolveNative(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
-    {
-        if (!libraryName.StartsWith("Magick.Native", StringComparison.Ordinal))
-        {
-            return IntPtr.Zero;
-        }
-
-        string? folder = NativeFolder();
-        if (folder == null)
-        {
-            return IntPtr.Zero;
-        }
-
-        foreach (string candidate in new[] { libraryName, libraryName + ".so", libraryName + ".dylib" })
-        {
-            string path = Path.Combine(folder, candidate);
-            if (File.Exists(path))
-            {
-                return NativeLibrary.Load(path);
-            }
-        }
-
-        return IntPtr.Zero;
-    }
-
-    /// <summary>
-    /// The folder configured by the build (<see cref="NativeLocations.MagickDirectory"/>: a Magick.NET package in the NuGet
-    /// folder, which restore downloads when an item needs ImageMagick), else the runtimes/&lt;rid&gt;/native folder beside
-    /// this assembly for this platform, if it exists.
-    /// </summary>
-    internal static string? NativeFolder()
-    {
-        if (NativeLocations.MagickDirectoryIfExists is string configured)
-        {
-            return configured;
-        }
-
-        string? baseFolder = Path.GetDirectoryName(typeof(MagickRuntime).Assembly.Location);
-        if (string.IsNullOrEmpty(baseFolder))
-        {
-            return null;
-        }
-
-        string folder = Path.Combine(baseFolder, "runtimes", RuntimeIdentifier(), "native");
-        return Directory.Exists(folder) ? folder : null;
-    }
-
-    /// <summary>The Magick.NET runtime folder name for this process: win|linux|linux-musl|osx, then the architecture.</summary>
-    internal static string RuntimeIdentifier()
-    {
-        string os = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "win"
-            : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "osx"
-            : IsMusl() ? "linux-musl"
-            : "linux";
-        string architecture = RuntimeInformation.ProcessArchitecture switch
-        {
-            Architecture.X64 => "x64",
-            Architecture.X86 => "x86",
-            Architecture.Arm64 => "arm64",
-            Architecture.Arm => "arm",
-            var other => other.ToString().ToLowerInvariant(),
-        };
-        return os + "-" + architecture;
-    }
-
-    private static bool IsMusl()
-    {
-        if (RuntimeInformation.RuntimeIdentifier.Contains("musl", StringComparison.Ordinal))
-        {
-            return true;
-        }
-
-        try
-        {
-            return Directory.Exists("/lib") && Directory.EnumerateFiles("/lib", "ld-musl-*").Any();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
-
     private static ImageConversionException Unavailable(string reason, Exception? inner) => new(
         EngineUnavailable,
-        reason + " ImageMagick is needed for ico, bmp and pdf output and HEIC input; it ships for win-x64, win-x86, win-arm64, linux-x64, linux-arm64, linux-musl-x64, linux-musl-arm64 and osx-arm64 (this is " + RuntimeIdentifier() + ").",
+        reason + " ImageMagick is needed for ico, bmp and pdf output and HEIC input; it ships for win-x64, win-x86, win-arm64, linux-x64, linux-arm64, linux-musl-x64, linux-musl-arm64 and osx-arm64 (this is " + NativeHost.Current.RuntimeIdentifier + ").",
         inner);
 
     /// <summary>An exception's message on one line (ImageMagick's include the failing coder and a source location).</summary>

@@ -30,12 +30,3 @@ public enum CropPosition
     /// <summary>libvips' entropy strategy: the busiest region.</summary>
     Entropy,
 }
-
-/// <summary>Perceptual target of smart quality; <see cref="None"/> uses the fixed Quality.</summary>
-public enum SmartQualityLevel
-{
-    None,
-    Low,
-    Medium,
-    High,
-}

@@ -5,7 +5,7 @@ using Xunit;
 namespace KoalaPic.Build.Engine.Tests;
 
 /// <summary>The log lines: exact text, since users and CI logs read them.</summary>
-public class BatchReportTests
+public class BatchLogTests
 {
     private static ItemResult Item(string name, ItemOutcome outcome, long sourceBytes, long outputBytes, Diagnostic? diagnostic = null)
     {
@@ -26,7 +26,7 @@ public class BatchReportTests
             Array.Empty<string>(),
             TimeSpan.FromMilliseconds(100));
 
-        Assert.Equal("KoalaPic: 3 images, 2 converted, 1 up to date, 1.2 MB -> 80 KB (-93%) in 0.1 s", BatchReport.SummaryLine(result));
+        Assert.Equal("KoalaPic: 3 images, 2 converted, 1 up to date, 1.2 MB -> 80 KB (-93%) in 0.1 s", BatchLog.SummaryLine(result));
     }
 
     [Fact]
@@ -43,7 +43,7 @@ public class BatchReportTests
             Array.Empty<string>(),
             TimeSpan.FromSeconds(3.44));
 
-        Assert.Equal("KoalaPic: 4 images, 1 converted, 2 up to date, 1 failed, 2 KB -> 3 KB (+50%) in 3.4 s", BatchReport.SummaryLine(result));
+        Assert.Equal("KoalaPic: 4 images, 1 converted, 2 up to date, 1 failed, 2 KB -> 3 KB (+50%) in 3.4 s", BatchLog.SummaryLine(result));
         Assert.Equal((1, 2, 1), (result.Converted, result.UpToDate, result.Failed));
     }
 
@@ -52,7 +52,7 @@ public class BatchReportTests
     {
         var result = new BatchResult(new[] { Item("a", ItemOutcome.UpToDate, 10, 5) }, Array.Empty<string>(), TimeSpan.Zero);
 
-        Assert.Equal("KoalaPic: 1 images, 0 converted, 1 up to date, 0 B -> 0 B (0%) in 0.0 s", BatchReport.SummaryLine(result));
+        Assert.Equal("KoalaPic: 1 images, 0 converted, 1 up to date, 0 B -> 0 B (0%) in 0.0 s", BatchLog.SummaryLine(result));
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public class BatchReportTests
     {
         var result = new BatchResult(Array.Empty<ItemResult>(), Array.Empty<string>(), TimeSpan.FromSeconds(0.04));
 
-        Assert.Equal("KoalaPic: 0 images, 0 converted, 0 up to date, 0 B -> 0 B (0%) in 0.0 s", BatchReport.SummaryLine(result));
+        Assert.Equal("KoalaPic: 0 images, 0 converted, 0 up to date, 0 B -> 0 B (0%) in 0.0 s", BatchLog.SummaryLine(result));
     }
 
     [Theory]
@@ -73,7 +73,7 @@ public class BatchReportTests
     {
         var result = new BatchResult(new[] { Item("a", ItemOutcome.Converted, before, after) }, Array.Empty<string>(), TimeSpan.Zero);
 
-        Assert.Contains($"({change})", BatchReport.SummaryLine(result));
+        Assert.Contains($"({change})", BatchLog.SummaryLine(result));
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public class BatchReportTests
             CultureInfo.CurrentCulture = new CultureInfo("de-DE");
             var result = new BatchResult(new[] { Item("a", ItemOutcome.Converted, 1_500_000, 1_250_000) }, Array.Empty<string>(), TimeSpan.FromSeconds(1.25));
 
-            Assert.Equal("KoalaPic: 1 images, 1 converted, 0 up to date, 1.5 MB -> 1.3 MB (-17%) in 1.3 s", BatchReport.SummaryLine(result));
+            Assert.Equal("KoalaPic: 1 images, 1 converted, 0 up to date, 1.5 MB -> 1.3 MB (-17%) in 1.3 s", BatchLog.SummaryLine(result));
         }
         finally
         {
@@ -98,7 +98,7 @@ public class BatchReportTests
     {
         ItemResult item = Item("hero", ItemOutcome.Converted, 1_234_567, 80_400);
 
-        Assert.Equal("KoalaPic: [3/13] img/hero.png -> img/hero.webp 1.2 MB -> 80 KB", BatchReport.ProgressLine(item, 3, 13));
+        Assert.Equal("KoalaPic: [3/13] img/hero.png -> img/hero.webp 1.2 MB -> 80 KB", BatchLog.ProgressLine(item, 3, 13));
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public class BatchReportTests
             ChosenQuality = 78,
         };
 
-        Assert.Equal("KoalaPic: [3/13] img/hero.png -> img/hero.webp 1.2 MB -> 80 KB (smart quality high: q=78)", BatchReport.ProgressLine(item, 3, 13));
+        Assert.Equal("KoalaPic: [3/13] img/hero.png -> img/hero.webp 1.2 MB -> 80 KB (smart quality high: q=78)", BatchLog.ProgressLine(item, 3, 13));
     }
 
     [Theory]
@@ -137,6 +137,6 @@ public class BatchReportTests
     [InlineData(12_345_000_000_000, "12345.0 GB")]
     public void FormatBytes_Boundaries_DecimalUnits(long bytes, string expected)
     {
-        Assert.Equal(expected, BatchReport.FormatBytes(bytes));
+        Assert.Equal(expected, BatchLog.FormatBytes(bytes));
     }
 }

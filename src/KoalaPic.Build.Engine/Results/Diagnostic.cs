@@ -16,10 +16,26 @@ public enum DiagnosticSeverity
 /// <param name="File">The file an IDE should jump to: the image, or the project file for metadata problems.</param>
 public sealed record Diagnostic(string Code, DiagnosticSeverity Severity, string Message, string? File)
 {
+    /// <summary>
+    /// The 1-based line in <see cref="File"/> of what the diagnostic is about, when known: the KoalaImage element of a
+    /// metadata problem in the project file. Null when unknown or when <see cref="File"/> is the image itself.
+    /// </summary>
+    public int? Line { get; init; }
+
+    /// <summary>The 1-based column of <see cref="Line"/>'s element, when known.</summary>
+    public int? Column { get; init; }
+
+    /// <summary>This diagnostic pointing at <paramref name="location"/> (a KoalaImage element), or unchanged when none is known.</summary>
+    public Diagnostic At(SourceLocation? location) =>
+        location == null ? this : this with { File = location.File, Line = location.Line, Column = location.Column };
+
     public static Diagnostic Error(string code, string message, string? file) => new(code, DiagnosticSeverity.Error, message, file);
 
     public static Diagnostic Warning(string code, string message, string? file) => new(code, DiagnosticSeverity.Warning, message, file);
 }
+
+/// <summary>A place in a project file: the file, and the 1-based line and column of an element in it.</summary>
+public sealed record SourceLocation(string File, int Line, int Column);
 
 /// <summary>Every code KoalaPic reports; docs/diagnostics.md describes each one.</summary>
 public static class DiagnosticCodes

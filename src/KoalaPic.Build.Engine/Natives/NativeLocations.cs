@@ -12,7 +12,7 @@ using System.Runtime.Loader;
 namespace KoalaPic.Build.Engine;
 
 /// <summary>
-/// Where the native libraries are, when they are not beside the engine. The KoalaPic.Build package carries no natives:
+/// Where the native libraries are, when they are not beside the engine, and their loading (which file: <see cref="NativeResolver"/>). The KoalaPic.Build package carries no natives:
 /// restore brings the host's own (NetVips.Native.&lt;rid&gt;, and Magick.NET's when an item needs it) into the NuGet
 /// folder with PackageDownload, and the build passes their folders here. Unset (tests, tools that reference the engine
 /// with NetVips.Native), the runtime's usual probing (deps.json) finds them.
@@ -27,11 +27,8 @@ public sealed record NativeLocations(string? LibvipsDirectory, string? MagickDir
     /// <summary>The locations in force for this process (the first one configured wins: a library loads once).</summary>
     public static NativeLocations? Current { get; private set; }
 
-    /// <summary>File names libvips has in NetVips.Native, per platform.</summary>
-    internal static string LibvipsFileName =>
-        RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "libvips-42.dll"
-        : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "libvips.42.dylib"
-        : "libvips.so.42";
+    /// <summary>libvips' file name on this machine.</summary>
+    private static string LibvipsFileName => NativeResolver.LibvipsFileName(NativeHost.Current.Os);
 
     /// <summary>
     /// Sets where natives are loaded from, before libvips or ImageMagick is first used. Later calls with other folders
@@ -57,7 +54,7 @@ public sealed record NativeLocations(string? LibvipsDirectory, string? MagickDir
 
     /// <summary>The absolute path of libvips that will be loaded, or null when the runtime's probing decides.</summary>
     internal static string? LibvipsPath =>
-        string.IsNullOrEmpty(Current?.LibvipsDirectory) ? null : Path.Combine(Current!.LibvipsDirectory!, LibvipsFileName);
+        string.IsNullOrEmpty(Current?.LibvipsDirectory) ? null : NativeResolver.LibvipsPath(Current!.LibvipsDirectory!, NativeHost.Current);
 
     /// <summary>
     /// Loads libvips by absolute path before NetVips makes its first native call (its module initializer). NetVips then
@@ -161,6 +158,59 @@ public sealed record NativeLocations(string? LibvipsDirectory, string? MagickDir
     /// <summary>The configured Magick.Native folder, if any and if it exists.</summary>
     internal static string? MagickDirectoryIfExists =>
         !string.IsNullOrEmpty(Current?.MagickDirectory) && Directory.Exists(Current!.MagickDirectory) ? Current.MagickDirectory : null;
+
+    /// <summary>
+    /// The folder Magick.Native is loaded from: the one configured by the build (a Magick.NET package in the NuGet
+    /// folder, which restore downloads when an item needs ImageMagick), else runtimes/&lt;rid&gt;/native beside the
+    /// engine for this machine, if it exists; null leaves it to the runtime's usual probing (deps.json).
+    /// </summary>
+    internal static string? MagickFolder()
+    {
+        if (MagickDirectoryIfExists is string configured)
+        {
+            return configured;
+        }
+
+        string? engineFolder = Path.GetDirectoryName(typeof(NativeLocations).Assembly.Location);
+        if (string.IsNullOrEmpty(engineFolder))
+        {
+            return null;
+        }
+
+        string folder = NativeResolver.PackageNativeFolder(engineFolder!, NativeHost.Current);
+        return Directory.Exists(folder) ? folder : null;
+    }
+
+#if !NETFRAMEWORK
+    /// <summary>
+    /// Makes Magick.NET (<paramref name="magickAssembly"/>) load Magick.Native from <see cref="MagickFolder"/>. Inside
+    /// MSBuild the task runs in its own load context and AppContext.BaseDirectory is the SDK's folder, so the library
+    /// is found from where the engine is, not from the host; when the file is not there, the runtime's probing decides.
+    /// </summary>
+    internal static void RegisterMagickResolver(Assembly magickAssembly)
+    {
+        try
+        {
+            NativeLibrary.SetDllImportResolver(magickAssembly, ResolveMagick);
+        }
+        catch (InvalidOperationException)
+        {
+            // A resolver is already registered for Magick.NET in this load context.
+        }
+    }
+
+    private static IntPtr ResolveMagick(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        string? folder = libraryName.StartsWith("Magick.Native", StringComparison.Ordinal) ? MagickFolder() : null;
+        if (folder == null)
+        {
+            return IntPtr.Zero;
+        }
+
+        string? path = NativeResolver.MagickCandidates(folder, libraryName, NativeHost.Current.Os).FirstOrDefault(File.Exists);
+        return path == null ? IntPtr.Zero : NativeLibrary.Load(path);
+    }
+#endif
 
     /// <summary>Paths named in a load failure's message.</summary>
     internal static IEnumerable<string> Probed() =>

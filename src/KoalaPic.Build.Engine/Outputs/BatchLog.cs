@@ -5,7 +5,7 @@ using System.Linq;
 namespace KoalaPic.Build.Engine;
 
 /// <summary>The log lines of a batch: per-image progress and the one-line summary.</summary>
-public static class BatchReport
+public static class BatchLog
 {
     /// <summary><c>KoalaPic: [3/13] img/a.png -> img/a.webp 1.2 MB -> 80 KB</c>, plus <c>(smart quality high: q=78)</c>.</summary>
     public static string ProgressLine(ItemResult item, int done, int total)
@@ -51,6 +51,32 @@ public static class BatchReport
         }
 
         return (bytes / 1_000_000_000.0).ToString("0.0", CultureInfo.InvariantCulture) + " GB";
+    }
+
+    /// <summary>
+    /// Two sizes for a message that compares them, precise enough that they differ when the bytes do: as
+    /// <see cref="FormatBytes"/> when that tells them apart (<c>80 KB</c>, <c>75 KB</c>), else with one decimal more
+    /// (<c>7.3 KB</c>, <c>7.1 KB</c>), else in bytes (<c>7,312 B</c>, <c>7,301 B</c>).
+    /// </summary>
+    public static (string First, string Second) FormatBytesApart(long first, long second)
+    {
+        string a = FormatBytes(first), b = FormatBytes(second);
+        if (a != b || first == second)
+        {
+            return (a, b);
+        }
+
+        if (a.EndsWith(" KB", StringComparison.Ordinal))
+        {
+            a = (first / 1000.0).ToString("0.0", CultureInfo.InvariantCulture) + " KB";
+            b = (second / 1000.0).ToString("0.0", CultureInfo.InvariantCulture) + " KB";
+            if (a != b)
+            {
+                return (a, b);
+            }
+        }
+
+        return (first.ToString("N0", CultureInfo.InvariantCulture) + " B", second.ToString("N0", CultureInfo.InvariantCulture) + " B");
     }
 
     private static string FormatChange(long before, long after)
