@@ -27,6 +27,9 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
     public string ProjectFile { get; set; } = "";
     [Required] public string IntermediateDirectory { get; set; } = "";
     [Required] public string CacheDirectory { get; set; } = "";
+
+    /// <summary>obj/ (BaseIntermediateOutputPath): the default cache in it must not lead outside it through a link.</summary>
+    public string BaseIntermediateDirectory { get; set; } = "";
     public string OutputDirectory { get; set; } = "";
     public string UrlBasePath { get; set; } = "";
     public string[] DeclaringFiles { get; set; } = Array.Empty<string>();
@@ -43,11 +46,8 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
 
     [Output] public ITaskItem[] ConvertedImages { get; set; } = Array.Empty<ITaskItem>();
 
-    /// <summary>Report and ZIP paths (for Clean), the warnings (ItemSpec the code; File, Message) and the image count,
-    /// which a later build that skips this task uses again.</summary>
+    /// <summary>The report and ZIP written outside obj/ (KoalaPicReportPath, KoalaPicZipPath), for FileWrites.</summary>
     [Output] public ITaskItem[] WrittenFiles { get; set; } = Array.Empty<ITaskItem>();
-    [Output] public ITaskItem[] Warnings { get; set; } = Array.Empty<ITaskItem>();
-    [Output] public int ImageCount { get; set; }
 
     public void Cancel() => cancellation.Cancel();
 
@@ -61,6 +61,7 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
             ProjectFile = ProjectFile,
             IntermediateDirectory = IntermediateDirectory,
             CacheDirectory = CacheDirectory,
+            BaseIntermediateDirectory = BaseIntermediateDirectory,
             OutputDirectory = OutputDirectory,
             UrlBasePath = UrlBasePath,
             DeclaringFiles = DeclaringFiles.ToList(),
@@ -72,47 +73,37 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
         JobResult result = (OutOfProcess || IsNetFramework) && input.Items.Count > 0
             ? OutOfProcessJob.Run(DotNetHostPath, EngineProcessPath, input, LogLine, cancellation.Token)
             : ImageJob.Run(input, LogLine, cancellation.Token);
-        foreach (Diagnostic d in result.Diagnostics)
+        var converted = new List<ITaskItem>();
+        var refused = new List<Diagnostic>();
+        foreach (JobOutput output in result.Outputs)
         {
-            (d.Severity == DiagnosticSeverity.Error ? (Action<Diagnostic>)LogError : LogWarning)(d);
+            ITaskItem? item = TaskItems.Output(output, ProjectDirectory, OutputDirectory, out Diagnostic? problem);
+            if (item != null)
+            {
+                converted.Add(item);
+            }
+            else
+            {
+                refused.Add(problem!);
+            }
+        }
+
+        foreach (Diagnostic d in result.Diagnostics.Concat(refused))
+        {
+            TaskItems.Log(Log, d);
         }
 
         result.Log.ForEach(LogLine);
-        ConvertedImages = result.Outputs.Select(ToItem).ToArray();
-        Warnings = result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Warning)
-            .Select(d => (ITaskItem)new TaskItem(d.Code, new Dictionary<string, string> { ["File"] = d.File ?? "", ["Message"] = d.Message }))
-            .ToArray();
-        ImageCount = result.ImageCount;
-        WrittenFiles = result.WrittenFiles.Select(f => (ITaskItem)new TaskItem(f)).ToArray();
-        return result.Succeeded;
+        ConvertedImages = converted.ToArray();
+        WrittenFiles = result.WrittenFiles.Select(f => (ITaskItem)TaskItems.FileItem(f)).ToArray();
+        return result.Succeeded && refused.Count == 0;
     }
-
-    // The line and column of the KoalaImage element, when known, make the log read "Project.csproj(12,5): error KP1001".
-    private void LogError(Diagnostic d) => Log.LogError(null, d.Code, null, d.File, d.Line ?? 0, d.Column ?? 0, 0, 0, d.Message);
-
-    private void LogWarning(Diagnostic d) => Log.LogWarning(null, d.Code, null, d.File, d.Line ?? 0, d.Column ?? 0, 0, 0, d.Message);
 
     private void LogLine(JobLog line) => Log.LogMessage(
         line.Level switch { JobLogLevel.High => MessageImportance.High, JobLogLevel.Normal => MessageImportance.Normal, _ => MessageImportance.Low },
         line.Text);
 
     private static string? NullIfEmpty(string text) => text.Trim().Length == 0 ? null : text.Trim();
-
-    /// <summary>An output for MSBuild to copy: TargetPath relative to bin/, and the KoalaPic* metadata of docs/reference.md.</summary>
-    private static ITaskItem ToItem(JobOutput output)
-    {
-        var item = new TaskItem(output.File);
-        item.SetMetadata("TargetPath", output.TargetPath.Replace('/', System.IO.Path.DirectorySeparatorChar));
-        item.SetMetadata("KoalaPicSource", output.ItemSpec);
-        item.SetMetadata("KoalaPicFormat", output.Format);
-        if (output.Width is int width && output.Height is int height)
-        {
-            item.SetMetadata("KoalaPicWidth", width.ToString(CultureInfo.InvariantCulture));
-            item.SetMetadata("KoalaPicHeight", height.ToString(CultureInfo.InvariantCulture));
-        }
-
-        return item;
-    }
 
     private static bool IsNetFramework => System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal);
 }

@@ -531,7 +531,7 @@ public class PlaceholderTests
         Assert.Equal(0, run.ExitCode);
         Assert.True(run.Result.Succeeded);
         Assert.Equal(2, run.Result.Outputs.Count);
-        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Path.GetDirectoryName(ws.StateFile)!, ImageManifest.FileName)));
+        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllBytes(new JobLayout(Path.GetDirectoryName(ws.StateFile)!).ManifestFile));
         JsonElement image = Assert.Single(manifest.RootElement.GetProperty("images").EnumerateArray());
         Assert.Equal(expected.Color, image.GetProperty("placeholder").GetProperty("color").GetString());
         Assert.Equal(expected.Blur, image.GetProperty("placeholder").GetProperty("blur").GetString());
@@ -549,7 +549,7 @@ public class PlaceholderTests
         KoalapicRun run = Koalapic.Run(Koalapic.WriteJob(ws, "job.json", 1, new[] { BatchWorkspace.Item("img/photo.jpg", metadata) }));
 
         Assert.Equal(0, run.ExitCode);
-        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Path.GetDirectoryName(ws.StateFile)!, ImageManifest.FileName)));
+        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllBytes(new JobLayout(Path.GetDirectoryName(ws.StateFile)!).ManifestFile));
         JsonElement placeholder = Assert.Single(manifest.RootElement.GetProperty("images").EnumerateArray()).GetProperty("placeholder");
         Assert.Equal(expected.ThumbHash, placeholder.GetProperty("thumbhash").GetString());
         Assert.Equal(expected.ThumbHashDataUri, placeholder.GetProperty("thumbhash_data_uri").GetString());

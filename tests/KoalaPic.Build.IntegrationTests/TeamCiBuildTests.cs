@@ -74,7 +74,7 @@ public sealed class TeamCiBuildTests : IDisposable
         // Nothing changed: the converter is skipped, and the budget warnings come again from the last run.
         DotNetResult noOp = project.Build();
         Assert.True(noOp.Succeeded, noOp.ToString());
-        Assert.Equal("KoalaPic: 2 images, 0 converted, 2 up to date, nothing changed since the last build (no image read)", noOp.Summary);
+        Assert.Equal("KoalaPic: 2 images, 0 converted, 2 up to date, nothing to convert (nothing changed since the last build)", noOp.Summary);
         Assert.Contains("warning KP5003", noOp.Output);
         Assert.Contains("warning KP5004", noOp.Output);
 

@@ -7,10 +7,10 @@ public sealed class TestProject : IDisposable
 {
     private readonly PackageFixture package;
 
-    private TestProject(PackageFixture package, string scenario, bool inheritPackageSources, Action<string> populate)
+    private TestProject(PackageFixture package, string scenario, bool inheritPackageSources, Action<string> populate, string? folderPrefix = null)
     {
         this.package = package;
-        Directory = System.IO.Directory.CreateTempSubdirectory("koalapic-" + scenario + "-").FullName;
+        Directory = System.IO.Directory.CreateTempSubdirectory(folderPrefix ?? "koalapic-" + scenario + "-").FullName;
         populate(Directory);
         ProjectFile = System.IO.Directory.GetFiles(Directory, "*.csproj").Single();
         File.WriteAllText(Path.Combine(Directory, "nuget.config"), $"""
@@ -33,7 +33,8 @@ public sealed class TestProject : IDisposable
     public string ObjOutputDirectory => Path.Combine(Directory, "obj", "Debug", "net10.0", "koalapic", "out");
 
     /// <param name="inheritPackageSources">Also restore from the machine's configured sources (for framework reference packs).</param>
-    public static TestProject Create(PackageFixture package, string scenario, bool inheritPackageSources = false) =>
+    /// <param name="folderPrefix">The start of the project folder's name (default koalapic-&lt;scenario&gt;-), for hostile folder names.</param>
+    public static TestProject Create(PackageFixture package, string scenario, bool inheritPackageSources = false, string? folderPrefix = null) =>
         new(package, scenario, inheritPackageSources, directory =>
         {
             CopyDirectory(Path.Combine(Paths.RepositoryRoot, "testassets", scenario), directory);
@@ -45,7 +46,7 @@ public sealed class TestProject : IDisposable
                   </PropertyGroup>
                 </Project>
                 """);
-        });
+        }, folderPrefix);
 
     /// <summary>A new project from one of the SDK's own templates (`dotnet new webapp -n Name`), as a new user starts.</summary>
     public static TestProject FromTemplate(PackageFixture package, string template, string name) =>

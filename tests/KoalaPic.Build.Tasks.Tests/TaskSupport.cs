@@ -82,6 +82,11 @@ internal sealed class TaskProject : IDisposable
         DeclaringFiles = new[] { ProjectFile },
     };
 
+    /// <summary>The record the last run of the convert task wrote (it must exist).</summary>
+    public KoalaPic.Build.Engine.LastRun LastRun() =>
+        KoalaPic.Build.Engine.LastRun.TryRead(new KoalaPic.Build.Engine.JobLayout(IntermediateDirectory).LastRunFile)
+        ?? throw new InvalidOperationException("the convert task wrote no record of its run");
+
     public void Dispose()
     {
         try

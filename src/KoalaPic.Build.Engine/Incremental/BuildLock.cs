@@ -28,7 +28,7 @@ internal sealed class BuildLock : IDisposable
 
     /// <summary>The lock file of the batch whose state file is <paramref name="stateFile"/>.</summary>
     public static string PathFor(string stateFile) =>
-        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(stateFile))!, "koalapic.lock");
+        new JobLayout(Path.GetDirectoryName(Path.GetFullPath(stateFile))!).LockFile;
 
     /// <exception cref="ConcurrentBuildException">Still held by another build after <paramref name="timeout"/>.</exception>
     /// <exception cref="IOException">The lock file cannot be created (for example, its folder is not writable).</exception>

@@ -32,7 +32,7 @@ public sealed record BatchSettings(
     /// Where outputs are written before they are renamed into <see cref="OutputDirectory"/>: beside it (same disk),
     /// not in it, so every file in the output folder is always a whole image, even after kill -9.
     /// </summary>
-    public string TemporaryDirectory => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(StateFile))!, "tmp");
+    public string TemporaryDirectory => new JobLayout(Path.GetDirectoryName(Path.GetFullPath(StateFile))!).TemporaryDirectory;
 }
 
 /// <summary>

@@ -16,8 +16,6 @@ namespace KoalaPic.Build.Engine;
 /// </summary>
 public static class ImageJob
 {
-    public const string ReportFileName = "report.json";
-
     /// <param name="log">Receives progress, download and summary lines as they happen (from worker threads, one at a time).</param>
     public static JobResult Run(JobInput input, Action<JobLog>? log = null, CancellationToken cancellationToken = default)
     {
@@ -25,7 +23,13 @@ public static class ImageJob
         // The natives the build brought into the NuGet folder for this machine (the package carries none).
         NativeLocations.Configure(input.Natives);
         var job = new Job(input, log ?? (_ => { }));
-        return job.Run(stopwatch, cancellationToken);
+        JobResult result = job.Run(stopwatch, cancellationToken);
+        if (!result.Cancelled)
+        {
+            job.WriteLastRun(result);
+        }
+
+        return result;
     }
 
     /// <summary>
@@ -62,6 +66,7 @@ public static class ImageJob
         private readonly List<string> writtenFiles = new();
         private readonly List<JobLog> closing = new();
         private readonly JobSettings settings;
+        private bool nothingToDo;
         private readonly IReadOnlyList<DeclaredPatterns.Definition> definitions;
         private readonly Func<string, DeclaredPatterns.Definition?> definitionOf;
 
@@ -84,7 +89,7 @@ public static class ImageJob
                 ? diagnostic.At(definitionOf(itemSpec)?.Location)
                 : diagnostic;
 
-        private string Root => Path.GetFullPath(input.IntermediateDirectory);
+        private JobLayout Layout => new(input.IntermediateDirectory);
 
         private string ProjectPath(string path) => Path.GetFullPath(Path.Combine(input.ProjectDirectory, path));
 
@@ -134,9 +139,10 @@ public static class ImageJob
 
         public JobResult Run(Stopwatch stopwatch, CancellationToken cancellationToken)
         {
-            if (input.Items.Count == 0 && !diagnostics.Any() && !File.Exists(Path.Combine(Root, "state.json")))
+            if (input.Items.Count == 0 && !diagnostics.Any() && !File.Exists(Layout.StateFile))
             {
                 // No KoalaImage item, none declared, and no earlier output to remove: nothing to do or say.
+                nothingToDo = true;
                 return new JobResult();
             }
 
@@ -147,9 +153,14 @@ public static class ImageJob
                 return Result(Array.Empty<ItemResult>());
             }
 
+            if (DefaultCacheLeavesObj() is string escape)
+            {
+                return Fail(stopwatch, DiagnosticCodes.OutputThroughLink, escape);
+            }
+
             var batchSettings = new BatchSettings(
-                OutputDirectory: Path.Combine(Root, "out"),
-                StateFile: Path.Combine(Root, "state.json"),
+                OutputDirectory: Layout.OutputDirectory,
+                StateFile: Layout.StateFile,
                 CacheDirectory: ProjectPath(input.CacheDirectory),
                 MaxParallelism: settings.Parallelism,
                 MaxPixels: settings.PixelLimit,
@@ -330,6 +341,46 @@ public static class ImageJob
             return Result(Array.Empty<ItemResult>());
         }
 
+        /// <summary>
+        /// The default cache, obj/koalapic/cache/, gets the rule of the folders KoalaPic owns (<see cref="OwnedFolder"/>):
+        /// a link planted on its way that leads outside obj/ would have entries written, and read back into outputs,
+        /// through it. A KoalaPicCacheDir of the user's own is where the user says.
+        /// </summary>
+        private string? DefaultCacheLeavesObj()
+        {
+            if (input.BaseIntermediateDirectory.Length == 0)
+            {
+                return null;
+            }
+
+            string obj = ProjectPath(input.BaseIntermediateDirectory);
+            string cache = ProjectPath(input.CacheDirectory);
+            if (!JobLayout.SameDirectory(cache, JobLayout.DefaultCacheDirectory(input.ProjectDirectory, input.BaseIntermediateDirectory)))
+            {
+                return null;
+            }
+
+            try
+            {
+                new OwnedFolder(obj).Resolve(Path.Combine(cache.Substring(Path.GetFullPath(obj).TrimEnd(Path.DirectorySeparatorChar).Length).TrimStart(Path.DirectorySeparatorChar), "entry"));
+                return null;
+            }
+            catch (OutsideOwnedFolderException ex)
+            {
+                return $"KoalaPic: nothing was written to the default cache '{cache}': {ex.Message}. Remove the link, or set KoalaPicCacheDir to a folder of your own.";
+            }
+        }
+
+        /// <summary>The record a build that skips the converter hands MSBuild again (<see cref="LastRun"/>).</summary>
+        public void WriteLastRun(JobResult result)
+        {
+            // A job with nothing to do creates no folder; in a build, PrepareKoalaPicRun has made it already.
+            if (!nothingToDo || Directory.Exists(Layout.Directory))
+            {
+                Write(() => LastRun.From(result).Write(Layout.LastRunFile), DiagnosticCodes.CannotWrite, $"the record of this run '{Layout.LastRunFile}'", result.Diagnostics);
+            }
+        }
+
         private JobResult Result(IEnumerable<ItemResult> kept) => new()
         {
             Diagnostics = diagnostics,
@@ -369,7 +420,7 @@ public static class ImageJob
         /// <summary>obj/…/koalapic/report.json always, and KoalaPicReportPath when set.</summary>
         private void WriteReport(JobReport report)
         {
-            var paths = new List<string> { Path.Combine(Root, ReportFileName) };
+            var paths = new List<string> { Layout.ReportFile };
             if (settings.Report.Length > 0)
             {
                 paths.Add(JobSettings.ArtifactPath(settings.Report, input.ProjectDirectory, input.OutputDirectory));
@@ -421,7 +472,7 @@ public static class ImageJob
         /// <summary>obj/…/koalapic/koalapic.manifest.json, written by every build (empty when the batch did not run).</summary>
         private void WriteManifest(IEnumerable<ItemResult> results)
         {
-            string path = Path.Combine(Root, ImageManifest.FileName);
+            string path = Layout.ManifestFile;
             Write(() => ImageManifest.Create(input.ProjectDirectory, results, input.UrlBasePath).Write(path), DiagnosticCodes.CannotWriteReport, $"the image manifest '{path}'");
         }
 
@@ -438,7 +489,9 @@ public static class ImageJob
                 $"the ZIP of all outputs '{path}' ({JobSettings.ZipPath})");
         }
 
-        private void Write(Action write, string code, string what)
+        private void Write(Action write, string code, string what) => Write(write, code, what, diagnostics);
+
+        private void Write(Action write, string code, string what, List<Diagnostic> into)
         {
             try
             {
@@ -446,7 +499,7 @@ public static class ImageJob
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                diagnostics.Add(Diagnostic.Error(code, $"KoalaPic: cannot write {what}: {ex.Message}", input.ProjectFile));
+                into.Add(Diagnostic.Error(code, $"KoalaPic: cannot write {what}: {ex.Message}", input.ProjectFile));
             }
         }
     }

@@ -34,6 +34,12 @@ public sealed class JobInput
     /// <summary>The content-addressed cache (KoalaPicCacheDir), absolute or relative to the project.</summary>
     public string CacheDirectory { get; set; } = "";
 
+    /// <summary>
+    /// obj/ (BaseIntermediateOutputPath), absolute or relative to the project: the default cache inside it must stay
+    /// inside its real path (no planted link on the way); empty to skip that check.
+    /// </summary>
+    public string BaseIntermediateDirectory { get; set; } = "";
+
     /// <summary>The build output folder (OutDir), absolute or relative to the project; empty when unknown.</summary>
     public string OutputDirectory { get; set; } = "";
 

@@ -18,10 +18,10 @@ public static class OutOfProcessJob
     /// <param name="log">Receives koalapic's log lines as they come.</param>
     public static JobResult Run(string? dotnetHost, string cliPath, JobInput input, Action<JobLog>? log, CancellationToken cancellationToken)
     {
-        string folder = Path.GetFullPath(input.IntermediateDirectory);
-        Directory.CreateDirectory(folder);
+        var layout = new JobLayout(input.IntermediateDirectory);
+        Directory.CreateDirectory(layout.Directory);
         // One input file per run: two builds of the project at once must not read each other's (or delete it).
-        string inputFile = Path.Combine(folder, "job." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".json");
+        string inputFile = layout.JobFile(Guid.NewGuid().ToString("N").Substring(0, 8));
         AtomicFile.Write(inputFile, Encoding.UTF8.GetBytes(JobProtocol.Serialize(input)));
 
         var start = new ProcessStartInfo(string.IsNullOrEmpty(dotnetHost) ? "dotnet" : dotnetHost!)

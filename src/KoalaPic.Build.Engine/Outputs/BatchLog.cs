@@ -38,6 +38,13 @@ public static class BatchLog
     /// <summary>What the summary says when every image was up to date.</summary>
     public const string NothingToConvert = "nothing to convert";
 
+    /// <summary>
+    /// The summary of a build that skipped the converter (nothing changed since the last run), with the last run's
+    /// image count: the same words as <see cref="SummaryLine"/> when it finds every image up to date.
+    /// </summary>
+    public static string SkippedSummaryLine(int imageCount) =>
+        $"KoalaPic: {imageCount} images, 0 converted, {imageCount} up to date, {NothingToConvert} (nothing changed since the last build)";
+
     /// <summary>Decimal units, as file managers show them: 999 B, 80 KB, 1.2 MB, 3.4 GB.</summary>
     public static string FormatBytes(long bytes)
     {

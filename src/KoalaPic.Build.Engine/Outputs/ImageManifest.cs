@@ -15,7 +15,6 @@ public sealed class ImageManifest
 {
     public const int CurrentVersion = 1;
 
-    public const string FileName = "koalapic.manifest.json";
 
     [JsonPropertyName("version")] public int Version { get; set; } = CurrentVersion;
 

@@ -137,6 +137,18 @@ public static class DiagnosticCodes
     /// <summary>A folder on the way to an output (in obj/…/koalapic/out or bin/) is a link that leads outside it: nothing is written or deleted through it.</summary>
     public const string OutputThroughLink = "KP3002";
 
+    /// <summary>
+    /// An output goes to the same place in bin/ as a file the project copies there itself (a None or Content item with
+    /// CopyToOutputDirectory): one would silently replace the other. Reported by build/KoalaPic.Build.targets.
+    /// </summary>
+    public const string CopiedItemCollision = "KP3003";
+
+    /// <summary>
+    /// An output's path or TargetPath does not survive MSBuild's handling of item paths (or would land outside the
+    /// output folder after it): the output is not handed to MSBuild.
+    /// </summary>
+    public const string NameNotCarried = "KP3004";
+
     /// <summary>An unexpected failure while converting one image (a bug): reported for that image, the others go on.</summary>
     public const string UnexpectedError = "KP0003";
 

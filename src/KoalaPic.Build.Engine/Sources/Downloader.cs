@@ -66,7 +66,7 @@ internal sealed class UrlDownloader : IDisposable
     /// <param name="cacheDirectory">KoalaPicCacheDir; downloads go to its downloads/ folder.</param>
     public UrlDownloader(string cacheDirectory, DownloadSettings settings, CancellationToken cancellationToken)
     {
-        root = Path.Combine(cacheDirectory, "downloads");
+        root = JobLayout.DownloadsDirectory(cacheDirectory);
         this.settings = settings;
         gate = new SemaphoreSlim(Math.Max(1, settings.MaxParallelDownloads));
         stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

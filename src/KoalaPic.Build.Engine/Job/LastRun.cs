@@ -1,0 +1,219 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+
+namespace KoalaPic.Build.Engine;
+
+/// <summary>
+/// The record of the last run (<see cref="JobLayout.LastRunFile"/>), written by <see cref="ImageJob"/> at the end of
+/// every run: what it handed the build. A build in which nothing changed skips the converter and hands MSBuild the
+/// same outputs, logs the same warnings and the same summary from this record, so that it looks like the run it skips.
+/// </summary>
+public sealed class LastRun
+{
+    /// <summary>Bumped when the shape changes: a record of another version is read as no record (the converter runs).</summary>
+    public const int CurrentVersion = 1;
+
+    public int Version { get; set; } = CurrentVersion;
+
+    /// <summary>The outputs MSBuild copies to bin/ and publish/, with their metadata.</summary>
+    public List<JobOutput> Outputs { get; set; } = new();
+
+    /// <summary>The run's warnings, exactly as <see cref="JobResult.Diagnostics"/> held them (errors make the next build run).</summary>
+    public List<Diagnostic> Warnings { get; set; } = new();
+
+    /// <summary>Files written outside the job folder (KoalaPicReportPath, KoalaPicZipPath), kept in FileWrites.</summary>
+    public List<string> WrittenFiles { get; set; } = new();
+
+    /// <summary>The images of the run, as in its summary line.</summary>
+    public int ImageCount { get; set; }
+
+    public static LastRun From(JobResult result) => new()
+    {
+        Outputs = result.Outputs,
+        Warnings = result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Warning).ToList(),
+        WrittenFiles = result.WrittenFiles,
+        ImageCount = result.ImageCount,
+    };
+
+    /// <summary>Writes the record, only when its bytes change.</summary>
+    public void Write(string path)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false }))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("version", Version);
+            json.WriteNumber("imageCount", ImageCount);
+            json.WriteStartArray("outputs");
+            foreach (JobOutput output in Outputs)
+            {
+                json.WriteStartObject();
+                json.WriteString("file", output.File);
+                json.WriteString("targetPath", output.TargetPath);
+                json.WriteString("itemSpec", output.ItemSpec);
+                json.WriteString("format", output.Format);
+                WriteNumber(json, "width", output.Width);
+                WriteNumber(json, "height", output.Height);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("warnings");
+            foreach (Diagnostic warning in Warnings)
+            {
+                json.WriteStartObject();
+                json.WriteString("code", warning.Code);
+                json.WriteString("severity", warning.Severity.ToString());
+                json.WriteString("message", warning.Message);
+                if (warning.File != null)
+                {
+                    json.WriteString("file", warning.File);
+                }
+
+                WriteNumber(json, "line", warning.Line);
+                WriteNumber(json, "column", warning.Column);
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("writtenFiles");
+            WrittenFiles.ForEach(json.WriteStringValue);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        AtomicFile.WriteIfChanged(path, buffer.ToArray());
+    }
+
+    /// <summary>The record at <paramref name="path"/>, or null when there is none or it cannot be read (then the converter runs).</summary>
+    /// <remarks>
+    /// Read field by field: every no-op build reads it, and JsonSerializer took about ten times longer than this on a
+    /// record of 1,000 outputs (in a fresh MSBuild node, on the loaded 2-core machine of docs/performance.md).
+    /// </remarks>
+    public static LastRun? TryRead(string path)
+    {
+        try
+        {
+            var json = new Utf8JsonReader(File.ReadAllBytes(path), new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+            var record = new LastRun { Version = 0 };
+            Expect(ref json, JsonTokenType.StartObject);
+            while (Next(ref json) == JsonTokenType.PropertyName)
+            {
+                string name = json.GetString()!;
+                Next(ref json);
+                switch (name)
+                {
+                    case "version": record.Version = json.GetInt32(); break;
+                    case "imageCount": record.ImageCount = json.GetInt32(); break;
+                    case "outputs": ReadArray(ref json, record.Outputs, ReadOutput); break;
+                    case "warnings": ReadArray(ref json, record.Warnings, ReadDiagnostic); break;
+                    case "writtenFiles": ReadArray(ref json, record.WrittenFiles, (ref Utf8JsonReader r) => r.GetString()!); break;
+                    default: json.Skip(); break;
+                }
+            }
+
+            return record.Version == CurrentVersion ? record : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    private delegate T ReadValue<T>(ref Utf8JsonReader json);
+
+    private static void ReadArray<T>(ref Utf8JsonReader json, List<T> into, ReadValue<T> read)
+    {
+        if (json.TokenType != JsonTokenType.StartArray)
+        {
+            throw new JsonException("an array was expected");
+        }
+
+        while (Next(ref json) != JsonTokenType.EndArray)
+        {
+            into.Add(read(ref json));
+        }
+    }
+
+    private static JobOutput ReadOutput(ref Utf8JsonReader json)
+    {
+        string file = "", targetPath = "", itemSpec = "", format = "";
+        int? width = null, height = null;
+        ReadObject(ref json, (string name, ref Utf8JsonReader r) =>
+        {
+            switch (name)
+            {
+                case "file": file = r.GetString()!; break;
+                case "targetPath": targetPath = r.GetString()!; break;
+                case "itemSpec": itemSpec = r.GetString()!; break;
+                case "format": format = r.GetString()!; break;
+                case "width": width = r.TokenType == JsonTokenType.Null ? null : r.GetInt32(); break;
+                case "height": height = r.TokenType == JsonTokenType.Null ? null : r.GetInt32(); break;
+                default: r.Skip(); break;
+            }
+        });
+        return new JobOutput(file, targetPath, itemSpec, format, width, height);
+    }
+
+    private static Diagnostic ReadDiagnostic(ref Utf8JsonReader json)
+    {
+        string code = "", message = "";
+        string? file = null;
+        int? line = null, column = null;
+        var severity = DiagnosticSeverity.Warning;
+        ReadObject(ref json, (string name, ref Utf8JsonReader r) =>
+        {
+            switch (name)
+            {
+                case "code": code = r.GetString()!; break;
+                case "severity": severity = (DiagnosticSeverity)Enum.Parse(typeof(DiagnosticSeverity), r.GetString()!); break;
+                case "message": message = r.GetString()!; break;
+                case "file": file = r.GetString(); break;
+                case "line": line = r.GetInt32(); break;
+                case "column": column = r.GetInt32(); break;
+                default: r.Skip(); break;
+            }
+        });
+        return new Diagnostic(code, severity, message, file) { Line = line, Column = column };
+    }
+
+    private delegate void ReadProperty(string name, ref Utf8JsonReader json);
+
+    private static void ReadObject(ref Utf8JsonReader json, ReadProperty read)
+    {
+        if (json.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("an object was expected");
+        }
+
+        while (Next(ref json) == JsonTokenType.PropertyName)
+        {
+            string name = json.GetString()!;
+            Next(ref json);
+            read(name, ref json);
+        }
+    }
+
+    private static void WriteNumber(Utf8JsonWriter json, string name, int? value)
+    {
+        if (value is int number)
+        {
+            json.WriteNumber(name, number);
+        }
+    }
+
+    private static void Expect(ref Utf8JsonReader json, JsonTokenType type)
+    {
+        if (Next(ref json) != type)
+        {
+            throw new JsonException($"{type} was expected");
+        }
+    }
+
+    private static JsonTokenType Next(ref Utf8JsonReader json) =>
+        json.Read() ? json.TokenType : throw new JsonException("the record ends too soon");
+}
