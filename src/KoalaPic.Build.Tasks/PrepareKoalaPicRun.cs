@@ -87,6 +87,9 @@ public sealed class PrepareKoalaPicRun : Task
     /// <summary>True when the converter must run; false when the last run's record stands (its warnings were logged again).</summary>
     [Output] public bool ConverterNeeded { get; set; }
 
+    /// <summary>True when an item needs ImageMagick (KoalaPicImageMagick=auto downloads it then), from the format descriptors.</summary>
+    [Output] public bool NeedsImageMagick { get; set; }
+
     public override bool Execute()
     {
         JobLayout layout = JobLayout.For(ProjectDirectory, IntermediateOutputPath);
@@ -104,6 +107,7 @@ public sealed class PrepareKoalaPicRun : Task
         ServedManifestFile = layout.ServedManifestFile;
         StampFile = layout.StampFile;
         NativesRestoreDirectory = layout.NativesRestoreDirectory;
+        NeedsImageMagick = Images.Any(i => ImageMagickNeed.For(i.ItemSpec, i.GetMetadata));
 
         var sources = new Sources();
         WriteInputs(layout.InputsFile, cache, sources);

@@ -62,6 +62,23 @@ public sealed class PrepareKoalaPicRunTests
         Assert.Equal("", own.DefaultCacheDirectory);
     }
 
+    [Theory]
+    [InlineData("img/logo.png", "Format", "webp", false)]
+    [InlineData("img/logo.png", "Format", "avif;ico", true)]
+    [InlineData("img/logo.png", "Format", "PDF", true)]
+    [InlineData("img/logo.png", "OptimizeFor", "favicon", true)]
+    [InlineData("img/logo.png", "OptimizeFor", "open-graph", false)]
+    [InlineData("img/iphone.HEIC", "Format", "webp", true)]
+    public void Tells_the_targets_whether_an_item_needs_ImageMagick_from_the_format_descriptors(string include, string name, string value, bool needed)
+    {
+        using var project = new TaskProject();
+        PrepareKoalaPicRun task = Task(project, TaskSupport.Item(include, (name, value)), TaskSupport.Item("img/other.png", ("Format", "webp")));
+
+        Assert.True(task.Execute(), task.Engine().Log);
+
+        Assert.Equal(needed, task.NeedsImageMagick);
+    }
+
     [Fact]
     public void Records_items_metadata_sources_and_settings_and_keeps_the_file_when_nothing_changed()
     {
