@@ -124,7 +124,7 @@ internal static class MagickCodec
     /// </summary>
     internal static ImageConversionException MissingCoder(string format, string direction, MagickException inner) => new(
         ImageMagickUnavailable,
-        $"cannot be converted: the ImageMagick of this machine ({NativeHost.Current.RuntimeIdentifier}, Magick.NET {MagickNetVersion}) has no {format} coder to {direction} it with ({Describe(inner)}). Use another Format for this item.",
+        $"cannot be converted: the ImageMagick of this machine ({NativeHost.Current.RuntimeIdentifier}, Magick.NET {MagickNetVersion}) has no {format} coder to {direction} it with ({Describe(inner)}). Use another Format for this item",
         inner);
 
     /// <summary>
