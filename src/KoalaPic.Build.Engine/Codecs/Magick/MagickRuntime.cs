@@ -59,7 +59,8 @@ internal static class MagickRuntime
 
     /// <summary>
     /// The security policy. ImageMagick evaluates policies in order and the last match wins, so each domain starts with a
-    /// deny-all and then allows the few coders KoalaPic uses. Coders are checked by name and again by module (a module
+    /// deny-all and then allows the few coders KoalaPic uses (a coder matched by two rules gets only the last one's rights, so
+    /// JXL, read and written, has its own). Coders are checked by name and again by module (a module
     /// registers only with read and write rights, so the direction is set per coder): ICO lives in
     /// the ICON module and writes entries of 256 px and more as PNG32; PDF writes JPEG streams through the JPEG coder;
     /// HEIC reads through libheif; JXL reads and writes through libjxl. Pixels go in and out with ImportImagePixels/ExportImagePixels, which need no coder.
@@ -90,8 +91,9 @@ internal static class MagickRuntime
           <policy domain="module" rights="none" pattern="*"/>
           <policy domain="module" rights="read|write" pattern="{{HEIC,JXL,ICON,BMP,PDF,PNG,JPEG}}"/>
           <policy domain="coder" rights="none" pattern="*"/>
-          <policy domain="coder" rights="read" pattern="{{HEIC,JXL}}"/>
-          <policy domain="coder" rights="write" pattern="{{ICO,BMP,BMP3,PDF,PNG32,JPEG,JXL}}"/>
+          <policy domain="coder" rights="read" pattern="HEIC"/>
+          <policy domain="coder" rights="write" pattern="{{ICO,BMP,BMP3,PDF,PNG32,JPEG}}"/>
+          <policy domain="coder" rights="read|write" pattern="JXL"/>
         </policymap>
 
         """,
