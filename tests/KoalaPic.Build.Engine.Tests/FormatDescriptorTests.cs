@@ -34,9 +34,9 @@ public class FormatDescriptorTests
     [Fact]
     public void AcceptedValues_AndTheSmartQualityList_AreDerivedFromTheDescriptors()
     {
-        Assert.Equal("jpg (default), png, webp, avif, gif, ico, bmp, tiff, pdf, heic, svg; aliases jpeg, tif, heif", ImageFormats.AcceptedValues);
+        Assert.Equal("jpg (default), png, webp, avif, gif, ico, bmp, tiff, pdf, heic, svg, jxl; aliases jpeg, tif, heif, jpeg-xl", ImageFormats.AcceptedValues);
         Assert.Equal("jpg, webp and avif", ImageFormats.NamesWhere(d => d.SmartQualityApplies));
-        Assert.Equal("ico, bmp or pdf", ImageFormats.NamesWhere(d => d.EncodedByImageMagick, "or"));
+        Assert.Equal("ico, bmp, pdf or jxl", ImageFormats.NamesWhere(d => d.EncodedByImageMagick, "or"));
     }
 
     [Theory]
@@ -64,7 +64,7 @@ public class FormatDescriptorTests
     [Fact]
     public void ImageMagickNeed_Description_NamesWhatTheDescriptorsSay()
     {
-        Assert.Equal("ico, bmp or pdf in Format, OptimizeFor=favicon, a source named .heic or .heif", ImageMagickNeed.Description);
+        Assert.Equal("ico, bmp, pdf or jxl in Format, OptimizeFor=favicon, a source named .heic, .heif, .jxl or .jpeg-xl", ImageMagickNeed.Description);
     }
 
     [Fact]

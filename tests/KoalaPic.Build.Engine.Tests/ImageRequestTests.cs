@@ -75,7 +75,7 @@ public class ImageRequestTests
     [InlineData("Quality", "101", "KP1002", "a whole number from 1 to 100 (default 85)")]
     [InlineData("Quality", "85.5", "KP1002", "a whole number from 1 to 100 (default 85)")]
     [InlineData("Quality", "-1", "KP1002", "a whole number from 1 to 100 (default 85)")]
-    [InlineData("Format", "xyz", "KP1001", "jpg (default), png, webp, avif, gif, ico, bmp, tiff, pdf, heic, svg; aliases jpeg, tif, heif")]
+    [InlineData("Format", "xyz", "KP1001", "jpg (default), png, webp, avif, gif, ico, bmp, tiff, pdf, heic, svg, jxl; aliases jpeg, tif, heif, jpeg-xl")]
     [InlineData("Width", "-5", "KP1003", "a whole number of pixels from 1 to 100000, or empty for the original size")]
     [InlineData("Width", "0", "KP1003", "a whole number of pixels from 1 to 100000, or empty for the original size")]
     [InlineData("Width", "100001", "KP1003", "a whole number of pixels from 1 to 100000, or empty for the original size")]

@@ -18,6 +18,7 @@ public enum ImageFormat
     Pdf,
     Heic,
     Svg,
+    Jxl,
 }
 
 /// <summary>What writes a format's bytes; each has its own switch on <see cref="ImageFormat"/> (see docs/how-it-works.md, "Adding a format").</summary>
@@ -114,7 +115,7 @@ public sealed class FormatDescriptor
     /// </summary>
     public bool WarnsWhenLargerThanSource { get; }
 
-    /// <summary>Whether a source in this format is read by ImageMagick (libvips' libheif has no HEVC decoder).</summary>
+    /// <summary>Whether a source in this format is read by ImageMagick (libvips' libheif has no HEVC decoder, and NetVips.Native no libjxl).</summary>
     public bool DecodedByImageMagick { get; }
 
     /// <summary>
@@ -164,6 +165,14 @@ public sealed class FormatDescriptor
 
     public static readonly FormatDescriptor Svg = new(ImageFormat.Svg, "svg", Array.Empty<string>(), "image/svg+xml", FormatEncoder.SvgWriter,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+
+    /// <remarks>
+    /// JPEG XL through ImageMagick's libjxl coder. Not SmartQuality: libvips (NetVips.Native) has no JXL loader to read
+    /// the candidates back, and the search would run ImageMagick's single-threaded encoder up to seven times.
+    /// </remarks>
+    public static readonly FormatDescriptor Jxl = new(ImageFormat.Jxl, "jxl", new[] { "jpeg-xl" }, "image/jxl", FormatEncoder.ImageMagick,
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
+        decodedByImageMagick: true);
 }
 
 /// <summary>The format descriptors: lookup by <see cref="ImageFormat"/> and by name.</summary>
@@ -174,6 +183,7 @@ public static class ImageFormats
     {
         FormatDescriptor.Jpeg, FormatDescriptor.Png, FormatDescriptor.Webp, FormatDescriptor.Avif, FormatDescriptor.Gif, FormatDescriptor.Ico,
         FormatDescriptor.Bmp, FormatDescriptor.Tiff, FormatDescriptor.Pdf, FormatDescriptor.Heic, FormatDescriptor.Svg,
+        FormatDescriptor.Jxl,
     };
 
     private static readonly Dictionary<ImageFormat, FormatDescriptor> ByFormat = All.ToDictionary(d => d.Format);

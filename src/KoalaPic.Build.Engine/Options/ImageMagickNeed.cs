@@ -25,7 +25,7 @@ public static class ImageMagickNeed
         return OutputFormats(metadata).Any(f => f.EncodedByImageMagick);
     }
 
-    /// <summary>What makes an item need ImageMagick, for messages: <c>ico, bmp or pdf in Format, OptimizeFor=favicon, a source named .heic or .heif</c>.</summary>
+    /// <summary>What makes an item need ImageMagick, for messages: <c>ico, bmp, pdf or jxl in Format, OptimizeFor=favicon, a source named .heic, .heif, .jxl or .jpeg-xl</c>.</summary>
     public static string Description { get; } = string.Join(", ", new[]
     {
         ImageFormats.NamesWhere(f => f.EncodedByImageMagick, "or") + " in Format",

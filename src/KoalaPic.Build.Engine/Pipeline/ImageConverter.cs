@@ -140,9 +140,10 @@ public static class ImageConverter
         Raster,
         Svg,
         Heic,
+        Jxl,
     }
 
-    /// <param name="Width">Width after EXIF orientation (0 for HEIC, known only once decoded).</param>
+    /// <param name="Width">Width after EXIF orientation (0 for HEIC and JXL, known only once decoded).</param>
     /// <param name="Frames">Frames to convert: all of an animation when the output can animate, else 1.</param>
     private sealed record SourceInfo(SourceKind Kind, int Width, int Height, int Frames, bool HasColourProfile);
 
@@ -161,6 +162,12 @@ public static class ImageConverter
         if (HeifBrands.IsHeic(source))
         {
             return new SourceInfo(SourceKind.Heic, 0, 0, 1, false);
+        }
+
+        // NetVips.Native has no libjxl: Magick.NET reads JPEG XL.
+        if (JxlSignature.IsJxl(source))
+        {
+            return new SourceInfo(SourceKind.Jxl, 0, 0, 1, false);
         }
 
         string? loader = Image.FindLoadBuffer(source);
@@ -229,10 +236,10 @@ public static class ImageConverter
     /// <summary>Decodes at the scaled size: shrink-on-load for JPEG/WebP, rendering at that size for SVG.</summary>
     private static Image Load(byte[] source, SourceInfo info, ConversionOptions options, long maxPixels, ImageScope scope)
     {
-        if (info.Kind == SourceKind.Heic)
+        if (info.Kind is SourceKind.Heic or SourceKind.Jxl)
         {
-            // The HEIC decoder checks the pixel limit itself, from the header, once it knows the size.
-            Image decoded = scope.Add(MagickCodec.DecodeHeic(source, maxPixels));
+            // ImageMagick's decoders check the pixel limit themselves, from the header, once they know the size.
+            Image decoded = scope.Add(info.Kind == SourceKind.Heic ? MagickCodec.DecodeHeic(source, maxPixels) : MagickCodec.DecodeJxl(source, maxPixels));
             var (w, h, size) = ResizePlan.ThumbnailBounds(decoded.Width, decoded.Height, options, vector: false);
             return decoded.ThumbnailImage(
                 w,
@@ -381,6 +388,7 @@ public static class ImageConverter
         ImageFormat.Ico => MagickCodec.EncodeIco(pixels, options.IcoSizes),
         ImageFormat.Bmp => MagickCodec.EncodeBmp(pixels),
         ImageFormat.Pdf => MagickCodec.EncodePdf(pixels, options.Quality, PdfIsLossless(options)),
+        ImageFormat.Jxl => MagickCodec.EncodeJxl(pixels, options.Quality, options.Lossless),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Format, null),
     };
 

@@ -10,7 +10,7 @@ namespace KoalaPic.Build.Engine;
 /// </summary>
 internal static class SourceSignature
 {
-    public const string FormatsRead = "jpg, png, webp, gif, tiff, avif, heic, svg";
+    public const string FormatsRead = "jpg, png, webp, gif, tiff, avif, heic, jxl, svg";
 
     public static ImageConversionException Unrecognised(byte[] source)
     {

@@ -23,7 +23,11 @@ internal static class MagickCodec
 
     public static byte[] EncodePdf(Image image, int quality, bool lossless) => throw Unavailable();
 
+    public static Image DecodeJxl(byte[] source, long maxPixels) => throw Unavailable();
+
+    public static byte[] EncodeJxl(Image image, int quality, bool lossless) => throw Unavailable();
+
     private static ImageConversionException Unavailable() => new(
         ImageMagickUnavailable,
-        "ImageMagick (ico, bmp and pdf output, HEIC input) runs only in the .NET 8 engine (the koalapic process), not in the .NET Framework task.");
+        "ImageMagick (ico, bmp, pdf and jxl output, HEIC and JXL input) runs only in the .NET 8 engine (the koalapic process), not in the .NET Framework task.");
 }

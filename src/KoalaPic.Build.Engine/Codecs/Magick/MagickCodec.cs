@@ -8,7 +8,7 @@ using NetVips;
 namespace KoalaPic.Build.Engine;
 
 /// <summary>
-/// What libvips cannot do, done with ImageMagick: HEIC (HEVC) input; ico, bmp and pdf output. NetVips images are the
+/// What libvips cannot do, done with ImageMagick: HEIC (HEVC) and JPEG XL input; ico, bmp, pdf and jxl output. NetVips images are the
 /// currency: pixels cross as 8-bit interleaved bytes (ImportImagePixels/ExportImagePixels, no coder involved), resampling
 /// stays in libvips, and ImageMagick only decodes or encodes, with the decoder or encoder always named, never guessed.
 /// </summary>
@@ -52,10 +52,41 @@ internal static class MagickCodec
             throw new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: not a HEIC image (its 'ftyp' box names no HEVC brand)");
         }
 
+        return Decode(source, maxPixels, "HEIC", HeicSettings(), autoOrient: false);
+    }
+
+    /// <summary>
+    /// Decodes a JPEG XL image (libvips here has no libjxl): 8-bit sRGB (or sRGB plus alpha), upright, with the embedded
+    /// ICC profile as <c>icc-profile-data</c> for the caller to convert; only the first frame of an animation. The image
+    /// is refused from its header when it has more than <paramref name="maxPixels"/> pixels.
+    /// </summary>
+    /// <remarks>
+    /// Orientation: ImageMagick's JXL reader keeps the codestream's orientation as the image's orientation instead of
+    /// applying it, so it is applied here (as libvips' thumbnail applies EXIF orientation to the other formats).
+    /// </remarks>
+    /// <exception cref="ImageConversionException">KP2002 (cannot decode), KP2003 (too many pixels) or KP0004 (no JXL coder).</exception>
+    public static Image DecodeJxl(byte[] source, long maxPixels)
+    {
+        if (source.Length == 0)
+        {
+            throw new ImageConversionException(DiagnosticCodes.CannotDecode, "is empty");
+        }
+
+        if (!JxlSignature.IsJxl(source))
+        {
+            throw new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: not a JPEG XL image (no JPEG XL codestream or container signature)");
+        }
+
+        // The decoder is named, never guessed from the bytes; only the first frame is read.
+        var settings = new MagickReadSettings { Format = MagickFormat.Jxl, FrameIndex = 0, FrameCount = 1 };
+        return Decode(source, maxPixels, "JXL", settings, autoOrient: true);
+    }
+
+    private static Image Decode(byte[] source, long maxPixels, string format, MagickReadSettings settings, bool autoOrient)
+    {
         MagickRuntime.EnsureInitialized();
         try
         {
-            MagickReadSettings settings = HeicSettings();
             var header = new MagickImageInfo(source, settings);
             long pixels = (long)header.Width * header.Height;
             if (pixels > maxPixels)
@@ -66,17 +97,35 @@ internal static class MagickCodec
             }
 
             using var image = new MagickImage(source, settings);
+            if (autoOrient)
+            {
+                image.AutoOrient();
+            }
+
             bool alpha = image.HasAlpha;
             byte[] pixelBytes = image.GetPixels().ToByteArray(alpha ? PixelMapping.RGBA : PixelMapping.RGB)
                 ?? throw new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: ImageMagick returned no pixels");
             byte[]? icc = image.GetColorProfile()?.ToByteArray();
             return ToVips(pixelBytes, (int)image.Width, (int)image.Height, alpha ? 4 : 3, icc);
         }
+        catch (MagickMissingDelegateErrorException ex)
+        {
+            throw MissingCoder(format, "read", ex);
+        }
         catch (MagickException ex)
         {
             throw new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: " + Describe(ex), ex);
         }
     }
+
+    /// <summary>
+    /// KP0004 for a coder this host's ImageMagick build lacks (Magick.NET's native libraries are built per platform, and
+    /// a coder whose library was left out reports a missing delegate): the item fails, other formats are unaffected.
+    /// </summary>
+    internal static ImageConversionException MissingCoder(string format, string direction, MagickException inner) => new(
+        ImageMagickUnavailable,
+        $"cannot be converted: the ImageMagick of this machine ({NativeHost.Current.RuntimeIdentifier}, Magick.NET {MagickNetVersion}) has no {format} coder to {direction} it with ({Describe(inner)}). Use another Format for this item",
+        inner);
 
     /// <summary>
     /// One .ico with a square entry for each size in <paramref name="sizes"/> that is not larger than the image's longer
@@ -176,6 +225,42 @@ internal static class MagickCodec
             pdf.Settings.SetDefine("pdf:title", "");
             return pdf.ToByteArray(MagickFormat.Pdf);
         });
+    }
+
+    /// <summary>The libjxl effort (1 fastest .. 9 slowest): libjxl's own default, its balance of time and bytes.</summary>
+    internal const int JxlEffort = 7;
+
+    /// <summary>
+    /// A JPEG XL image (still, one frame) through ImageMagick's libjxl coder: lossless when <paramref name="lossless"/>
+    /// (libjxl distance 0; ImageMagick also makes quality 100 lossless), else ImageMagick's quality, which it turns into
+    /// libjxl's distance with libjxl's own mapping (quality 90 is distance 1, "visually lossless"). No metadata.
+    /// </summary>
+    /// <param name="image">8-bit sRGB or grey, with or without alpha (kept).</param>
+    /// <exception cref="ImageConversionException">KP2004 (cannot encode) or KP0004 (ImageMagick or its JXL coder is missing).</exception>
+    public static byte[] EncodeJxl(Image image, int quality, bool lossless)
+    {
+        bool alpha = image.HasAlpha();
+        byte[] pixels = InterleavedRgb(image, alpha);
+        MagickRuntime.EnsureInitialized();
+        try
+        {
+            return Encode("jxl", () =>
+            {
+                using MagickImage jxl = FromPixels(pixels, image.Width, image.Height, alpha);
+                jxl.Quality = (uint)Math.Max(1, Math.Min(100, quality));
+                jxl.Settings.SetDefine("jxl:effort", JxlEffort.ToString(CultureInfo.InvariantCulture));
+                if (lossless)
+                {
+                    jxl.Settings.SetDefine("jxl:distance", "0");
+                }
+
+                return jxl.ToByteArray(MagickFormat.Jxl);
+            });
+        }
+        catch (ImageConversionException ex) when (ex.InnerException is MagickMissingDelegateErrorException missing)
+        {
+            throw MissingCoder("JXL", "write", missing);
+        }
     }
 
     private static MagickReadSettings HeicSettings()

@@ -14,7 +14,7 @@ using ImageMagick.Configuration;
 namespace KoalaPic.Build.Engine;
 
 /// <summary>
-/// Process-wide ImageMagick set-up, done once and only when an item needs ImageMagick (ico, bmp, pdf output; HEIC input):
+/// Process-wide ImageMagick set-up, done once and only when an item needs ImageMagick (ico, bmp, pdf, jxl output; HEIC, JXL input):
 /// the native library where <see cref="NativeLocations"/> finds it, and a restrictive security policy that is verified to be in force
 /// before any image is touched.
 /// </summary>
@@ -59,10 +59,11 @@ internal static class MagickRuntime
 
     /// <summary>
     /// The security policy. ImageMagick evaluates policies in order and the last match wins, so each domain starts with a
-    /// deny-all and then allows the few coders KoalaPic uses. Coders are checked by name and again by module (a module
+    /// deny-all and then allows the few coders KoalaPic uses (a coder matched by two rules gets only the last one's rights, so
+    /// JXL, read and written, has its own). Coders are checked by name and again by module (a module
     /// registers only with read and write rights, so the direction is set per coder): ICO lives in
     /// the ICON module and writes entries of 256 px and more as PNG32; PDF writes JPEG streams through the JPEG coder;
-    /// HEIC reads through libheif. Pixels go in and out with ImportImagePixels/ExportImagePixels, which need no coder.
+    /// HEIC reads through libheif; JXL reads and writes through libjxl. Pixels go in and out with ImportImagePixels/ExportImagePixels, which need no coder.
     /// Denying every other coder also denies the pseudo-formats that read files or URLs or run scripts (TEXT, MSL, MVG,
     /// EPHEMERAL, INLINE, LABEL, CAPTION, URL, HTTP(S), FTP, SVG, PS/EPS through Ghostscript, …).
     /// </summary>
@@ -88,10 +89,11 @@ internal static class MagickRuntime
           <policy domain="path" rights="none" pattern="@*"/>
           <policy domain="path" rights="none" pattern="|*"/>
           <policy domain="module" rights="none" pattern="*"/>
-          <policy domain="module" rights="read|write" pattern="{{HEIC,ICON,BMP,PDF,PNG,JPEG}}"/>
+          <policy domain="module" rights="read|write" pattern="{{HEIC,JXL,ICON,BMP,PDF,PNG,JPEG}}"/>
           <policy domain="coder" rights="none" pattern="*"/>
           <policy domain="coder" rights="read" pattern="HEIC"/>
           <policy domain="coder" rights="write" pattern="{{ICO,BMP,BMP3,PDF,PNG32,JPEG}}"/>
+          <policy domain="coder" rights="read|write" pattern="JXL"/>
         </policymap>
 
         """,
@@ -430,7 +432,7 @@ internal static class MagickRuntime
 
     private static ImageConversionException Unavailable(string reason, Exception? inner) => new(
         EngineUnavailable,
-        reason + " ImageMagick is needed for ico, bmp and pdf output and HEIC input; it ships for win-x64, win-x86, win-arm64, linux-x64, linux-arm64, linux-musl-x64, linux-musl-arm64 and osx-arm64 (this is " + NativeHost.Current.RuntimeIdentifier + ").",
+        reason + " ImageMagick is needed for " + ImageFormats.NamesWhere(f => f.EncodedByImageMagick) + " output and " + ImageFormats.NamesWhere(f => f.DecodedByImageMagick) + " input; it ships for win-x64, win-x86, win-arm64, linux-x64, linux-arm64, linux-musl-x64, linux-musl-arm64 and osx-arm64 (this is " + NativeHost.Current.RuntimeIdentifier + ").",
         inner);
 
     /// <summary>An exception's message on one line (ImageMagick's include the failing coder and a source location).</summary>
