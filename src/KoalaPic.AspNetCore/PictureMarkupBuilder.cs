@@ -37,6 +37,9 @@ namespace KoalaPic.AspNetCore;
 /// <item>Placeholder: <c>style="background-color:…"</c> from the colour, plus for a blur
 /// <c>background-image:url(data:…);background-size:cover;background-position:center;background-repeat:no-repeat</c>;
 /// the user's style comes after it. No script, no event handlers (CSP-safe).</item>
+/// <item>Art direction (<see cref="BuildMediaSources"/>): each <c>&lt;koala-source&gt;</c> image gives a
+/// <c>&lt;source media&gt;</c> per format, ordered as above and ending with its fallback format, with its largest
+/// variant's width/height; these sets go ahead of the default's sources, in the order written.</item>
 /// <item>Every URL that starts with <c>/</c> is prefixed with the request's path base (apps under a virtual
 /// directory); absolute URLs are left alone.</item>
 /// </list>
