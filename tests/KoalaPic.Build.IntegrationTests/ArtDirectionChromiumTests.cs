@@ -25,6 +25,11 @@ public sealed class ArtDirectionChromiumTests
           <KoalaImage Include="wwwroot/img/hero.jpg" Format="webp;jpg" Widths="480;960" />
           <KoalaImage Include="wwwroot/img/hero-portrait.png" Format="webp;jpg" Width="400" Height="600" Fit="cover" />
         </ItemGroup>
+        <PropertyGroup>
+          <!-- A .razor file makes the Web SDK download Microsoft.AspNetCore.App.Internal.Assets (blazor.web.js), which
+               the offline test feed lacks; a statically rendered component needs no script. -->
+          <RequiresAspNetWebAssets>false</RequiresAspNetWebAssets>
+        </PropertyGroup>
         """;
 
     // The picture fills the window's width (its box keeps the chosen source's aspect ratio from the source's
