@@ -104,7 +104,9 @@ public sealed class ArtDirectionChromiumTests
         string wideUrl = Regex.Match(firstDefault["srcset"], "(\\S+) 960w").Groups[1].Value;
         Assert.NotEqual("", wideUrl);
         Assert.Equal((new Uri(app.BaseAddress, portraitSources[0]["srcset"]).ToString(), 400, 600), Chosen(chromium.DumpDom(page, NarrowWidth, WindowHeight)));
-        Assert.Equal((new Uri(app.BaseAddress, wideUrl).ToString(), 960, 540), Chosen(chromium.DumpDom(page, WideWidth, WindowHeight)));
+        // A w-descriptor candidate's natural size is its pixel size over its density: 960w for sizes 100vw in a
+        // 1000 px window is 0.96 px per CSS px, so 960×540 counts as 1000×562.
+        Assert.Equal((new Uri(app.BaseAddress, wideUrl).ToString(), WideWidth, 540 * WideWidth / 960), Chosen(chromium.DumpDom(page, WideWidth, WindowHeight)));
 
         // What it drew: narrow, the flag's stripes 400 px wide and 600 px tall; wide, the flowers across the window.
         KoalaPic.Build.Engine.VipsRuntime.EnsureInitialized();
