@@ -6,7 +6,7 @@ using NetVips;
 namespace KoalaPic.Build.IntegrationTests;
 
 /// <summary>
-/// Art direction in a real browser: a fresh `dotnet new webapp` with a landscape photo (flowers.jpeg) as the default
+/// Art direction in a real browser: a fresh `dotnet new webapp` with a landscape (sharp's flowers.jpeg) as the default
 /// image and a different picture, the Dutch flag cropped to portrait, for `(max-width: 600px)`. Chromium at two window
 /// widths must pick the portrait variant when narrow and the default when wide, and draw it.
 /// </summary>
@@ -108,7 +108,8 @@ public sealed class ArtDirectionChromiumTests
         // 1000 px window is 0.96 px per CSS px, so 960×540 counts as 1000×562.
         Assert.Equal((new Uri(app.BaseAddress, wideUrl).ToString(), WideWidth, 540 * WideWidth / 960), Chosen(chromium.DumpDom(page, WideWidth, WindowHeight)));
 
-        // What it drew: narrow, the flag's stripes 400 px wide and 600 px tall; wide, the flowers across the window.
+        // What it drew (the PNGs stay in the project folder, kept with KOALAPIC_KEEP_TEST_PROJECTS=1): narrow, the flag's
+        // stripes 400 px wide and 600 px tall; wide, flowers.jpeg across the window.
         KoalaPic.Build.Engine.VipsRuntime.EnsureInitialized();
         string narrowShot = Path.Combine(project.Directory, "art-direction-narrow.png");
         chromium.Screenshot(page, narrowShot, NarrowWidth, WindowHeight);
