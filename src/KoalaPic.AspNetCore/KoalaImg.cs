@@ -16,6 +16,7 @@ namespace KoalaPic.AspNetCore;
 /// to the <c>&lt;img&gt;</c>. The path base comes from <see cref="NavigationManager.BaseUri"/>. The manifest is read
 /// from the server's output folder, so the component renders pictures in static server rendering and interactive
 /// Server mode; in WebAssembly the manifest is not there (a src then counts as missing).
+/// Art direction: <see cref="KoalaSource"/> children, as <c>&lt;koala-source&gt;</c> in the tag helper.
 /// </remarks>
 public sealed class KoalaImg : ComponentBase
 {
@@ -39,12 +40,18 @@ public sealed class KoalaImg : ComponentBase
     [Parameter]
     public string? Decoding { get; set; }
 
+    /// <summary>Art direction: <c>&lt;KoalaSource Media="(max-width: 600px)" Src="img/hero-portrait.jpg" /&gt;</c> children, each a <c>&lt;source media&gt;</c> set per format ahead of the default's, in the order written.</summary>
+    [Parameter]
+    public RenderFragment? ChildContent { get; set; }
+
     /// <summary>Every other attribute, for the img.</summary>
     [Parameter(CaptureUnmatchedValues = true)]
     public IReadOnlyDictionary<string, object>? AdditionalAttributes { get; set; }
 
     [Inject]
     private IServiceProvider Services { get; set; } = default!;
+
+    private readonly KoalaSourceList artDirected = new();
 
     /// <inheritdoc />
     protected override void BuildRenderTree(RenderTreeBuilder builder)
@@ -82,7 +89,31 @@ public sealed class KoalaImg : ComponentBase
             }
         }
 
-        PictureMarkup markup = KoalaPicRenderer.Render(Services, Src, PathBase(), attributes);
+        if (ChildContent == null)
+        {
+            WritePicture(builder, KoalaPicRenderer.Render(Services, Src, PathBase(), attributes), passThrough);
+            return;
+        }
+
+        // The <KoalaSource> children add themselves to artDirected when they get their parameters, which happens while
+        // the cascading value renders them; the picture, a later sibling component, renders after that.
+        builder.OpenComponent<CascadingValue<KoalaSourceList>>(10);
+        builder.AddComponentParameter(11, nameof(CascadingValue<KoalaSourceList>.Value), artDirected);
+        builder.AddComponentParameter(12, nameof(CascadingValue<KoalaSourceList>.IsFixed), true);
+        builder.AddComponentParameter(13, nameof(CascadingValue<KoalaSourceList>.ChildContent), (RenderFragment)(content =>
+        {
+            content.AddContent(14, ChildContent);
+            content.OpenComponent<RenderAfterChildren>(15);
+            content.AddComponentParameter(16, nameof(RenderAfterChildren.ChildContent), (RenderFragment)(picture =>
+                WritePicture(picture, KoalaPicRenderer.Render(Services, Src, PathBase(), attributes, artDirected.Sources()), passThrough)));
+            content.CloseComponent();
+        }));
+        builder.CloseComponent();
+    }
+
+    /// <summary>Writes <paramref name="markup"/>, then <paramref name="passThrough"/> on the img.</summary>
+    private static void WritePicture(RenderTreeBuilder builder, PictureMarkup markup, List<KeyValuePair<string, object>>? passThrough)
+    {
         // Literal sequence numbers, repeated in loops, as Razor compiles a foreach; attributes of one element are
         // diffed by name.
         if (markup.IsPicture)
@@ -91,11 +122,9 @@ public sealed class KoalaImg : ComponentBase
             foreach (PictureSource source in markup.Sources)
             {
                 builder.OpenElement(1, "source");
-                builder.AddAttribute(2, "type", source.Type);
-                builder.AddAttribute(3, "srcset", source.Srcset);
-                if (source.Sizes != null)
+                foreach (MarkupAttribute attribute in source.Attributes())
                 {
-                    builder.AddAttribute(4, "sizes", source.Sizes);
+                    builder.AddAttribute(2, attribute.Name, attribute.Value);
                 }
 
                 builder.CloseElement();

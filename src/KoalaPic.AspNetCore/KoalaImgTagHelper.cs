@@ -27,8 +27,11 @@ namespace KoalaPic.AspNetCore;
 /// <para>A <c>src</c> without manifest entry throws an <see cref="InvalidOperationException"/> explaining the fix when
 /// <see cref="KoalaPicOptions.ThrowOnMissing"/> is true (by default, in Development), and renders a plain
 /// <c>&lt;img&gt;</c> of the file otherwise.</para>
+/// <para>Art direction: <c>&lt;koala-source media="(max-width: 600px)" src="~/img/hero-portrait.jpg" /&gt;</c> children
+/// (<see cref="KoalaSourceTagHelper"/>) each add a <c>&lt;source media&gt;</c> set per format ahead of the default's.</para>
 /// </remarks>
-[HtmlTargetElement("koala-img", Attributes = "src", TagStructure = TagStructure.WithoutEndTag)]
+[HtmlTargetElement("koala-img", Attributes = "src")]
+[RestrictChildren(KoalaSourceTagHelper.TagName)]
 public sealed class KoalaImgTagHelper : TagHelper
 {
     /// <summary>The source image, app-relative: <c>~/img/photo.png</c>, <c>/img/photo.png</c> or <c>img/photo.png</c> (a Razor class library's: <c>~/_content/MyLib/img/photo.png</c>).</summary>
@@ -41,10 +44,14 @@ public sealed class KoalaImgTagHelper : TagHelper
     public ViewContext? ViewContext { get; set; }
 
     /// <inheritdoc />
-    public override void Process(TagHelperContext context, TagHelperOutput output)
+    public override async Task ProcessAsync(TagHelperContext context, TagHelperOutput output)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(output);
+        // The <koala-source> children run here and add themselves to the list; their own output is nothing.
+        var artDirected = new List<ArtDirectedSource>();
+        context.Items[typeof(KoalaSourceTagHelper)] = artDirected;
+        await output.GetChildContentAsync();
         var attributes = new List<MarkupAttribute>(output.Attributes.Count);
         foreach (TagHelperAttribute attribute in output.Attributes)
         {
@@ -52,7 +59,7 @@ public sealed class KoalaImgTagHelper : TagHelper
         }
 
         var http = ViewContext?.HttpContext;
-        PictureMarkup markup = KoalaPicRenderer.Render(http?.RequestServices, Src, http?.Request.PathBase.Value, attributes);
+        PictureMarkup markup = KoalaPicRenderer.Render(http?.RequestServices, Src, http?.Request.PathBase.Value, attributes, artDirected);
 
         output.TagName = null;
         output.Attributes.Clear();

@@ -11,10 +11,13 @@ namespace KoalaPic.AspNetCore;
 public readonly record struct MarkupAttribute(string Name, string? Value);
 
 /// <summary>A <c>&lt;source&gt;</c> of a <c>&lt;picture&gt;</c>.</summary>
-/// <param name="Type">The MIME type: <c>image/avif</c>.</param>
+/// <param name="Type">The MIME type: <c>image/avif</c>; null to leave it out (an art-directed source without manifest entry).</param>
 /// <param name="Srcset">The srcset: <c>/img/photo-480w.avif 480w, /img/photo-960w.avif 960w</c>, or a single URL.</param>
 /// <param name="Sizes">The sizes attribute, or null to leave it out.</param>
-public sealed record PictureSource(string Type, string Srcset, string? Sizes);
+/// <param name="Media">The media query of an art-directed source (<c>&lt;koala-source media="…"&gt;</c>); null for the default image's sources.</param>
+/// <param name="Width">The intrinsic width of an art-directed source's largest variant (its aspect ratio, for no layout shift); null to leave it out.</param>
+/// <param name="Height">The intrinsic height, like <paramref name="Width"/>.</param>
+public sealed record PictureSource(string? Type, string Srcset, string? Sizes, string? Media = null, int? Width = null, int? Height = null);
 
 /// <summary>
 /// What <c>&lt;koala-img&gt;</c> and <c>&lt;KoalaImg&gt;</c> render, built by <see cref="PictureMarkupBuilder"/>:
@@ -54,11 +57,9 @@ public sealed class PictureMarkup
             foreach (PictureSource source in Sources)
             {
                 writer.Write("<source");
-                WriteAttribute(writer, encoder, "type", source.Type);
-                WriteAttribute(writer, encoder, "srcset", source.Srcset);
-                if (source.Sizes != null)
+                foreach (MarkupAttribute attribute in source.Attributes())
                 {
-                    WriteAttribute(writer, encoder, "sizes", source.Sizes);
+                    WriteAttribute(writer, encoder, attribute.Name, attribute.Value);
                 }
 
                 writer.Write(" />");
@@ -95,6 +96,39 @@ public sealed class PictureMarkup
             writer.Write("=\"");
             encoder.Encode(writer, value);
             writer.Write('"');
+        }
+    }
+}
+
+internal static class PictureSourceAttributes
+{
+    /// <summary>The attributes of a <c>&lt;source&gt;</c>, in the order both renderers write them: media, type, srcset, sizes, width, height; the null ones left out.</summary>
+    public static IEnumerable<MarkupAttribute> Attributes(this PictureSource source)
+    {
+        if (source.Media != null)
+        {
+            yield return new MarkupAttribute("media", source.Media);
+        }
+
+        if (source.Type != null)
+        {
+            yield return new MarkupAttribute("type", source.Type);
+        }
+
+        yield return new MarkupAttribute("srcset", source.Srcset);
+        if (source.Sizes != null)
+        {
+            yield return new MarkupAttribute("sizes", source.Sizes);
+        }
+
+        if (source.Width is int width)
+        {
+            yield return new MarkupAttribute("width", width.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (source.Height is int height)
+        {
+            yield return new MarkupAttribute("height", height.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 }

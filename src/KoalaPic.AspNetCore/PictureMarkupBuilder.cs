@@ -38,6 +38,9 @@ namespace KoalaPic.AspNetCore;
 /// decoded at build time, <c>background-image:url(data:…);background-size:cover;background-position:center;background-repeat:no-repeat</c>;
 /// the user's style comes after it. A ThumbHash is also given raw as <c>data-thumbhash="…"</c> (base64), for pages
 /// that decode it themselves, unless the user gave that attribute. No script, no event handlers (CSP-safe).</item>
+/// <item>Art direction (<see cref="BuildMediaSources"/>): each <c>&lt;koala-source&gt;</c> image gives a
+/// <c>&lt;source media&gt;</c> per format, ordered as above and ending with its fallback format, with its largest
+/// variant's width/height; these sets go ahead of the default's sources, in the order written.</item>
 /// <item>Every URL that starts with <c>/</c> is prefixed with the request's path base (apps under a virtual
 /// directory); absolute URLs are left alone.</item>
 /// </list>
@@ -148,6 +151,65 @@ public static class PictureMarkupBuilder
         AddIfNotNull(img, "height", user.Height);
         AddCommon(img, user, null);
         return new PictureMarkup(false, Array.Empty<PictureSource>(), img);
+    }
+
+    /// <summary>
+    /// The <c>&lt;source media="…"&gt;</c> set of an art-directed image (<c>&lt;koala-source&gt;</c>,
+    /// <c>&lt;KoalaSource&gt;</c>), which goes ahead of the default image's sources: one source per format, ordered as
+    /// the default's (lightest first, formats heavier than this image's fallback left out), then the fallback format
+    /// itself (the <c>&lt;img&gt;</c> belongs to the default image). Each carries <paramref name="media"/>, its own
+    /// srcset and sizes, and its largest variant's width/height (when known) so the box keeps this image's aspect ratio.
+    /// An entry without variants gives one source of its path.
+    /// </summary>
+    /// <param name="media">The media query: <c>(max-width: 600px)</c>.</param>
+    /// <param name="image">The art-directed image's manifest entry.</param>
+    /// <param name="pathBase">The request's path base, as for <see cref="Build"/>.</param>
+    /// <param name="sizes">The sizes for these sources (the koala-source's, else the parent's); null gives <c>100vw</c> beside w descriptors.</param>
+    public static IReadOnlyList<PictureSource> BuildMediaSources(string media, KoalaManifestImage image, string? pathBase, string? sizes)
+    {
+        ArgumentNullException.ThrowIfNull(media);
+        ArgumentNullException.ThrowIfNull(image);
+        string prefix = NormalizePathBase(pathBase);
+        List<FormatGroup> groups = Group(image.Variants);
+        if (groups.Count == 0)
+        {
+            return new[] { BuildPlainMediaSource(media, image.Path ?? "", pathBase, sizes) };
+        }
+
+        FormatGroup fallback = FallbackGroup(groups);
+        var sources = new List<PictureSource>();
+        foreach (FormatGroup group in LightestFirst(groups, fallback).Append(fallback))
+        {
+            (string srcset, bool described) = Srcset(group, prefix);
+            KoalaManifestVariant largest = Largest(group);
+            bool known = largest.Width > 0 && largest.Height > 0;
+            sources.Add(new PictureSource(
+                group.Type ?? MimeType(group.Format), srcset, SizesFor(described, sizes), media, known ? largest.Width : null, known ? largest.Height : null));
+        }
+
+        return sources;
+    }
+
+    /// <summary>
+    /// For an art-directed src without manifest entry (when missing entries do not throw): <c>&lt;source media="…"
+    /// srcset="/img/hero-portrait.jpg"&gt;</c> of the original file, so the page keeps its art direction.
+    /// </summary>
+    public static PictureSource BuildPlainMediaSource(string media, string src, string? pathBase, string? sizes)
+    {
+        ArgumentNullException.ThrowIfNull(media);
+        ArgumentNullException.ThrowIfNull(src);
+        return new PictureSource(null, SrcsetUrl(ResolveUrl(src, pathBase)), sizes, media);
+    }
+
+    /// <summary>
+    /// <paramref name="markup"/> with <paramref name="mediaSources"/> ahead of its sources (a lone <c>&lt;img&gt;</c>
+    /// becomes a <c>&lt;picture&gt;</c>); <paramref name="markup"/> itself when there are none.
+    /// </summary>
+    public static PictureMarkup WithMediaSources(PictureMarkup markup, IReadOnlyList<PictureSource> mediaSources)
+    {
+        ArgumentNullException.ThrowIfNull(markup);
+        ArgumentNullException.ThrowIfNull(mediaSources);
+        return mediaSources.Count == 0 ? markup : new PictureMarkup(true, mediaSources.Concat(markup.Sources).ToList(), markup.ImgAttributes);
     }
 
     /// <summary>For manifests without <c>type</c> (older KoalaPic.Build): the MIME type for a manifest format name: <c>avif</c> → <c>image/avif</c>, <c>jpg</c> → <c>image/jpeg</c>; an unknown <c>xyz</c> → <c>image/xyz</c>.</summary>

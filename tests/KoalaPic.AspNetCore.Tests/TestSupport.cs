@@ -57,7 +57,14 @@ public sealed class TestApp : IDisposable
     }
 
     /// <summary>Runs the real tag helper as Razor would and returns what it writes.</summary>
-    public string RenderTagHelper(string src, params (string Name, object? Value)[] attributes)
+    public string RenderTagHelper(string src, params (string Name, object? Value)[] attributes) =>
+        RenderTagHelper(src, attributes, Array.Empty<(string? Media, string? Src, string? Sizes)>());
+
+    /// <summary>
+    /// Runs the real tag helper with <c>&lt;koala-source&gt;</c> children, each a real <see cref="KoalaSourceTagHelper"/>
+    /// run as Razor runs a child (when the parent asks for its content, with a copy of the parent's items).
+    /// </summary>
+    public string RenderTagHelper(string src, (string Name, object? Value)[] attributes, (string? Media, string? Src, string? Sizes)[] sources)
     {
         var http = new DefaultHttpContext { RequestServices = Services };
         http.Request.PathBase = PathBase;
@@ -76,9 +83,21 @@ public sealed class TestApp : IDisposable
         }
 
         var context = new TagHelperContext("koala-img", all, new Dictionary<object, object>(), "test");
-        var output = new TagHelperOutput("koala-img", unbound, (_, _) => Task.FromResult<TagHelperContent>(new DefaultTagHelperContent()))
+        var output = new TagHelperOutput("koala-img", unbound, (_, _) =>
         {
-            TagMode = TagMode.SelfClosing,
+            foreach ((string? media, string? source, string? sizes) in sources)
+            {
+                var child = new KoalaSourceTagHelper { Media = media, Src = source, Sizes = sizes };
+                var childContext = new TagHelperContext("koala-source", new TagHelperAttributeList(), new Dictionary<object, object>(context.Items), "child");
+                var childOutput = new TagHelperOutput("koala-source", new TagHelperAttributeList(), (_, _) => Task.FromResult<TagHelperContent>(new DefaultTagHelperContent()));
+                child.Process(childContext, childOutput);
+                Assert.True(childOutput.TagName == null && childOutput.Content.IsEmptyOrWhiteSpace, "a <koala-source> writes nothing");
+            }
+
+            return Task.FromResult<TagHelperContent>(new DefaultTagHelperContent());
+        })
+        {
+            TagMode = sources.Length == 0 ? TagMode.SelfClosing : TagMode.StartTagAndEndTag,
         };
         helper.ProcessAsync(context, output).GetAwaiter().GetResult();
         using var writer = new StringWriter();

@@ -502,7 +502,7 @@ public sealed class AspNetCoreAppTests
         Assert.True(count > 0, "the manifest lists no variant");
     }
 
-    private static async Task<string> GetPage(WebAppHost app, string path)
+    internal static async Task<string> GetPage(WebAppHost app, string path)
     {
         using HttpResponseMessage response = await app.Client.GetAsync(path);
         string body = await response.Content.ReadAsStringAsync();
@@ -535,7 +535,7 @@ public sealed class AspNetCoreAppTests
 
     private static string Normalize(string srcset) => Regex.Replace(srcset.Trim(), "\\s*,\\s*", ", ");
 
-    private static void AssertPixel(Image image, int x, int y, (int R, int G, int B) expected, string what)
+    internal static void AssertPixel(Image image, int x, int y, (int R, int G, int B) expected, string what)
     {
         double[] pixel = image.Getpoint(x, y);
         var actual = ((int)pixel[0], (int)pixel[1], (int)pixel[2]);

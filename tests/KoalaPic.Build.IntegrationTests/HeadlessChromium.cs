@@ -25,6 +25,9 @@ public sealed class HeadlessChromium
     /// <summary>The serialised DOM once the page loaded and its timers ran (virtual time, so a slow machine waits too).</summary>
     public string DumpDom(Uri page) => Run(page, "--dump-dom").Output;
 
+    /// <summary>The DOM as <see cref="DumpDom(Uri)"/>, with the window (the layout viewport) at the given size, for media queries.</summary>
+    public string DumpDom(Uri page, int width, int height) => Run(page, "--dump-dom", $"--window-size={width},{height}").Output;
+
     /// <summary>Writes a PNG of the page at the given window size.</summary>
     public void Screenshot(Uri page, string pngPath, int width, int height)
     {
