@@ -267,7 +267,12 @@ public sealed class ImageBatch
         }
 
         ItemOutcome outcome = ItemOutcome.FromCache;
-        byte[]? bytes = cache.TryRead(key, request.Options.Format, out OutputFacts facts, cancellationToken);
+        byte[]? bytes = cache.TryRead(key, request.Options.Format, out OutputFacts facts, out bool fromRemote, cancellationToken);
+        if (fromRemote)
+        {
+            outcome = ItemOutcome.FromRemoteCache;
+        }
+
         if (bytes != null && !ImagePlaceholder.Satisfies(facts.Placeholder, request.Placeholder))
         {
             // An entry made without the placeholder now asked for (an older KoalaPic, or Placeholder just turned on):

@@ -22,10 +22,17 @@ public sealed class JobSettings
     public const string DownloadTimeout = "KoalaPicDownloadTimeout";
     public const string ReportPath = "KoalaPicReportPath";
     public const string ZipPath = "KoalaPicZipPath";
+    public const string RemoteCache = "KoalaPicRemoteCache";
+    public const string RemoteCachePush = "KoalaPicRemoteCachePush";
+    public const string RemoteCacheTimeout = "KoalaPicRemoteCacheTimeout";
+    public const string RemoteCacheTokenVariable = "KoalaPicRemoteCacheTokenVariable";
+    public const string RemoteCacheUserVariable = "KoalaPicRemoteCacheUserVariable";
+    public const string RemoteCachePasswordVariable = "KoalaPicRemoteCachePasswordVariable";
 
     public static readonly IReadOnlyList<string> PropertyNames = new[]
     {
         MaxParallelism, MaxPixels, MaxSourceBytes, ImageErrorsAsWarnings, Offline, RequirePinnedUrls, MaxDownloadBytes, DownloadTimeout, ReportPath, ZipPath,
+        RemoteCache, RemoteCachePush, RemoteCacheTimeout, RemoteCacheTokenVariable, RemoteCacheUserVariable, RemoteCachePasswordVariable,
     };
 
     /// <summary>Images converted at once; 0 in the property means <see cref="ImageBatch.DefaultParallelism"/>.</summary>
@@ -45,6 +52,9 @@ public sealed class JobSettings
 
     /// <summary>Where the ZIP of all outputs goes; "" for none.</summary>
     public string Zip { get; private set; } = "";
+
+    /// <summary>The shared cache server (KoalaPicRemoteCache*); null when none is set or its URL is refused.</summary>
+    public RemoteCacheSettings? Remote { get; private set; }
 
     /// <summary>The settings, with one KP1101 error in <paramref name="diagnostics"/> per invalid value (its default is used).</summary>
     public static JobSettings Parse(IReadOnlyDictionary<string, string> properties, string projectFile, ICollection<Diagnostic> diagnostics)
@@ -66,7 +76,44 @@ public sealed class JobSettings
             },
             Report = parser.Text(ReportPath),
             Zip = parser.Text(ZipPath),
+            Remote = ParseRemote(parser, projectFile, diagnostics),
         };
+    }
+
+    private static RemoteCacheSettings? ParseRemote(Parser parser, string projectFile, ICollection<Diagnostic> diagnostics)
+    {
+        string url = parser.Text(RemoteCache);
+        var settings = new RemoteCacheSettings
+        {
+            Push = parser.Bool(RemoteCachePush),
+            TimeoutSeconds = parser.Number(RemoteCacheTimeout, (long)RemoteCacheSettings.DefaultTimeoutSeconds, 1, 3_600),
+            TokenVariable = parser.Text(RemoteCacheTokenVariable),
+            UserVariable = parser.Text(RemoteCacheUserVariable),
+            PasswordVariable = parser.Text(RemoteCachePasswordVariable),
+        };
+        if (url.Length == 0)
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.Host.Length == 0
+            || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+        {
+            parser.Invalid(RemoteCache, UrlSource.Redact(url), "an absolute http:// or https:// URL without query, such as https://cache.example.com/koalapic/, or empty for none");
+            return null;
+        }
+
+        if (uri.UserInfo.Length > 0 || UrlSource.HasUserInfo(url))
+        {
+            // As for image URLs: a password in the project file would reach the log, the report and every redirect.
+            diagnostics.Add(Diagnostic.Error(
+                DiagnosticCodes.UrlWithCredentials,
+                $"{RemoteCache}=\"{UrlSource.Redact(url)}\" has a user name or password in it, which KoalaPic refuses: it is never sent, logged or stored. Remove it from the URL and name the environment variables that hold it: {RemoteCacheTokenVariable}, or {RemoteCacheUserVariable} and {RemoteCachePasswordVariable}.",
+                projectFile));
+            return null;
+        }
+
+        return settings with { BaseUrl = uri.AbsoluteUri.EndsWith("/", StringComparison.Ordinal) ? uri.AbsoluteUri : uri.AbsoluteUri + "/" };
     }
 
     /// <summary>
@@ -131,7 +178,7 @@ public sealed class JobSettings
         }
 
         /// <param name="choices">The valid names of an enumerated property, for a "did you mean" suggestion.</param>
-        private void Invalid(string name, string value, string accepted, params string[] choices) =>
+        public void Invalid(string name, string value, string accepted, params string[] choices) =>
             diagnostics.Add(Diagnostic.Error(DiagnosticCodes.InvalidProperty, $"{name}=\"{value}\" is not valid. Accepted values: {accepted}.{Suggestion.DidYouMean(value, choices)}", projectFile));
     }
 }

@@ -18,7 +18,8 @@ public static class BatchLog
 
     /// <summary>
     /// <c>KoalaPic: 13 images, 2 converted, 11 up to date, 14.2 MB -> 3.1 MB (-78%) in 3.4 s</c>; the bytes are those of
-    /// the converted images; ", N failed" follows the counts when any failed.
+    /// the converted images; " (N from the remote cache)" follows "up to date" when some came from KoalaPicRemoteCache,
+    /// ", N failed" follows the counts when any failed.
     /// </summary>
     public static string SummaryLine(BatchResult result)
     {
@@ -26,8 +27,9 @@ public static class BatchLog
         long before = converted.Sum(i => i.SourceBytes);
         long after = converted.Sum(i => i.OutputBytes);
         string failed = result.Failed > 0 ? $", {result.Failed} failed" : "";
+        string remote = result.FromRemoteCache > 0 ? $" ({result.FromRemoteCache} from the remote cache)" : "";
         string seconds = result.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
-        return $"KoalaPic: {result.Items.Count} images, {result.Converted} converted, {result.UpToDate} up to date{failed}, " +
+        return $"KoalaPic: {result.Items.Count} images, {result.Converted} converted, {result.UpToDate} up to date{remote}{failed}, " +
                $"{FormatBytes(before)} -> {FormatBytes(after)} ({FormatChange(before, after)}) in {seconds} s";
     }
 

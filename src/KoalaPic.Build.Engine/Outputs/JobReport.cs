@@ -67,7 +67,7 @@ public sealed class JobReport
             CreatedAt = (now ?? DateTimeOffset.UtcNow).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
             ElapsedMilliseconds = (long)elapsed.TotalMilliseconds,
             TotalFiles = list.Count,
-            CompletedFiles = list.Count(i => i.Status is ItemStatus.Converted or ItemStatus.FromCache),
+            CompletedFiles = list.Count(i => i.Status is ItemStatus.Converted or ItemStatus.FromCache or ItemStatus.FromRemoteCache),
             FailedFiles = list.Count(i => i.Status == ItemStatus.Failed),
             SkippedFiles = list.Count(i => i.Status == ItemStatus.UpToDate),
             DownloadedFiles = list.Count(i => i.Downloaded),
@@ -109,10 +109,11 @@ public sealed class JobReport
             {
                 ItemOutcome.Converted => ItemStatus.Converted,
                 ItemOutcome.FromCache => ItemStatus.FromCache,
+                ItemOutcome.FromRemoteCache => ItemStatus.FromRemoteCache,
                 ItemOutcome.UpToDate => ItemStatus.UpToDate,
                 _ => ItemStatus.Failed,
             },
-            FromCache = result.Outcome is ItemOutcome.FromCache or ItemOutcome.UpToDate,
+            FromCache = result.Outcome is ItemOutcome.FromCache or ItemOutcome.FromRemoteCache or ItemOutcome.UpToDate,
             Error = failed && result.Diagnostic != null ? new JobReportError(result.Diagnostic.Code, result.Diagnostic.Message) : null,
             Warning = !failed && result.Diagnostic != null ? new JobReportError(result.Diagnostic.Code, result.Diagnostic.Message) : null,
         };
@@ -152,6 +153,7 @@ public static class ItemStatus
 {
     public const string Converted = "converted";
     public const string FromCache = "from_cache";
+    public const string FromRemoteCache = "from_remote_cache";
     public const string UpToDate = "up_to_date";
     public const string Failed = "failed";
 }
