@@ -9,7 +9,7 @@ namespace KoalaPic.Build.Tests;
 /// <summary>
 /// A real nginx on a loopback port, as a team would run a shared KoalaPic cache: WebDAV PUT under <c>/cache/</c>
 /// (anyone), the same behind basic auth under <c>/private/</c> (<see cref="User"/>/<see cref="Password"/>), and
-/// <c>/broken/</c> answering 503. Runs as the current user with its config, pid, logs and files in a temporary folder
+/// <c>/broken/</c> answering 503, <c>/readonly/</c> a plain static folder (GET only: PUT is 405). Runs as the current user with its config, pid, logs and files in a temporary folder
 /// (<c>nginx -p &lt;dir&gt; -c &lt;conf&gt; -g 'daemon off;'</c>). Without nginx, <see cref="Require"/> skips (fails in CI).
 /// </summary>
 public sealed class NginxServer : IDisposable
@@ -59,6 +59,7 @@ public sealed class NginxServer : IDisposable
                   auth_basic "koalapic"; auth_basic_user_file {{folder}}/htpasswd;
                 }
                 location /broken/ { return 503; }
+                location /readonly/ { }
               }
             }
             """);

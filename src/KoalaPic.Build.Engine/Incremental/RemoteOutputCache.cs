@@ -52,9 +52,9 @@ public sealed record RemoteCacheSettings
 /// <summary>
 /// A shared cache on an HTTP server (KoalaPicRemoteCache), read by every build and written by those with
 /// KoalaPicRemoteCachePush. It never breaks a build: the first failure of any kind (no connection, a timeout, an error
-/// status, a refused login, an entry that is too large or fails its checks, too many redirects) becomes one warning
-/// (<see cref="DiagnosticCodes.RemoteCacheFailed"/>, or <see cref="DiagnosticCodes.RemoteCachePushFailed"/> for a
-/// store), and the build stops asking the server. Every entry it returns has passed its checksum, and decodes as its
+/// status, a refused login, an entry that is too large or fails its checks, too many redirects) becomes the build's one
+/// warning (<see cref="DiagnosticCodes.RemoteCacheFailed"/>, or <see cref="DiagnosticCodes.RemoteCachePushFailed"/> when
+/// a store failed first), and the build sends the server nothing more. Every entry it returns has passed its checksum, and decodes as its
 /// format at the size its facts give. Credentials come from environment variables only, and are sent only to the
 /// base URL's own scheme, host and port, over https or to loopback.
 /// </summary>
@@ -66,8 +66,7 @@ public sealed class RemoteOutputCache : IOutputCache, IDisposable
     private readonly int parallelism;
     private readonly HttpClient client;
     private readonly object gate = new();
-    private Diagnostic? readFailure;
-    private Diagnostic? pushFailure;
+    private Diagnostic? failure;
     private readonly string projectFile;
 
     /// <param name="parallelism">Images converted at once, for libvips' threads when an entry is decoded to check it.</param>
@@ -84,30 +83,18 @@ public sealed class RemoteOutputCache : IOutputCache, IDisposable
         if (credentials != null && baseUri.Scheme != Uri.UriSchemeHttps && !baseUri.IsLoopback)
         {
             // Refused before anything is sent: over plain http the token would cross the network readable.
-            readFailure = Warning(DiagnosticCodes.RemoteCacheFailed, "is not used: it has credentials (from " + CredentialSource(settings) + ") but is plain http:// to a host other than loopback, and credentials are only sent over https. Use an https:// URL");
-            pushFailure = readFailure;
+            failure = Warning(DiagnosticCodes.RemoteCacheFailed, "is not used: it has credentials (from " + CredentialSource(settings) + ") but is plain http:// to a host other than loopback, and credentials are only sent over https. Use an https:// URL");
         }
     }
 
-    /// <summary>The warnings of this build: at most one for reading, one for pushing.</summary>
+    /// <summary>The warning of this build, if the remote failed: one at most, for the first failure of a lookup or a store.</summary>
     public IReadOnlyList<Diagnostic> Diagnostics
     {
         get
         {
             lock (gate)
             {
-                var list = new List<Diagnostic>();
-                if (readFailure != null)
-                {
-                    list.Add(readFailure);
-                }
-
-                if (pushFailure != null && !ReferenceEquals(pushFailure, readFailure))
-                {
-                    list.Add(pushFailure);
-                }
-
-                return list;
+                return failure != null ? new[] { failure } : Array.Empty<Diagnostic>();
             }
         }
     }
@@ -119,7 +106,7 @@ public sealed class RemoteOutputCache : IOutputCache, IDisposable
 
     public CacheHit? Find(string key, ImageFormat format, CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref readFailure) != null)
+        if (Volatile.Read(ref failure) != null)
         {
             return null;
         }
@@ -147,7 +134,7 @@ public sealed class RemoteOutputCache : IOutputCache, IDisposable
 
         if (problem != null)
         {
-            Fail(ref readFailure, DiagnosticCodes.RemoteCacheFailed, "failed: GET " + uri.AbsoluteUri + " " + problem + ". Images are converted locally and this build does not ask the remote cache again");
+            Fail(DiagnosticCodes.RemoteCacheFailed, "failed: GET " + uri.AbsoluteUri + " " + problem + ". Images are converted locally and this build does not ask the remote cache again");
             return null;
         }
 
@@ -157,7 +144,7 @@ public sealed class RemoteOutputCache : IOutputCache, IDisposable
     /// <summary>Pushes the entry when KoalaPicRemoteCachePush is true; a failure is a warning, never the item's error.</summary>
     public void Store(string key, ImageFormat format, byte[] entry)
     {
-        if (!settings.Push || Volatile.Read(ref pushFailure) != null)
+        if (!settings.Push || Volatile.Read(ref failure) != null)
         {
             return;
         }
@@ -179,7 +166,7 @@ public sealed class RemoteOutputCache : IOutputCache, IDisposable
 
         if (problem != null)
         {
-            Fail(ref pushFailure, DiagnosticCodes.RemoteCachePushFailed, "failed to store: PUT " + uri.AbsoluteUri + " " + problem + ". The outputs are fine; this build pushes nothing more");
+            Fail(DiagnosticCodes.RemoteCachePushFailed, "failed to store: PUT " + uri.AbsoluteUri + " " + problem + ". The outputs are fine; this build does not use the remote cache again");
         }
     }
 
@@ -192,12 +179,13 @@ public sealed class RemoteOutputCache : IOutputCache, IDisposable
     private Diagnostic Warning(string code, string text) =>
         Diagnostic.Warning(code, "KoalaPic: the remote cache '" + settings.BaseUrl + "' (KoalaPicRemoteCache) " + text + ".", projectFile);
 
-    private void Fail(ref Diagnostic? slot, string code, string text)
+    private void Fail(string code, string text)
     {
         lock (gate)
         {
-            // One warning for the whole build: the first failure says what happened; the others are its echoes.
-            slot ??= Warning(code, text);
+            // One warning for the whole build: the first failure says what happened, and ends this build's use of the
+            // remote (lookups and stores alike), so the others would only be its echoes.
+            failure ??= Warning(code, text);
         }
     }
 
