@@ -244,7 +244,7 @@ public class RemoteCacheTests : IClassFixture<NginxFixture>
 
         Assert.Equal(ItemOutcome.Converted, result.Outcome);
         Assert.Equal("webp", Image.FindLoad(result.OutputFile)!.Contains("Webp", StringComparison.Ordinal) ? "webp" : "other");
-        Assert.Contains("sent an entry that is not webp", Assert.Single(remote.Diagnostics).Message);
+        Assert.Contains("sent an entry whose image is not webp", Assert.Single(remote.Diagnostics).Message);
     }
 
     [Fact]

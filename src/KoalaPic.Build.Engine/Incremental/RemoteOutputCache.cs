@@ -9,7 +9,6 @@ using System.Reflection;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using NetVips;
 
 namespace KoalaPic.Build.Engine;
 
@@ -232,7 +231,7 @@ public sealed class RemoteOutputCache : IOutputCache, IDisposable
                 return (null, "sent an entry of " + declared.ToString(CultureInfo.InvariantCulture) + " bytes, more than the " + settings.MaxEntryBytes.ToString(CultureInfo.InvariantCulture) + " an entry may have, so it was not read");
             }
 
-            byte[]? body = await ReadAtMostAsync(response.Content, settings.MaxEntryBytes, timeout.Token).ConfigureAwait(false);
+            byte[]? body = await UrlDownloader.ReadAtMostAsync(response.Content, settings.MaxEntryBytes, timeout.Token).ConfigureAwait(false);
             return body == null
                 ? (null, "sent more than the " + settings.MaxEntryBytes.ToString(CultureInfo.InvariantCulture) + " bytes an entry may have, so the rest was not read")
                 : (body, null);
@@ -304,76 +303,9 @@ public sealed class RemoteOutputCache : IOutputCache, IDisposable
             return "sent an entry that fails its checksum (truncated, corrupted, or not a KoalaPic cache entry)";
         }
 
-        string? loaderPart = LoaderOf(format);
-        if (loaderPart == null)
-        {
-            // ico, bmp, pdf and svg are not read back by libvips: for them the checksum is the check.
-            return null;
-        }
-
+        // libvips first: EntryDecoder touches NetVips, whose first use would load libvips by file name.
         VipsRuntime.EnsureInitialized(parallelism);
-        try
-        {
-            string? loader = Image.FindLoadBuffer(image);
-            if (loader == null || loader.IndexOf(loaderPart, StringComparison.OrdinalIgnoreCase) < 0)
-            {
-                return "sent an entry that is not " + ImageFormats.Name(format);
-            }
-
-            using Image decoded = Image.NewFromBuffer(image, access: Enums.Access.Sequential, failOn: Enums.FailOn.Error);
-            decoded.Avg();
-            int pageHeight = Frames.PageHeight(decoded);
-            if (facts.Width > 0 && (decoded.Width != facts.Width || (decoded.Height != facts.Height && pageHeight != facts.Height)))
-            {
-                return "sent an entry whose image is " + decoded.Width.ToString(CultureInfo.InvariantCulture) + "x" + decoded.Height.ToString(CultureInfo.InvariantCulture)
-                    + " but records " + facts.Width.ToString(CultureInfo.InvariantCulture) + "x" + facts.Height.ToString(CultureInfo.InvariantCulture);
-            }
-        }
-        catch (VipsException ex)
-        {
-            return "sent an entry that does not decode as " + ImageFormats.Name(format) + ": " + ex.Message.Trim().Split('\n')[0];
-        }
-
-        return null;
-    }
-
-    /// <summary>A part of the name of the libvips loader that reads the format; null for formats libvips does not read back.</summary>
-    private static string? LoaderOf(ImageFormat format) => format switch
-    {
-        ImageFormat.Jpeg => "Jpeg",
-        ImageFormat.Png => "Png",
-        ImageFormat.Webp => "Webp",
-        ImageFormat.Avif or ImageFormat.Heic => "Heif",
-        ImageFormat.Gif => "Gif",
-        ImageFormat.Tiff => "Tiff",
-        _ => null,
-    };
-
-    /// <summary>The body, or null as soon as it passes <paramref name="limit"/> bytes (a lying or missing Content-Length).</summary>
-    private static async Task<byte[]?> ReadAtMostAsync(HttpContent content, long limit, CancellationToken cancellationToken)
-    {
-#if NETFRAMEWORK
-        using Stream stream = await content.ReadAsStreamAsync().ConfigureAwait(false);
-#else
-        using Stream stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-#endif
-        using var buffer = new MemoryStream();
-        byte[] chunk = new byte[81920];
-        while (true)
-        {
-            int n = await stream.ReadAsync(chunk, 0, chunk.Length, cancellationToken).ConfigureAwait(false);
-            if (n == 0)
-            {
-                return buffer.ToArray();
-            }
-
-            if (buffer.Length + n > limit)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, n);
-        }
+        return EntryDecoder.Problem(image, format, facts) is { } problem ? "sent an entry whose image " + problem : null;
     }
 
     private static string Describe(Exception ex)
