@@ -82,6 +82,7 @@ function pack() {
   // The pack target publishes koalapic (src/KoalaPic.Build.Cli) through an MSBuild call, which does not restore it.
   run('dotnet', ['restore', join(repoRoot, 'src', 'KoalaPic.Build.Cli', 'KoalaPic.Build.Cli.csproj'), '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
   run('dotnet', ['pack', tasks, '-c', 'Release', '-o', feed, '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
+  seedNatives();
   const nupkg = join(feed, `KoalaPic.Build.${version}.nupkg`);
   rows.push({ group: 'f', what: 'nupkg size', value: `${mib(statSync(nupkg).size)} MiB (${basename(nupkg)})` });
   writeFileSync(join(work, 'nuget.config'), `<?xml version="1.0" encoding="utf-8"?>
@@ -92,6 +93,24 @@ function pack() {
   </packageSources>
 </configuration>
 `);
+}
+
+/**
+ * KoalaPic.Build carries no natives: a project's first build fetches libvips for the machine from its package sources,
+ * and the bench's only source is its feed. The NetVips.Native package this machine's NuGet folder already holds (from
+ * building this checkout) is put in the feed, as the integration tests do.
+ */
+function seedNatives() {
+  const libvips = /<_KoalaPicNetVipsNativeVersion>([^<]+)</.exec(readFileSync(join(repoRoot, 'build', 'KoalaPic.Build.Versions.props'), 'utf8'))[1];
+  const rid = `${process.platform === 'darwin' ? 'osx' : process.platform === 'win32' ? 'win' : 'linux'}-${process.arch}`;
+  const id = `netvips.native.${rid}`;
+  const home = process.env.NUGET_PACKAGES ?? join(process.env.HOME ?? process.env.USERPROFILE ?? '', '.nuget', 'packages');
+  const nupkg = join(home, id, libvips, `${id}.${libvips}.nupkg`);
+  if (!existsSync(nupkg)) {
+    throw new Error(`bench: ${nupkg} is missing; build this checkout once (dotnet build) so that NuGet fetches it`);
+  }
+
+  cpSync(nupkg, join(feed, basename(nupkg)));
 }
 
 /** A console project beside the shared nuget.config; items is the KoalaImage XML (empty: none). */
