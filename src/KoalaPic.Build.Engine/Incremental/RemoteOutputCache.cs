@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
-using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Reflection;
@@ -121,8 +120,10 @@ public sealed class RemoteOutputCache : IOutputCache, IDisposable
         {
             problem = "took longer than KoalaPicRemoteCacheTimeout (" + settings.TimeoutSeconds.ToString(CultureInfo.InvariantCulture) + " s)";
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or WebException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // Whatever the network or the server does (HttpRequestException, IOException, a malformed answer) is the
+            // remote's failure, never the build's.
             problem = "failed: " + Describe(ex);
         }
 
@@ -158,8 +159,9 @@ public sealed class RemoteOutputCache : IOutputCache, IDisposable
         {
             problem = "took longer than KoalaPicRemoteCacheTimeout (" + settings.TimeoutSeconds.ToString(CultureInfo.InvariantCulture) + " s)";
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or WebException)
+        catch (Exception ex)
         {
+            // A store must never fail the item (ImageBatch would report an IOException as KP2005).
             problem = "failed: " + Describe(ex);
         }
 
