@@ -27,6 +27,7 @@ const corpus = resolve(args.corpus ?? join(repoRoot, '..', 'shared', 'corpus', '
 const noopCount = Number(args.images ?? 1000);
 const only = new Set((args.only ?? 'webp,avif,noop,restore,remote').split(','));
 const remoteCount = Number(args['remote-images'] ?? 200);
+const [remoteWidth, remoteHeight] = (args['remote-size'] ?? '640x480').split('x');
 const version = /<Version>([^<]+)<\/Version>/.exec(readFileSync(join(repoRoot, 'src', 'Directory.Build.props'), 'utf8'))[1];
 const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const feed = join(work, 'feed');
@@ -305,8 +306,8 @@ http {
 
 function remote() {
   const source = join(work, 'remote-images');
-  log(`remote cache: generating ${remoteCount} images (640x480)`);
-  run('node', [join(benchDir, 'make-images.mjs'), source, String(remoteCount), '640', '480'], benchDir, process.env);
+  log(`remote cache: generating ${remoteCount} images (${remoteWidth}x${remoteHeight})`);
+  run('node', [join(benchDir, 'make-images.mjs'), source, String(remoteCount), remoteWidth, remoteHeight], benchDir, process.env);
   const server = startNginx(join(work, 'nginx'));
   const items = '<KoalaImage Include="img/*" Format="avif" Quality="50" />';
   const cold = [];
@@ -344,7 +345,7 @@ function remote() {
     server.child.kill();
   }
 
-  rows.push({ group: 'g', what: `remote cache (nginx WebDAV on loopback), ${remoteCount} AVIF outputs (640x480), fresh clone, empty local cache; warm builds converted ${warmConverted} images` });
+  rows.push({ group: 'g', what: `remote cache (nginx WebDAV on loopback), ${remoteCount} AVIF outputs (${remoteWidth}x${remoteHeight} noise), fresh clone, empty local cache; warm builds converted ${warmConverted} images` });
   rows.push({ group: 'g', what: '  cold: dotnet build converting and pushing', stats: cold, unit: 's' });
   rows.push({ group: 'g', what: '  warm: dotnet build with the remote cache filled', stats: warm, unit: 's' });
   rows.push({ group: 'g', what: '  ratio cold / warm, whole dotnet build', stats: ratios(cold, warm), unit: 'x' });
@@ -451,7 +452,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!match) {
-      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,remote --images=N --remote-images=N --work=DIR --corpus=DIR`);
+      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,remote --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
     }
 
     parsed[match[1]] = match[2] ?? argv[++i];

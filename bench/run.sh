@@ -4,7 +4,7 @@
 #   bash bench/run.sh                 # 3 repetitions (a few minutes on 2 cores)
 #   bash bench/run.sh --reps 7        # more repetitions
 #   bash bench/run.sh --only webp,noop --images 1000 --work /tmp/koalapic-bench
-#   bash bench/run.sh --only remote --reps 1   # the remote cache row: needs nginx (apt-get install nginx)
+#   bash bench/run.sh --only remote --reps 1 --remote-size 256x192   # the remote cache row: needs nginx
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 command -v dotnet >/dev/null || { echo "bench: the .NET SDK (dotnet) is not on PATH" >&2; exit 1; }
