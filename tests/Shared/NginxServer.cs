@@ -124,7 +124,8 @@ public sealed class NginxServer : IDisposable
         {
             if (process is { HasExited: false })
             {
-                process.Kill();
+                // The whole tree: killing only the master would leave its worker orphaned, serving on.
+                process.Kill(entireProcessTree: true);
                 process.WaitForExit(10_000);
             }
         }
