@@ -13,7 +13,9 @@
 //   (f) nupkg size and the first restore of a consumer project (empty NuGet folder) with and without the package.
 //   (g) one visual Quality: the corpus built once at the default Quality to jpg, webp and avif; per format the median
 //       bytes and the median SSIMULACRA distance from the resized source (bench/quality-calibration's score mode).
-import { spawnSync } from 'node:child_process';
+//   (h) the remote cache (KoalaPicRemoteCache) on a local nginx (WebDAV PUT): a fresh clone with an empty local cache
+//       converting 200 AVIF outputs and pushing them (cold), then a second fresh clone, empty local cache, warm remote.
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -27,7 +29,9 @@ const reps = Number(args.reps ?? 3);
 const work = resolve(args.work ?? join(process.env.TMPDIR ?? '/tmp', 'koalapic-bench'));
 const corpus = resolve(args.corpus ?? join(repoRoot, '..', 'shared', 'corpus', 'fixtures'));
 const noopCount = Number(args.images ?? 1000);
-const only = new Set((args.only ?? 'webp,avif,noop,restore,quality').split(','));
+const only = new Set((args.only ?? 'webp,avif,noop,restore,quality,remote').split(','));
+const remoteCount = Number(args['remote-images'] ?? 200);
+const [remoteWidth, remoteHeight] = (args['remote-size'] ?? '640x480').split('x');
 const version = /<KoalaPicVersion[^>]*>([^<]+)<\/KoalaPicVersion>/.exec(readFileSync(join(repoRoot, 'Version.props'), 'utf8'))[1];
 const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const feed = join(work, 'feed');
@@ -72,6 +76,9 @@ function main() {
 
   if (only.has('quality')) {
     quality();
+  }
+  if (only.has('remote')) {
+    remote();
   }
 
   printTable();
@@ -306,6 +313,96 @@ function quality() {
   notes.push(`(g) photos: ${photos.join(', ')}; the distance compares each output, flattened onto white, with the source resized the same way`);
 }
 
+/** A WebDAV nginx on a free loopback port, run as the current user from a folder of its own (as the tests do). */
+function startNginx(dir) {
+  const nginx = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/opt/homebrew/bin/nginx'].find((p) => existsSync(p))
+    ?? spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).stdout.trim();
+  if (!nginx) {
+    throw new Error('the remote cache row needs nginx (Debian/Ubuntu: sudo apt-get install -y nginx; macOS: brew install nginx), or leave it out with --only');
+  }
+
+  mkdirSync(join(dir, 'data', 'cache'), { recursive: true });
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const user = process.getuid?.() === 0 ? 'user root;' : '';
+  writeFileSync(join(dir, 'nginx.conf'), `${user}
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/logs/error.log;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    root ${dir}/data;
+    client_max_body_size 64m;
+    location /cache/ { dav_methods PUT; create_full_put_path on; }
+  }
+}
+`);
+  const child = spawn(nginx, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+  for (let i = 0; i < 100 && spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], { shell: false }).status !== 0; i++) {
+    spawnSync('sleep', ['0.1']);
+  }
+
+  return { child, url: (folder) => `http://127.0.0.1:${port}/cache/${folder}/` };
+}
+
+function remote() {
+  const source = join(work, 'remote-images');
+  log(`remote cache: generating ${remoteCount} images (${remoteWidth}x${remoteHeight})`);
+  run('node', [join(benchDir, 'make-images.mjs'), source, String(remoteCount), remoteWidth, remoteHeight], benchDir, process.env);
+  const server = startNginx(join(work, 'nginx'));
+  const items = '<KoalaImage Include="img/*" Format="avif" Quality="50" />';
+  const cold = [];
+  const warm = [];
+  const coldOwn = [];
+  const warmOwn = [];
+  let warmConverted = 0;
+  try {
+    for (let i = 0; i < reps; i++) {
+      const url = server.url(`rep${i}`);
+      for (const [name, into, own, push] of [['cold', cold, coldOwn, true], ['warm', warm, warmOwn, false]]) {
+        // A fresh clone: its own folder, obj/ and local cache; the app compiled first (KoalaPicEnabled=false) so the
+        // timed build is the one a CI job runs after restore, with the images to make or fetch.
+        const dir = join(work, `remote-${name}-${i}`);
+        writeProject(dir, items, `<KoalaPicRemoteCache>${url}</KoalaPicRemoteCache>${push ? '<KoalaPicRemoteCachePush>true</KoalaPicRemoteCachePush>' : ''}`);
+        cpSync(source, join(dir, 'img'), { recursive: true });
+        run('dotnet', ['restore', '-nodeReuse:false'], dir, env);
+        build(dir, ['-p:KoalaPicEnabled=false']);
+        log(`remote cache: repetition ${i + 1}/${reps}, ${name} build`);
+        into.push(build(dir).ms);
+        const report = JSON.parse(readFileSync(join(dir, 'obj', 'Release', `net${dotnetMajor()}.0`, 'koalapic', 'report.json'), 'utf8'));
+        own.push(report.elapsed_ms);
+        const converted = report.items.filter((item) => item.status === 'converted').length;
+        const fromRemote = report.items.filter((item) => item.status === 'from_remote_cache').length;
+        log(`remote cache: ${name}: ${converted} converted, ${fromRemote} from the remote cache`);
+        if (name === 'warm') {
+          warmConverted += converted;
+          if (fromRemote !== remoteCount) {
+            throw new Error(`remote cache: the warm build took ${fromRemote} of ${remoteCount} images from the remote cache`);
+          }
+        }
+      }
+    }
+  } finally {
+    server.child.kill();
+  }
+
+  rows.push({ group: 'h', what: `remote cache (nginx WebDAV on loopback), ${remoteCount} AVIF outputs (${remoteWidth}x${remoteHeight} noise), fresh clone, empty local cache; warm builds converted ${warmConverted} images` });
+  rows.push({ group: 'h', what: '  cold: dotnet build converting and pushing', stats: cold, unit: 's' });
+  rows.push({ group: 'h', what: '  warm: dotnet build with the remote cache filled', stats: warm, unit: 's' });
+  rows.push({ group: 'h', what: '  ratio cold / warm, whole dotnet build', stats: ratios(cold, warm), unit: 'x' });
+  rows.push({ group: 'h', what: '  cold: KoalaPic\'s own time (report.json elapsed_ms)', stats: coldOwn, unit: 's' });
+  rows.push({ group: 'h', what: '  warm: KoalaPic\'s own time (report.json elapsed_ms)', stats: warmOwn, unit: 's' });
+  rows.push({ group: 'h', what: '  ratio cold / warm, KoalaPic\'s own time', stats: ratios(coldOwn, warmOwn), unit: 'x' });
+}
+
 function outputBytes(dir) {
   let total = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
@@ -404,7 +501,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!match) {
-      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality --images=N --work=DIR --corpus=DIR`);
+      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
     }
 
     parsed[match[1]] = match[2] ?? argv[++i];

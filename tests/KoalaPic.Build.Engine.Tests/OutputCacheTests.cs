@@ -108,13 +108,13 @@ public class OutputCacheTests
 
         public bool StoreFails { get; init; }
 
-        public byte[]? Find(string key, ImageFormat format, CancellationToken cancellationToken) => FindFailure switch
+        public CacheHit? Find(string key, ImageFormat format, CancellationToken cancellationToken) => FindFailure switch
         {
             "io" => throw new IOException("connection reset"),
             "timeout" => throw new TimeoutException("the cache did not answer in 2 s"),
             "cancelled-elsewhere" => throw new TaskCanceledException("HttpClient.Timeout"),
             "bug" => throw new NullReferenceException(),
-            _ => Entries.TryGetValue(Name(key, format), out byte[]? entry) ? (byte[])entry.Clone() : null,
+            _ => Entries.TryGetValue(Name(key, format), out byte[]? entry) ? new CacheHit((byte[])entry.Clone()) : null,
         };
 
         public void Store(string key, ImageFormat format, byte[] entry)

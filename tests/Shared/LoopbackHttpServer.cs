@@ -25,7 +25,21 @@ public sealed class LoopbackHttpServer : IDisposable
         _ = AcceptAsync();
     }
 
-    private sealed record Route(int Status, byte[] Body, string? Location = null, bool Stall = false, bool DeclareLength = true);
+    private sealed record Route(int Status, byte[] Body, string? Location = null, bool Stall = false, bool DeclareLength = true, int? DeclaredLength = null, TimeSpan? Trickle = null);
+
+    private readonly ConcurrentQueue<string> authorizations = new();
+
+    /// <summary>Serves a path with "*": for every path that has no route of its own (a cache asks for keys the test does not know).</summary>
+    public const string AnyPath = "*";
+
+    /// <summary>The Authorization header of every request that had one, in order.</summary>
+    public IReadOnlyCollection<string> Authorizations => authorizations.ToArray();
+
+    /// <summary>Declares the body's length, sends its first <paramref name="sent"/> bytes and closes the connection.</summary>
+    public void Truncate(string path, byte[] body, int sent) => routes[path] = new Route(200, body.AsSpan(0, sent).ToArray(), DeclaredLength: body.Length);
+
+    /// <summary>Sends the body one byte at a time, <paramref name="interval"/> apart.</summary>
+    public void Trickle(string path, byte[] body, TimeSpan interval) => routes[path] = new Route(200, body, Trickle: interval);
 
     public int Port { get; }
 
@@ -76,7 +90,7 @@ public sealed class LoopbackHttpServer : IDisposable
             try
             {
                 NetworkStream stream = client.GetStream();
-                string? path = await ReadRequestPathAsync(stream);
+                string? path = await ReadRequestPathAsync(stream, authorizations);
                 if (path == null)
                 {
                     return;
@@ -84,7 +98,7 @@ public sealed class LoopbackHttpServer : IDisposable
 
                 Interlocked.Increment(ref totalHits);
                 hits.AddOrUpdate(path, 1, (_, n) => n + 1);
-                Route route = routes.TryGetValue(path, out Route? r) ? r : new Route(404, Encoding.ASCII.GetBytes("not found"));
+                Route route = routes.TryGetValue(path, out Route? r) || routes.TryGetValue(AnyPath, out r) ? r : new Route(404, Encoding.ASCII.GetBytes("not found"));
                 var head = new StringBuilder();
                 head.Append("HTTP/1.1 ").Append(route.Status).Append(' ').Append(Reason(route.Status)).Append("\r\n");
                 head.Append("Content-Type: application/octet-stream\r\nConnection: close\r\n");
@@ -95,7 +109,7 @@ public sealed class LoopbackHttpServer : IDisposable
 
                 if (route.DeclareLength)
                 {
-                    head.Append("Content-Length: ").Append(route.Body.Length).Append("\r\n");
+                    head.Append("Content-Length: ").Append(route.DeclaredLength ?? route.Body.Length).Append("\r\n");
                 }
 
                 head.Append("\r\n");
@@ -106,7 +120,17 @@ public sealed class LoopbackHttpServer : IDisposable
                     await Task.Delay(Timeout.Infinite, stop.Token);
                 }
 
-                await stream.WriteAsync(route.Body, stop.Token);
+                if (route.Trickle is TimeSpan interval)
+                {
+                    foreach (byte b in route.Body)
+                    {
+                        await stream.WriteAsync(new[] { b }, stop.Token);
+                        await stream.FlushAsync(stop.Token);
+                        await Task.Delay(interval, stop.Token);
+                    }
+                }
+
+                await stream.WriteAsync(route.Trickle == null ? route.Body : Array.Empty<byte>(), stop.Token);
                 await stream.FlushAsync(stop.Token);
                 client.Client.Shutdown(SocketShutdown.Send);
             }
@@ -117,7 +141,7 @@ public sealed class LoopbackHttpServer : IDisposable
     }
 
     /// <summary>The path of "GET /path HTTP/1.1", after reading the request's headers.</summary>
-    private static async Task<string?> ReadRequestPathAsync(NetworkStream stream)
+    private static async Task<string?> ReadRequestPathAsync(NetworkStream stream, ConcurrentQueue<string> authorizations)
     {
         var received = new List<byte>();
         byte[] buffer = new byte[4096];
@@ -134,6 +158,14 @@ public sealed class LoopbackHttpServer : IDisposable
             if (text.Contains("\r\n\r\n", StringComparison.Ordinal))
             {
                 string[] requestLine = text.Substring(0, text.IndexOf("\r\n", StringComparison.Ordinal)).Split(' ');
+                foreach (string line in text.Split("\r\n"))
+                {
+                    if (line.StartsWith("Authorization:", StringComparison.OrdinalIgnoreCase))
+                    {
+                        authorizations.Enqueue(line.Substring("Authorization:".Length).Trim());
+                    }
+                }
+
                 return requestLine.Length >= 2 ? requestLine[1] : null;
             }
         }
@@ -148,7 +180,10 @@ public sealed class LoopbackHttpServer : IDisposable
         302 => "Found",
         307 => "Temporary Redirect",
         404 => "Not Found",
+        401 => "Unauthorized",
+        403 => "Forbidden",
         500 => "Internal Server Error",
+        503 => "Service Unavailable",
         _ => "Status",
     };
 }

@@ -18,7 +18,7 @@ public interface IOutputCache
     /// The entry stored under <paramref name="key"/> and <paramref name="format"/>, or null when there is none. May throw
     /// or time out: the caller treats any exception (other than its own cancellation) as a miss, and converts.
     /// </summary>
-    byte[]? Find(string key, ImageFormat format, CancellationToken cancellationToken);
+    CacheHit? Find(string key, ImageFormat format, CancellationToken cancellationToken);
 
     /// <summary>
     /// Stores an entry. An <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/> fails the item
@@ -31,6 +31,10 @@ public interface IOutputCache
     string Describe(string key, ImageFormat format);
 }
 
+/// <summary>An entry an <see cref="IOutputCache"/> found, whole and not yet verified.</summary>
+/// <param name="FromRemote">True when it came from a remote cache (KoalaPicRemoteCache) in this build: the report says <c>from_remote_cache</c>.</param>
+public sealed record CacheHit(byte[] Entry, bool FromRemote = false);
+
 /// <summary>The caller's side of <see cref="IOutputCache"/>'s contract: entries are verified, and a failing lookup is a miss.</summary>
 public static class OutputCacheExtensions
 {
@@ -39,10 +43,18 @@ public static class OutputCacheExtensions
     public static byte[]? TryRead(this IOutputCache cache, string key, ImageFormat format, out OutputFacts facts, CancellationToken cancellationToken = default)
     {
         facts = default;
-        byte[]? entry;
+        return cache.TryRead(key, format, out facts, out _, cancellationToken);
+    }
+
+    /// <summary>As <see cref="TryRead(IOutputCache, string, ImageFormat, out OutputFacts, CancellationToken)"/>; <paramref name="fromRemote"/> says whether the entry came from a remote cache.</summary>
+    public static byte[]? TryRead(this IOutputCache cache, string key, ImageFormat format, out OutputFacts facts, out bool fromRemote, CancellationToken cancellationToken = default)
+    {
+        facts = default;
+        fromRemote = false;
+        CacheHit? hit;
         try
         {
-            entry = cache.Find(key, format, cancellationToken);
+            hit = cache.Find(key, format, cancellationToken);
         }
         catch (Exception)
         {
@@ -51,7 +63,8 @@ public static class OutputCacheExtensions
             return null;
         }
 
-        return entry == null ? null : CacheEntry.Parse(entry, key, out facts);
+        fromRemote = hit?.FromRemote ?? false;
+        return hit == null ? null : CacheEntry.Parse(hit.Entry, key, out facts);
     }
 
     /// <summary>Stores the image and its facts as one entry with its checksum.</summary>
@@ -72,7 +85,7 @@ public sealed class FolderOutputCache : IOutputCache
 
     public string Directory { get; }
 
-    public byte[]? Find(string key, ImageFormat format, CancellationToken cancellationToken) => CacheEntry.ReadFile(PathFor(key, format));
+    public CacheHit? Find(string key, ImageFormat format, CancellationToken cancellationToken) => CacheEntry.ReadFile(PathFor(key, format)) is { } entry ? new CacheHit(entry) : null;
 
     public void Store(string key, ImageFormat format, byte[] entry) => AtomicFile.Write(PathFor(key, format), entry);
 

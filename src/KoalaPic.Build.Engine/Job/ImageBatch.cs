@@ -268,7 +268,12 @@ public sealed class ImageBatch
 
         ItemOutcome outcome = ItemOutcome.FromCache;
         int sourceWidth = 0;
-        byte[]? bytes = cache.TryRead(key, request.Options.Format, out OutputFacts facts, cancellationToken);
+        byte[]? bytes = cache.TryRead(key, request.Options.Format, out OutputFacts facts, out bool fromRemote, cancellationToken);
+        if (fromRemote)
+        {
+            outcome = ItemOutcome.FromRemoteCache;
+        }
+
         if (bytes != null && !ImagePlaceholder.Satisfies(facts.Placeholder, request.Placeholder))
         {
             // An entry made without the placeholder now asked for (an older KoalaPic, or Placeholder just turned on):

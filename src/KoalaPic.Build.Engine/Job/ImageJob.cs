@@ -168,11 +168,15 @@ public static class ImageJob
                 Downloads: settings.Downloads,
                 MaxSourceBytes: settings.SourceByteLimit);
 
+            // The shared cache server, when one is set: behind the local folder, so the batch sees one cache.
+            using RemoteOutputCache? remote = settings.Remote is { } r ? new RemoteOutputCache(r, settings.Parallelism, input.ProjectFile) : null;
+            var local = new FolderOutputCache(batchSettings.CacheDirectory);
+            IOutputCache cache = remote != null ? new LayeredOutputCache(local, remote) : local;
             BatchResult batch;
             try
             {
                 LeaveOutWiderThanSource(batchSettings.StateFile, cancellationToken);
-                batch = new ImageBatch(batchSettings).Run(requests, OnItemDone, cancellationToken);
+                batch = new ImageBatch(batchSettings, cache).Run(requests, OnItemDone, cancellationToken);
             }
             catch (EngineLoadException ex)
             {
@@ -195,6 +199,7 @@ public static class ImageJob
 
             diagnostics.AddRange(batch.Items.Where(i => i.Diagnostic != null).Select(i => AtDefinition(i.Diagnostic!, i.Request.ItemSpec))
                 .Select(d => settings.BadImagesAsWarnings && d.Severity == DiagnosticSeverity.Error && DiagnosticCodes.IsBadImage(d.Code) ? d with { Severity = DiagnosticSeverity.Warning } : d));
+            diagnostics.AddRange(remote?.Diagnostics ?? Array.Empty<Diagnostic>());
             var (kept, skipped) = ImageVariants.SkipWiderThanSource(batch.Items, widthVariants.Contains);
             diagnostics.AddRange(ItemDiagnostics.LargerThanSource(kept, definitionOf));
             foreach (string deleted in batch.DeletedOutputs)

@@ -28,9 +28,17 @@ public sealed class JobSettings
     /// <summary>The environment variable GitHub Actions sets to the file a step appends its Markdown summary to.</summary>
     public const string GitHubStepSummary = "GITHUB_STEP_SUMMARY";
 
+    public const string RemoteCache = "KoalaPicRemoteCache";
+    public const string RemoteCachePush = "KoalaPicRemoteCachePush";
+    public const string RemoteCacheTimeout = "KoalaPicRemoteCacheTimeout";
+    public const string RemoteCacheTokenVariable = "KoalaPicRemoteCacheTokenVariable";
+    public const string RemoteCacheUserVariable = "KoalaPicRemoteCacheUserVariable";
+    public const string RemoteCachePasswordVariable = "KoalaPicRemoteCachePasswordVariable";
+
     public static readonly IReadOnlyList<string> PropertyNames = new[]
     {
         MaxParallelism, MaxPixels, MaxSourceBytes, ImageErrorsAsWarnings, Offline, RequirePinnedUrls, MaxDownloadBytes, DownloadTimeout, ReportPath, ZipPath, MaxTotalBytes, SummaryPath,
+        RemoteCache, RemoteCachePush, RemoteCacheTimeout, RemoteCacheTokenVariable, RemoteCacheUserVariable, RemoteCachePasswordVariable,
     };
 
     /// <summary>Images converted at once; 0 in the property means <see cref="ImageBatch.DefaultParallelism"/>.</summary>
@@ -57,6 +65,9 @@ public sealed class JobSettings
     /// <summary>A file the CI summary is appended to (besides GITHUB_STEP_SUMMARY); "" for none.</summary>
     public string Summary { get; private set; } = "";
 
+    /// <summary>The shared cache server (KoalaPicRemoteCache*); null when none is set or its URL is refused.</summary>
+    public RemoteCacheSettings? Remote { get; private set; }
+
     /// <summary>The settings, with one KP1101 error in <paramref name="diagnostics"/> per invalid value (its default is used).</summary>
     public static JobSettings Parse(IReadOnlyDictionary<string, string> properties, string projectFile, ICollection<Diagnostic> diagnostics)
     {
@@ -79,7 +90,44 @@ public sealed class JobSettings
             Zip = parser.Text(ZipPath),
             TotalByteLimit = parser.Size(MaxTotalBytes),
             Summary = parser.Text(SummaryPath),
+            Remote = ParseRemote(parser, projectFile, diagnostics),
         };
+    }
+
+    private static RemoteCacheSettings? ParseRemote(Parser parser, string projectFile, ICollection<Diagnostic> diagnostics)
+    {
+        string url = parser.Text(RemoteCache);
+        var settings = new RemoteCacheSettings
+        {
+            Push = parser.Bool(RemoteCachePush),
+            TimeoutSeconds = parser.Number(RemoteCacheTimeout, (long)RemoteCacheSettings.DefaultTimeoutSeconds, 1, 3_600),
+            TokenVariable = parser.Text(RemoteCacheTokenVariable),
+            UserVariable = parser.Text(RemoteCacheUserVariable),
+            PasswordVariable = parser.Text(RemoteCachePasswordVariable),
+        };
+        if (url.Length == 0)
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.Host.Length == 0
+            || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+        {
+            parser.Invalid(RemoteCache, UrlSource.Redact(url), "an absolute http:// or https:// URL without query, such as https://cache.example.com/koalapic/, or empty for none");
+            return null;
+        }
+
+        if (uri.UserInfo.Length > 0 || UrlSource.HasUserInfo(url))
+        {
+            // As for image URLs: a password in the project file would reach the log, the report and every redirect.
+            diagnostics.Add(Diagnostic.Error(
+                DiagnosticCodes.UrlWithCredentials,
+                $"{RemoteCache}=\"{UrlSource.Redact(url)}\" has a user name or password in it, which KoalaPic refuses: it is never sent, logged or stored. Remove it from the URL and name the environment variables that hold it: {RemoteCacheTokenVariable}, or {RemoteCacheUserVariable} and {RemoteCachePasswordVariable}.",
+                projectFile));
+            return null;
+        }
+
+        return settings with { BaseUrl = uri.AbsoluteUri.EndsWith("/", StringComparison.Ordinal) ? uri.AbsoluteUri : uri.AbsoluteUri + "/" };
     }
 
     /// <summary>
@@ -162,7 +210,7 @@ public sealed class JobSettings
         }
 
         /// <param name="choices">The valid names of an enumerated property, for a "did you mean" suggestion.</param>
-        private void Invalid(string name, string value, string accepted, params string[] choices) =>
+        public void Invalid(string name, string value, string accepted, params string[] choices) =>
             diagnostics.Add(Diagnostic.Error(DiagnosticCodes.InvalidProperty, $"{name}=\"{value}\" is not valid. Accepted values: {accepted}.{Suggestion.DidYouMean(value, choices)}", projectFile));
     }
 }

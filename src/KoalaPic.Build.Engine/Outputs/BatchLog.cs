@@ -18,9 +18,10 @@ public static class BatchLog
 
     /// <summary>
     /// <c>KoalaPic: 13 images, 2 converted, 11 up to date, 14.2 MB -> 3.1 MB (-78%) in 3.4 s</c>; the bytes are those of
-    /// the converted images; ", N failed" follows the counts when any failed. With nothing converted there are no bytes
+    /// the converted images; " (N from the remote cache)" follows "up to date" when some came from KoalaPicRemoteCache,
+    /// ", N failed" follows the counts when any failed. With nothing converted there are no bytes
     /// to compare: <c>KoalaPic: 13 images, 0 converted, 13 up to date, nothing to convert in 0.1 s</c> (a build that
-    /// skips the converter prints the same words, build/KoalaPic.Build.targets), or ", nothing converted" after failures.
+    /// skips the converter prints the same words, <see cref="SkippedSummaryLine"/>), or ", nothing converted" after failures.
     /// </summary>
     public static string SummaryLine(BatchResult result)
     {
@@ -28,11 +29,12 @@ public static class BatchLog
         long before = converted.Sum(i => i.SourceBytes);
         long after = converted.Sum(i => i.OutputBytes);
         string failed = result.Failed > 0 ? $", {result.Failed} failed" : "";
+        string remote = result.FromRemoteCache > 0 ? $" ({result.FromRemoteCache} from the remote cache)" : "";
         string seconds = result.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
         string bytes = converted.Count > 0 ? $"{FormatBytes(before)} -> {FormatBytes(after)} ({FormatChange(before, after)})"
             : result.Failed > 0 ? "nothing converted"
             : NothingToConvert;
-        return $"KoalaPic: {result.Items.Count} images, {result.Converted} converted, {result.UpToDate} up to date{failed}, {bytes} in {seconds} s";
+        return $"KoalaPic: {result.Items.Count} images, {result.Converted} converted, {result.UpToDate} up to date{remote}{failed}, {bytes} in {seconds} s";
     }
 
     /// <summary>What the summary says when every image was up to date.</summary>

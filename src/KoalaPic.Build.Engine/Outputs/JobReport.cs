@@ -77,7 +77,7 @@ public sealed class JobReport
             CreatedAt = (now ?? DateTimeOffset.UtcNow).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
             ElapsedMilliseconds = (long)elapsed.TotalMilliseconds,
             TotalFiles = list.Count,
-            CompletedFiles = list.Count(i => i.Status is ItemStatus.Converted or ItemStatus.FromCache),
+            CompletedFiles = list.Count(i => i.Status is ItemStatus.Converted or ItemStatus.FromCache or ItemStatus.FromRemoteCache),
             FailedFiles = list.Count(i => i.Status == ItemStatus.Failed),
             SkippedFiles = list.Count(i => i.Status == ItemStatus.UpToDate),
             DownloadedFiles = list.Count(i => i.Downloaded),
@@ -124,10 +124,11 @@ public sealed class JobReport
             {
                 ItemOutcome.Converted => ItemStatus.Converted,
                 ItemOutcome.FromCache => ItemStatus.FromCache,
+                ItemOutcome.FromRemoteCache => ItemStatus.FromRemoteCache,
                 ItemOutcome.UpToDate => ItemStatus.UpToDate,
                 _ => ItemStatus.Failed,
             },
-            FromCache = result.Outcome is ItemOutcome.FromCache or ItemOutcome.UpToDate,
+            FromCache = result.Outcome is ItemOutcome.FromCache or ItemOutcome.FromRemoteCache or ItemOutcome.UpToDate,
             Error = failed && result.Diagnostic != null ? new JobReportError(result.Diagnostic.Code, result.Diagnostic.Message) : null,
             Warning = !failed && result.Diagnostic != null ? new JobReportError(result.Diagnostic.Code, result.Diagnostic.Message) : null,
         };

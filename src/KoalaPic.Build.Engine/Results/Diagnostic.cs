@@ -197,6 +197,12 @@ public static class DiagnosticCodes
     /// <summary>Url has a user name or password (https://user:password@host/…): refused, and never shown, logged or sent.</summary>
     public const string UrlWithCredentials = "KP4011";
 
+    /// <summary>Warning: the remote cache (KoalaPicRemoteCache) failed; the build converts locally and stops asking it.</summary>
+    public const string RemoteCacheFailed = "KP4020";
+
+    /// <summary>Warning: storing an entry in the remote cache (KoalaPicRemoteCachePush) failed; the build pushes nothing more.</summary>
+    public const string RemoteCachePushFailed = "KP4021";
+
     /// <summary>The job report (report.json, KoalaPicReportPath) cannot be written.</summary>
     public const string CannotWriteReport = "KP5001";
 

@@ -15,6 +15,9 @@ public enum ItemOutcome
     /// <summary>The output was taken from the content-addressed cache without encoding.</summary>
     FromCache,
 
+    /// <summary>The output was taken from the remote cache (KoalaPicRemoteCache) without encoding, and stored in the local one.</summary>
+    FromRemoteCache,
+
     Failed,
 }
 
@@ -46,7 +49,10 @@ public sealed record BatchResult(IReadOnlyList<ItemResult> Items, IReadOnlyList<
 {
     public int Converted => Items.Count(i => i.Outcome == ItemOutcome.Converted);
 
-    public int UpToDate => Items.Count(i => i.Outcome is ItemOutcome.UpToDate or ItemOutcome.FromCache);
+    public int UpToDate => Items.Count(i => i.Outcome is ItemOutcome.UpToDate or ItemOutcome.FromCache or ItemOutcome.FromRemoteCache);
+
+    /// <summary>Of <see cref="UpToDate"/>, those taken from the remote cache.</summary>
+    public int FromRemoteCache => Items.Count(i => i.Outcome == ItemOutcome.FromRemoteCache);
 
     public int Failed => Items.Count(i => i.Outcome == ItemOutcome.Failed);
 }

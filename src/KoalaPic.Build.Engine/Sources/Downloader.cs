@@ -352,7 +352,7 @@ internal sealed class UrlDownloader : IDisposable
     }
 
     /// <summary>The body, or null as soon as it passes <paramref name="limit"/> bytes (a lying or missing Content-Length).</summary>
-    private static async Task<byte[]?> ReadAtMostAsync(HttpContent content, long limit, CancellationToken cancellationToken)
+    internal static async Task<byte[]?> ReadAtMostAsync(HttpContent content, long limit, CancellationToken cancellationToken)
     {
 #if NETFRAMEWORK
         using Stream stream = await content.ReadAsStreamAsync().ConfigureAwait(false);

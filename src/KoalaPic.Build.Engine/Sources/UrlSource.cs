@@ -129,7 +129,7 @@ public sealed record UrlSource(string Url, string? Sha256, string? DeclaredIn)
         return at < 0 ? text : text.Substring(0, start) + "***" + text.Substring(at);
     }
 
-    private static bool HasUserInfo(string text) => UserInfoEnd(text, out _) >= 0;
+    internal static bool HasUserInfo(string text) => UserInfoEnd(text, out _) >= 0;
 
     /// <summary>The index of the '@' that ends a URL's user information, or -1 (the authority is between "://" and the next '/', '\', '?' or '#').</summary>
     private static int UserInfoEnd(string text, out int start)
