@@ -15,6 +15,11 @@
 //       bytes and the median SSIMULACRA distance from the resized source (bench/quality-calibration's score mode).
 //   (h) the remote cache (KoalaPicRemoteCache) on a local nginx (WebDAV PUT): a fresh clone with an empty local cache
 //       converting 200 AVIF outputs and pushing them (cold), then a second fresh clone, empty local cache, warm remote.
+//   (i) responsive: 12 corpus images at widths 480/960/1920 as avif, webp and jpg, KoalaPic (cold build − the same
+//       project without KoalaImage items) against eleventy-img 7 (the whole node process), interleaved; the same files
+//       on both sides, bytes and mean SSIMULACRA distance per format (bench/quality-calibration's compare mode),
+//       KoalaPic's Quality per format chosen so its distance is no worse. --only responsive-split adds where
+//       KoalaPic's time goes: one cold build per format, and MSBuild's PerformanceSummary of a cold build.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
@@ -29,7 +34,7 @@ const reps = Number(args.reps ?? 3);
 const work = resolve(args.work ?? join(process.env.TMPDIR ?? '/tmp', 'koalapic-bench'));
 const corpus = resolve(args.corpus ?? join(repoRoot, '..', 'shared', 'corpus', 'fixtures'));
 const noopCount = Number(args.images ?? 1000);
-const only = new Set((args.only ?? 'webp,avif,noop,restore,quality,remote').split(','));
+const only = new Set((args.only ?? 'webp,avif,noop,restore,quality,remote,responsive').split(','));
 const remoteCount = Number(args['remote-images'] ?? 200);
 const [remoteWidth, remoteHeight] = (args['remote-size'] ?? '640x480').split('x');
 const version = /<KoalaPicVersion[^>]*>([^<]+)<\/KoalaPicVersion>/.exec(readFileSync(join(repoRoot, 'Version.props'), 'utf8'))[1];
@@ -79,6 +84,10 @@ function main() {
   }
   if (only.has('remote')) {
     remote();
+  }
+
+  if (only.has('responsive') || only.has('responsive-split')) {
+    responsive();
   }
 
   printTable();
@@ -403,6 +412,181 @@ function remote() {
   rows.push({ group: 'h', what: '  ratio cold / warm, KoalaPic\'s own time', stats: ratios(coldOwn, warmOwn), unit: 'x' });
 }
 
+// (i) The responsive job. Twelve corpus images (their names are in docs/performance.md): photos and graphics, opaque and
+// transparent, from 2725 px wide down to 246 px, chosen so that eleventy-img's rule for widths wider than the source
+// (it writes the source's own width instead when the previous width is below 80 % of it) and KoalaPic's (it drops them,
+// keeping the narrowest when none fits) give the same files.
+const responsiveImages = [
+  '2569067123_aca715a2ee_o.jpg', 'flowers.jpeg', 'sdr_cosmos12920_cicp1-13-6_yuv444_full_qp10.avif', 'alpha-layer-1-fill.png',
+  '4.webp', 'gradients-rgb8.png', 'Landscape_1.jpg', 'Channel_digital_image_CMYK_color.jpg', 'concert.jpg',
+  'uncompressed_tiff.tiff', 'with-alpha.png', '5_webp_a.webp',
+];
+const responsiveFormats = ['avif', 'webp', 'jpg'];
+const responsiveWidths = '480;960;1920';
+
+/**
+ * KoalaPic's Quality per format: the lowest whose mean SSIMULACRA distance over the job is no worse than
+ * eleventy-img's at avif q50, webp q80 and jpeg q80 (Quality is the JPEG-look scale, Options/QualityScale.cs maps
+ * it per encoder). Measured with this row; --responsive-quality avif=62,webp=84,jpg=80 tries others.
+ */
+function responsiveQualities() {
+  const chosen = { avif: 62, webp: 84, jpg: 80 };
+  for (const pair of (args['responsive-quality'] ?? '').split(',').filter(Boolean)) {
+    const [format, q] = pair.split('=');
+    if (!(format in chosen) || !/^\d+$/.test(q ?? '')) {
+      throw new Error(`--responsive-quality wants avif=N,webp=N,jpg=N, got '${pair}'`);
+    }
+
+    chosen[format] = Number(q);
+  }
+
+  return chosen;
+}
+
+function responsiveProject(dir, formats, qualities) {
+  const items = formats.map((f) => `<KoalaImage Include="img/*" Format="${f}" Quality="${qualities[f]}" Widths="${responsiveWidths}" />`).join('\n    ');
+  writeProject(dir, items || '<None Include="img/*" />');
+  mkdirSync(join(dir, 'img'), { recursive: true });
+  for (const image of responsiveImages) {
+    cpSync(join(corpus, image), join(dir, 'img', image));
+  }
+
+  run('dotnet', ['restore', '-nodeReuse:false'], dir, env);
+  build(dir); // compiles the app (and converts once); the timed builds start from an empty job folder and cache
+}
+
+/** Deletes the job folder (outputs, state, report) and the default cache, so the next build converts everything. */
+function coldStart(dir) {
+  rmSync(join(dir, 'obj', 'Release', `net${dotnetMajor()}.0`, 'koalapic'), { recursive: true, force: true });
+  rmSync(join(dir, 'obj', 'koalapic'), { recursive: true, force: true });
+  rmSync(join(dir, 'bin', 'Release', `net${dotnetMajor()}.0`, 'img'), { recursive: true, force: true });
+}
+
+function responsive() {
+  const qualities = responsiveQualities();
+  const on = join(work, 'responsive-on');
+  const off = join(work, 'responsive-off');
+  log('responsive: preparing the KoalaPic project and its baseline (no KoalaImage items)');
+  responsiveProject(on, responsiveFormats, qualities);
+  responsiveProject(off, [], qualities);
+  const list = join(work, 'responsive-files.txt');
+  writeFileSync(list, responsiveImages.map((image) => join(on, 'img', image)).join('\n') + '\n');
+  const eleventyOut = join(work, 'responsive-eleventy-out');
+  const koalaOut = join(on, 'bin', 'Release', `net${dotnetMajor()}.0`, 'img');
+  const t = { koala: [], koalaCpu: [], koalaOwn: [], baseline: [], eleventy: [], eleventyCpu: [], eleventyInside: [], load: [] };
+  let info = null;
+  for (let i = 0; i < reps; i++) {
+    const koalaPic = () => {
+      log(`responsive: repetition ${i + 1}/${reps}, KoalaPic`);
+      coldStart(on);
+      const base = build(off);
+      const cold = build(on);
+      t.baseline.push(base.ms);
+      t.koala.push(cold.ms - base.ms);
+      t.koalaCpu.push(cold.cpuMs - base.cpuMs);
+      t.koalaOwn.push(JSON.parse(readFileSync(join(on, 'obj', 'Release', `net${dotnetMajor()}.0`, 'koalapic', 'report.json'), 'utf8')).elapsed_ms);
+    };
+    const eleventy = () => {
+      log(`responsive: repetition ${i + 1}/${reps}, eleventy-img`);
+      rmSync(eleventyOut, { recursive: true, force: true });
+      const e = timed('node', [join(benchDir, 'eleventy-convert.mjs'), list, eleventyOut], benchDir, process.env);
+      info = JSON.parse(e.stdout.trim().split('\n').pop());
+      t.eleventy.push(e.ms);
+      t.eleventyCpu.push(e.cpuMs);
+      t.eleventyInside.push(info.ms);
+    };
+    // Interleaved, and the order alternates so neither side always runs on the other's heels.
+    for (const side of i % 2 === 0 ? [koalaPic, eleventy] : [eleventy, koalaPic]) {
+      side();
+    }
+
+    t.load.push(loadavg()[0]);
+  }
+
+  if (info.nestedSharp || info.sharp !== '0.35.5') {
+    throw new Error(`responsive: eleventy-img ran on sharp ${info.sharp}${info.nestedSharp ? ' (a copy nested under @11ty/eleventy-img)' : ''}, not bench/package.json's 0.35.5`);
+  }
+
+  log('responsive: scoring both tools\' outputs against the resized sources');
+  const calibration = join(benchDir, 'quality-calibration');
+  run('dotnet', ['build', calibration, '-c', 'Release', '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
+  const scored = timed('dotnet', [join(calibration, 'bin', 'Release', `net${dotnetMajor()}.0`, 'QualityCalibration.dll'), 'compare',
+    '--corpus', join(on, 'img'), '--tool', `KoalaPic=${koalaOut}`, '--tool', `eleventy-img=${eleventyOut}`], repoRoot, env);
+  const outputs = JSON.parse(scored.stdout.trim().split('\n').pop()).outputs;
+  writeFileSync(join(work, 'responsive-scores.json'), JSON.stringify(outputs, null, 1));
+  const files = (tool) => outputs.filter((o) => o.Tool === tool).map((o) => `${o.Stem} ${o.Format} ${o.Width}x${o.Height}`).sort();
+  const [koalaFiles, eleventyFiles] = [files('KoalaPic'), files('eleventy-img')];
+  const onlyOne = [...koalaFiles.filter((f) => !eleventyFiles.includes(f)).map((f) => `KoalaPic only: ${f}`),
+    ...eleventyFiles.filter((f) => !koalaFiles.includes(f)).map((f) => `eleventy-img only: ${f}`)];
+  const unscored = outputs.filter((o) => o.Distance == null).map((o) => `${o.Tool} ${o.Stem} ${o.Format} ${o.Width}: ${o.Problem}`);
+
+  rows.push({ group: 'i', what: `**responsive**: ${responsiveImages.length} images × widths ${responsiveWidths.replaceAll(';', '/')} × avif, webp, jpg; files written: KoalaPic ${koalaFiles.length}, eleventy-img ${eleventyFiles.length} (${onlyOne.length === 0 ? 'the same names, formats and sizes' : 'DIFFERENT: ' + onlyOne.join('; ')})` });
+  rows.push({ group: 'i', what: '  KoalaPic: cold build − build without KoalaImage items (wall)', stats: t.koala, unit: 's' });
+  rows.push({ group: 'i', what: '    (the build without KoalaImage items itself, wall)', stats: t.baseline, unit: 's' });
+  rows.push({ group: 'i', what: '    (KoalaPic\'s own job, report.json elapsed_ms, wall)', stats: t.koalaOwn, unit: 's' });
+  rows.push({ group: 'i', what: '  eleventy-img: node process, start to exit (wall)', stats: t.eleventy, unit: 's' });
+  rows.push({ group: 'i', what: '    (eleventy-img: inside the script, after the imports, wall)', stats: t.eleventyInside, unit: 's' });
+  rows.push({ group: 'i', what: '  **ratio eleventy-img / KoalaPic, wall** (> 1: KoalaPic faster)', stats: ratios(t.eleventy, t.koala), unit: 'x' });
+  if (gnuTime) {
+    rows.push({ group: 'i', what: '  CPU (user+sys): KoalaPic build − build without items', stats: t.koalaCpu, unit: 's' });
+    rows.push({ group: 'i', what: '  CPU (user+sys): eleventy-img node process', stats: t.eleventyCpu, unit: 's' });
+    rows.push({ group: 'i', what: '  **ratio eleventy-img / KoalaPic, CPU**', stats: ratios(t.eleventyCpu, t.koalaCpu), unit: 'x' });
+  }
+
+  rows.push({ group: 'i', what: '  load average (1 min) after each repetition', stats: t.load, unit: '' });
+  for (const format of responsiveFormats) {
+    const of = (tool) => outputs.filter((o) => o.Tool === tool && o.Format === format);
+    const [k, e] = [of('KoalaPic'), of('eleventy-img')];
+    const sum = (list) => list.reduce((a, o) => a + o.Bytes, 0);
+    const mean = (list) => list.reduce((a, o) => a + o.Distance, 0) / list.length;
+    const worse = k.filter((o) => { const twin = e.find((x) => x.Stem === o.Stem && x.Width === o.Width); return twin && o.Distance > twin.Distance; }).length;
+    const fair = mean(k) <= mean(e);
+    const eleventySetting = { avif: 'q50 effort 4 4:2:0', webp: 'q80', jpg: 'q80' }[format];
+    rows.push({ group: 'i', what: `  ${format}: bytes KoalaPic ${kib(sum(k))} KiB (Quality ${qualities[format]}), eleventy-img ${kib(sum(e))} KiB (${eleventySetting}): KoalaPic/eleventy-img ${(sum(k) / sum(e)).toFixed(3)}; mean distance ${mean(k).toFixed(4)} vs ${mean(e).toFixed(4)} (${fair ? 'KoalaPic no worse' : 'KoalaPic WORSE'}; median ${median(k.map((o) => o.Distance)).toFixed(4)} vs ${median(e.map((o) => o.Distance)).toFixed(4)}; KoalaPic worse on ${worse} of ${k.length} files); ${k.length} / ${e.length} files` });
+  }
+
+  if (unscored.length > 0) {
+    notes.push(`(i) not scored: ${unscored.join('; ')}`);
+  }
+
+  notes.push(`(i) eleventy-img ${info.eleventyImg} on sharp ${info.sharp} (libvips ${info.vips}), its queue concurrency ${info.concurrency}; KoalaPic Quality avif ${qualities.avif}, webp ${qualities.webp}, jpg ${qualities.jpg}; per-file scores in ${join(work, 'responsive-scores.json')}`);
+  if (only.has('responsive-split')) {
+    responsiveSplit(qualities, off);
+  }
+}
+
+/** Where KoalaPic's time goes on the responsive job: one cold build per format, and the targets of a cold build. */
+function responsiveSplit(qualities, off) {
+  const on = join(work, 'responsive-on');
+  coldStart(on);
+  const summary = build(on, ['-clp:PerformanceSummary']).stdout.split('\n');
+  const own = summary.map((l) => /^\s*(\d+) ms\s+(\S*KoalaPic\S*|ConvertKoalaImages|Csc|ResolvePackageAssets)\s+(\d+) calls/.exec(l)).filter(Boolean);
+  notes.push(`(i) a cold build's targets and tasks (-clp:PerformanceSummary): ${own.map((m) => `${m[2]} ${m[1]} ms`).join(', ') || '(none found)'}`);
+  for (const format of responsiveFormats) {
+    const dir = join(work, `responsive-${format}`);
+    log(`responsive: ${format} alone`);
+    responsiveProject(dir, [format], qualities);
+    const cpu = [];
+    const wall = [];
+    for (let i = 0; i < reps; i++) {
+      coldStart(dir);
+      const base = build(off);
+      const cold = build(dir);
+      cpu.push(cold.cpuMs - base.cpuMs);
+      wall.push(cold.ms - base.ms);
+    }
+
+    rows.push({ group: 'i', what: `  split: ${format} alone, CPU (user+sys) of the cold build − build without items`, stats: cpu, unit: 's' });
+    rows.push({ group: 'i', what: `  split: ${format} alone, wall`, stats: wall, unit: 's' });
+  }
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 function outputBytes(dir) {
   let total = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
@@ -501,7 +685,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!match) {
-      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
+      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote,responsive,responsive-split --responsive-quality=avif=N,webp=N,jpg=N --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
     }
 
     parsed[match[1]] = match[2] ?? argv[++i];

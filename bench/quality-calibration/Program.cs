@@ -21,9 +21,13 @@ switch (mode)
     case "score":
         Scoring.Run(options);
         break;
+    case "compare":
+        Comparison.Run(options, args.Skip(1).ToArray());
+        break;
     default:
         Console.Error.WriteLine("usage: calibrate [--corpus DIR] [--widths 960] [--formats webp,avif,heic] [--images a.jpg,b.png] [--parallel N]");
         Console.Error.WriteLine("       score --corpus SOURCES --outputs FOLDER   (median bytes and distance per output format)");
+        Console.Error.WriteLine("       compare --corpus SOURCES --tool NAME=FOLDER --tool NAME=FOLDER   (stem-480w.avif outputs, each scored)");
         return 2;
 }
 
