@@ -86,8 +86,12 @@ function main() {
     remote();
   }
 
-  if (only.has('responsive') || only.has('responsive-split')) {
+  if (only.has('responsive')) {
     responsive();
+  }
+
+  if (only.has('responsive-split')) {
+    responsiveSplit();
   }
 
   printTable();
@@ -427,10 +431,11 @@ const responsiveWidths = '480;960;1920';
 /**
  * KoalaPic's Quality per format: the lowest whose mean SSIMULACRA distance over the job is no worse than
  * eleventy-img's at avif q50, webp q80 and jpeg q80 (Quality is the JPEG-look scale, Options/QualityScale.cs maps
- * it per encoder). Measured with this row; --responsive-quality avif=62,webp=84,jpg=80 tries others.
+ * it per encoder). Measured with this row (one step lower is worse for each: docs/performance.md);
+ * --responsive-quality avif=N,webp=N,jpg=N tries others.
  */
 function responsiveQualities() {
-  const chosen = { avif: 62, webp: 84, jpg: 80 };
+  const chosen = { avif: 61, webp: 82, jpg: 79 };
   for (const pair of (args['responsive-quality'] ?? '').split(',').filter(Boolean)) {
     const [format, q] = pair.split('=');
     if (!(format in chosen) || !/^\d+$/.test(q ?? '')) {
@@ -550,25 +555,33 @@ function responsive() {
   }
 
   notes.push(`(i) eleventy-img ${info.eleventyImg} on sharp ${info.sharp} (libvips ${info.vips}), its queue concurrency ${info.concurrency}; KoalaPic Quality avif ${qualities.avif}, webp ${qualities.webp}, jpg ${qualities.jpg}; per-file scores in ${join(work, 'responsive-scores.json')}`);
-  if (only.has('responsive-split')) {
-    responsiveSplit(qualities, off);
-  }
 }
 
-/** Where KoalaPic's time goes on the responsive job: one cold build per format, and the targets of a cold build. */
-function responsiveSplit(qualities, off) {
+/**
+ * Where KoalaPic's time goes on the responsive job (--only responsive-split): the targets and tasks of one cold build
+ * of the whole job, then the job one format at a time, each cold build minus the build without KoalaImage items.
+ */
+function responsiveSplit() {
+  const qualities = responsiveQualities();
   const on = join(work, 'responsive-on');
+  const off = join(work, 'responsive-off');
+  if (!existsSync(join(on, 'Bench.csproj'))) {
+    responsiveProject(on, responsiveFormats, qualities);
+    responsiveProject(off, [], qualities);
+  }
+
+  log('responsive split: a cold build of the whole job with -clp:PerformanceSummary');
   coldStart(on);
   const summary = build(on, ['-clp:PerformanceSummary']).stdout.split('\n');
   const own = summary.map((l) => /^\s*(\d+) ms\s+(\S*KoalaPic\S*|ConvertKoalaImages|Csc|ResolvePackageAssets)\s+(\d+) calls/.exec(l)).filter(Boolean);
-  notes.push(`(i) a cold build's targets and tasks (-clp:PerformanceSummary): ${own.map((m) => `${m[2]} ${m[1]} ms`).join(', ') || '(none found)'}`);
+  notes.push(`(i) a cold build of the whole job, its targets and tasks (-clp:PerformanceSummary): ${own.map((m) => `${m[2]} ${m[1]} ms`).join(', ') || '(none found)'}`);
   for (const format of responsiveFormats) {
     const dir = join(work, `responsive-${format}`);
-    log(`responsive: ${format} alone`);
+    log(`responsive split: ${format} alone`);
     responsiveProject(dir, [format], qualities);
     const cpu = [];
     const wall = [];
-    for (let i = 0; i < reps; i++) {
+    for (let i = 0; i < Number(args['split-reps'] ?? 1); i++) { // CPU time of one build is steady enough to split by
       coldStart(dir);
       const base = build(off);
       const cold = build(dir);
@@ -576,7 +589,7 @@ function responsiveSplit(qualities, off) {
       wall.push(cold.ms - base.ms);
     }
 
-    rows.push({ group: 'i', what: `  split: ${format} alone, CPU (user+sys) of the cold build − build without items`, stats: cpu, unit: 's' });
+    rows.push({ group: 'i', what: `  split: ${format} alone (Quality ${qualities[format]}), CPU (user+sys): cold build − build without items`, stats: cpu, unit: 's' });
     rows.push({ group: 'i', what: `  split: ${format} alone, wall`, stats: wall, unit: 's' });
   }
 }
@@ -685,7 +698,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!match) {
-      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote,responsive,responsive-split --responsive-quality=avif=N,webp=N,jpg=N --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
+      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote,responsive,responsive-split --responsive-quality=avif=N,webp=N,jpg=N --split-reps=N --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
     }
 
     parsed[match[1]] = match[2] ?? argv[++i];
