@@ -89,6 +89,56 @@ public sealed class DotNetWatchTests
         Assert.Equal(second.Height.ToString(), ImgAttribute(await http.GetStringAsync(watch.LatestAddress), "height"));
     }
 
+    /// <summary>
+    /// What dotnet watch (hot reload off) reads about each file: the SDK's own DotNetWatch.targets, run as dotnet watch
+    /// runs it (target GenerateWatchList). Every source that is a file is watched, as a plain file, however its item
+    /// spells the path and wherever it is; a static file that is no source stays one; a Url item is no file.
+    /// </summary>
+    [Fact]
+    public void DotnetWatchFileSet_HasEverySourceAsAPlainFile_AndOtherStaticFilesUnchanged()
+    {
+        using TestProject project = TestProject.FromTemplate(package, "webapp", "WatchList");
+        project.AddImage("flowers.jpeg", "wwwroot/img/photo.jpg");
+        project.AddImage("Landscape_1.jpg", "Images/hero.jpg");
+        XDocumentEdit.AppendToProject(project.ProjectFile, $"""
+            <ItemGroup>
+              <PackageReference Include="KoalaPic.Build" Version="{package.Version}" PrivateAssets="all" />
+              <KoalaImage Include="./wwwroot\img/photo.jpg" Format="webp" />
+              <KoalaImage Include="Images/hero.jpg" Link="wwwroot/img/hero.jpg" Format="webp" />
+              <KoalaImage Include="wwwroot/img/remote.jpg" Url="http://127.0.0.1:9/remote.jpg" Format="webp" />
+            </ItemGroup>
+            """);
+        DotNetResult restore = project.Run("restore");
+        Assert.True(restore.Succeeded, restore.ToString());
+
+        string watchTargets = DotNetWatchTargets(project);
+        string list = Path.Combine(project.Directory, "watch-list.json");
+        DotNetResult collect = project.Run(
+            "msbuild", "-t:GenerateWatchList", $"-p:_DotNetWatchListFile={list}", "-p:DotNetWatchBuild=true", "-p:DesignTimeBuild=true",
+            $"-p:CustomAfterMicrosoftCommonTargets={watchTargets}", $"-p:CustomAfterMicrosoftCommonCrossTargetingTargets={watchTargets}");
+        Assert.True(collect.Succeeded, collect.ToString());
+
+        using System.Text.Json.JsonDocument document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(list));
+        System.Text.Json.JsonElement files = document.RootElement.GetProperty("Projects").EnumerateObject().Single().Value;
+        string[] plain = files.GetProperty("Files").EnumerateArray().Select(f => f.GetString()!).ToArray();
+        string[] staticFiles = files.GetProperty("StaticFiles").EnumerateArray().Select(f => f.GetProperty("FilePath").GetString()!).ToArray();
+        string In(string relative) => Path.Combine(project.Directory, relative);
+        Assert.Contains(In("wwwroot/img/photo.jpg"), plain);
+        Assert.Contains(In("Images/hero.jpg"), plain);
+        Assert.DoesNotContain(In("wwwroot/img/photo.jpg"), staticFiles);
+        Assert.DoesNotContain(In("wwwroot/img/remote.jpg"), plain);
+        Assert.Contains(In("wwwroot/css/site.css"), staticFiles);
+    }
+
+    /// <summary>The SDK's DotNetWatch.targets, of the SDK that builds <paramref name="project"/> (`dotnet --version` there).</summary>
+    private string DotNetWatchTargets(TestProject project)
+    {
+        string version = DotNet.Run(project.Directory, package.Environment, "--version").Output.Trim();
+        Match sdk = Regex.Match(DotNet.Run(project.Directory, package.Environment, "--list-sdks").Output, "^" + Regex.Escape(version) + @" \[(.+)\]\s*$", RegexOptions.Multiline);
+        Assert.True(sdk.Success, $"SDK {version} is not in dotnet --list-sdks");
+        return Directory.GetFiles(Path.Combine(sdk.Groups[1].Value, version, "DotnetTools", "dotnet-watch"), "DotNetWatch.targets", SearchOption.AllDirectories).Single();
+    }
+
     /// <summary>Polls until <paramref name="probe"/> gives a value; fails with dotnet watch's output when the hang guard runs out or it exits.</summary>
     private static async Task<T> WaitFor<T>(WebAppHost watch, string what, Func<Task<T?>> probe)
         where T : class
