@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using KoalaPic.Build.Engine;
+using NetVips;
+
+// What each AVIF and WebP effort costs and saves at one perceptual score: for every image, width and format, the
+// bytes at exactly SmartQuality's target SSIMULACRA distance (interpolated between the two neighbouring qualities that
+// straddle it) and the CPU time per encode, at every effort, relative to the current default effort of that format.
+// The encoder is the engine's (ImageConverter.EncodeWithLibvips), the metric SmartQuality's. See README.md.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+var options = BenchOptions.Parse(args);
+VipsRuntime.EnsureInitialized(options.ParallelImages);
+Console.Error.WriteLine($"effort bench: {options.Images.Length} images, widths {string.Join(",", options.Widths)}, formats {string.Join(",", options.Formats)}, SmartQuality {options.Level} target, libvips threads per image for {options.ParallelImages} image(s) at once; load average {LoadAverage()}");
+
+var results = new List<Measured>();
+foreach (string name in options.Images)
+{
+    byte[] source = File.ReadAllBytes(Path.Combine(options.Corpus, name));
+    int previousWidth = 0;
+    foreach (int width in options.Widths)
+    {
+        using Image reference = Reference(source, width);
+        if (reference.Width <= previousWidth)
+        {
+            Console.Error.WriteLine($"{name}: {reference.Width} px wide, not enlarged to {width}");
+            break;
+        }
+
+        previousWidth = reference.Width;
+        using var prepared = new SmartQuality.PreparedReference(reference);
+        foreach (ImageFormat format in options.Formats)
+        {
+            results.AddRange(new EffortSweep(reference, prepared, format, options.Level).Run(name, width));
+        }
+    }
+}
+
+Report.Print(results, options);
+Console.Error.WriteLine($"load average at the end {LoadAverage()}");
+return 0;
+
+// The engine's own resized, sRGB, 8-bit pixels, as every encoder is given them (lossless PNG, decoded back).
+static Image Reference(byte[] source, int width)
+{
+    byte[] png = ImageConverter.Convert(source, new ConversionOptions(ImageFormat.Png, 100, width, null) { Lossless = true, Effort = 1 }).Bytes;
+    using Image decoded = Image.NewFromBuffer(png, access: Enums.Access.Random, failOn: Enums.FailOn.Error);
+    return decoded.CopyMemory();
+}
+
+static string LoadAverage() =>
+    File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
+internal sealed record BenchOptions(string Corpus, int[] Widths, ImageFormat[] Formats, string[] Images, int ParallelImages, SmartQualityLevel Level, string? Json)
+{
+    /// <summary>Photos from sharp's fixtures (Landscape_2..8 are Landscape_1 turned) and graphics with flat colour, gradients and alpha.</summary>
+    public static readonly string[] DefaultImages =
+    {
+        "2569067123_aca715a2ee_o.jpg", "concert.jpg", "flowers.jpeg", "Landscape_1.jpg", "Channel_digital_image_CMYK_color.jpg",
+        "4.webp", "sdr_cosmos12920_cicp1-13-6_yuv444_full_qp10.avif", "uncompressed_tiff.tiff",
+        "gradients-rgb8.png", "alpha-layer-1-fill.png", "5_webp_a.webp",
+    };
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            values[args[i].StartsWith("--", StringComparison.Ordinal) ? args[i][2..] : throw new ArgumentException($"expected --name value, got '{args[i]}'")] = args[i + 1];
+        }
+
+        string Get(string name, string fallback) => values.TryGetValue(name, out string? v) ? v : fallback;
+        return new BenchOptions(
+            Path.GetFullPath(Get("corpus", Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/corpus/fixtures"))),
+            Get("widths", "960,1920").Split(',').Select(int.Parse).ToArray(),
+            Get("formats", "avif,webp").Split(',').Select(f => ImageFormats.TryParse(f, out ImageFormat format) ? format : throw new ArgumentException($"unknown format '{f}'")).ToArray(),
+            Get("images", string.Join(",", DefaultImages)).Split(','),
+            int.Parse(Get("parallel", "1"), CultureInfo.InvariantCulture),
+            Enum.Parse<SmartQualityLevel>(Get("level", "medium"), ignoreCase: true),
+            values.TryGetValue("json", out string? json) ? Path.GetFullPath(json) : null);
+    }
+}
+
+/// <summary>One image at one width in one format at one effort: the bytes at the target distance and the cost of an encode.</summary>
+/// <param name="Bytes">Interpolated at the target distance; at the top quality's bytes when even that missed it.</param>
+/// <param name="CpuMs">Median process CPU time (all threads) per encode at this effort.</param>
+internal sealed record Measured(string Image, int Width, ImageFormat Format, int Effort, double Bytes, double CpuMs, double WallMs, int Quality, bool Missed);
+
+/// <summary>All efforts of one format on one reference: the default effort first, searched as SmartQuality searches, then each other effort walked from its quality.</summary>
+internal sealed class EffortSweep(Image reference, SmartQuality.PreparedReference prepared, ImageFormat format, SmartQualityLevel level)
+{
+    private readonly double target = SmartQuality.Target(format, level);
+    private readonly (int Lowest, int Highest) bounds = SmartQuality.Bounds(format, level);
+
+    private sealed record Encode(int Bytes, double Distance, double CpuMs, double WallMs);
+
+    public IEnumerable<Measured> Run(string name, int width)
+    {
+        FormatEffort knob = ImageFormats.Of(format).Effort!;
+        var seen = new Dictionary<(int Effort, int Quality), Encode>();
+        Encode Measure(int effort, int quality)
+        {
+            if (!seen.TryGetValue((effort, quality), out Encode? result))
+            {
+                var options = new ConversionOptions(format, quality, null, null) { Effort = effort };
+                TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var wall = Stopwatch.StartNew();
+                byte[] bytes = ImageConverter.EncodeWithLibvips(reference, options, quality);
+                double wallMs = wall.Elapsed.TotalMilliseconds;
+                double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
+                using Image decoded = Image.NewFromBuffer(bytes, access: Enums.Access.Random, failOn: Enums.FailOn.Error);
+                result = new Encode(bytes.Length, prepared.DistanceTo(decoded), cpuMs, wallMs);
+                seen.Add((effort, quality), result);
+            }
+
+            return result;
+        }
+
+        // The default effort by binary search over SmartQuality's bounds: the lowest quality that meets the target.
+        int low = bounds.Lowest, high = bounds.Highest;
+        while (low < high)
+        {
+            int middle = low + ((high - low) / 2);
+            if (Measure(knob.Default, middle).Distance <= target)
+            {
+                high = middle;
+            }
+            else
+            {
+                low = middle + 1;
+            }
+        }
+
+        int start = high;
+
+        // Every effort, the default again (its walk reuses the search's encodes), from the default's quality: a
+        // neighbouring effort needs a neighbouring quality, so a few encodes find where it crosses the target.
+        var efforts = Enumerable.Range(knob.Min, knob.Max - knob.Min + 1).ToList();
+        foreach (int effort in efforts)
+        {
+            var (bytes, quality, missed) = AtTarget(q => Measure(effort, q), start);
+            var costs = seen.Where(s => s.Key.Effort == effort).Select(s => s.Value).ToList();
+            var measured = new Measured(name, reference.Width, format, effort, bytes, Median(costs.Select(c => c.CpuMs)), Median(costs.Select(c => c.WallMs)), quality, missed);
+            Console.Error.WriteLine($"{name} {reference.Width} {format} effort {effort}: q{quality}{(missed ? " (missed)" : "")} {bytes / 1024:F1} KiB, {measured.CpuMs:F0} ms CPU, {measured.WallMs:F0} ms wall per encode ({costs.Count} encodes)");
+            yield return measured;
+        }
+    }
+
+    /// <summary>Walks from <paramref name="start"/> to the two qualities that straddle the target and interpolates the bytes between them.</summary>
+    private (double Bytes, int Quality, bool Missed) AtTarget(Func<int, Encode> measure, int start)
+    {
+        int q = Math.Clamp(start, bounds.Lowest, bounds.Highest);
+        if (measure(q).Distance <= target)
+        {
+            while (q > bounds.Lowest && measure(q - 1).Distance <= target)
+            {
+                q--;
+            }
+
+            return q == bounds.Lowest ? (measure(q).Bytes, q, false) : (Between(measure(q - 1), measure(q)), q, false);
+        }
+
+        while (q < bounds.Highest && measure(q).Distance > target)
+        {
+            q++;
+        }
+
+        return measure(q).Distance > target ? (measure(q).Bytes, q, true) : (Between(measure(q - 1), measure(q)), q, false);
+    }
+
+    /// <summary>The bytes where the line from the failing encode to the passing one reaches the target distance.</summary>
+    private double Between(Encode failing, Encode passing)
+    {
+        double span = failing.Distance - passing.Distance;
+        double t = span <= 0 ? 1 : Math.Clamp((failing.Distance - target) / span, 0, 1);
+        return failing.Bytes + (t * (passing.Bytes - failing.Bytes));
+    }
+
+    internal static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted.Count == 0 ? double.NaN : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+}
+
+/// <summary>Per format, width and effort: medians over the images of bytes and CPU time relative to the default effort.</summary>
+internal static class Report
+{
+    public static void Print(List<Measured> results, BenchOptions options)
+    {
+        var rows = new List<object>();
+        Console.WriteLine($"| format | width | effort | images | median bytes vs effort default | median CPU per encode vs default | median CPU ms per encode | median wall ms per encode | missed target |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var group in results.GroupBy(r => (r.Format, WidthClass: WidthClass(r.Width, options.Widths))).OrderBy(g => g.Key.Format).ThenBy(g => g.Key.WidthClass))
+        {
+            int defaultEffort = ImageFormats.Of(group.Key.Format).Effort!.Default;
+            var byImage = group.GroupBy(r => r.Image).ToDictionary(g => g.Key, g => g.ToDictionary(r => r.Effort));
+            foreach (int effort in group.Select(r => r.Effort).Distinct().OrderBy(e => e))
+            {
+                var pairs = byImage.Values.Where(d => d.ContainsKey(effort)).Select(d => (At: d[effort], Default: d[defaultEffort])).ToList();
+                double bytesRatio = EffortSweep.Median(pairs.Select(p => p.At.Bytes / p.Default.Bytes));
+                double cpuRatio = EffortSweep.Median(pairs.Select(p => p.At.CpuMs / p.Default.CpuMs));
+                double cpu = EffortSweep.Median(pairs.Select(p => p.At.CpuMs));
+                double wall = EffortSweep.Median(pairs.Select(p => p.At.WallMs));
+                int missed = pairs.Count(p => p.At.Missed);
+                string name = ImageFormats.Name(group.Key.Format);
+                Console.WriteLine($"| {name} | {group.Key.WidthClass} | {effort}{(effort == defaultEffort ? " (default)" : "")} | {pairs.Count} | {bytesRatio * 100:F1} % | {cpuRatio:F2}× | {cpu:F0} | {wall:F0} | {missed} |");
+                rows.Add(new { format = name, width = group.Key.WidthClass, effort, images = pairs.Count, bytesRatio, cpuRatio, cpuMs = cpu, wallMs = wall, missed });
+            }
+        }
+
+        if (options.Json != null)
+        {
+            File.WriteAllText(options.Json, JsonSerializer.Serialize(new { rows, results }, new JsonSerializerOptions { WriteIndented = true }));
+        }
+    }
+
+    /// <summary>The width asked for, which an image narrower than it does not reach (then its own width is nearer a smaller one).</summary>
+    private static int WidthClass(int width, int[] widths) => widths.Where(w => w >= width).DefaultIfEmpty(widths.Max()).Min();
+}
