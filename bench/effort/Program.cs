@@ -12,28 +12,44 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 var options = BenchOptions.Parse(args);
+if (options.ReportFrom != null)
+{
+    // The table from measurements written before (--jsonl), such as those of a run stopped part-way.
+    Report.Print(File.ReadAllLines(options.ReportFrom).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<Measured>(l)!).ToList(), options);
+    return 0;
+}
+
 VipsRuntime.EnsureInitialized(options.ParallelImages);
 Console.Error.WriteLine($"effort bench: {options.Images.Length} images, widths {string.Join(",", options.Widths)}, formats {string.Join(",", options.Formats)}, SmartQuality {options.Level} target, libvips threads per image for {options.ParallelImages} image(s) at once; load average {LoadAverage()}");
 
+// Every image at the smallest width first: a run stopped part-way (the widest AVIF encodes are slow) still has
+// every image at the widths it reached. Each measurement is appended to --jsonl as it is made.
 var results = new List<Measured>();
-foreach (string name in options.Images)
+var reachedWidth = new Dictionary<string, int>();
+foreach (int width in options.Widths)
 {
-    byte[] source = File.ReadAllBytes(Path.Combine(options.Corpus, name));
-    int previousWidth = 0;
-    foreach (int width in options.Widths)
+    foreach (string name in options.Images)
     {
+        byte[] source = File.ReadAllBytes(Path.Combine(options.Corpus, name));
         using Image reference = Reference(source, width);
-        if (reference.Width <= previousWidth)
+        if (reference.Width <= reachedWidth.GetValueOrDefault(name))
         {
             Console.Error.WriteLine($"{name}: {reference.Width} px wide, not enlarged to {width}");
-            break;
+            continue;
         }
 
-        previousWidth = reference.Width;
+        reachedWidth[name] = reference.Width;
         using var prepared = new SmartQuality.PreparedReference(reference);
         foreach (ImageFormat format in options.Formats)
         {
-            results.AddRange(new EffortSweep(reference, prepared, format, options.Level).Run(name, width));
+            foreach (Measured measured in new EffortSweep(reference, prepared, format, options.Level).Run(name, width, options.EffortsOf(format)))
+            {
+                results.Add(measured);
+                if (options.JsonLines != null)
+                {
+                    File.AppendAllText(options.JsonLines, JsonSerializer.Serialize(measured) + "\n");
+                }
+            }
         }
     }
 }
@@ -53,8 +69,16 @@ static Image Reference(byte[] source, int width)
 static string LoadAverage() =>
     File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
-internal sealed record BenchOptions(string Corpus, int[] Widths, ImageFormat[] Formats, string[] Images, int ParallelImages, SmartQualityLevel Level, string? Json)
+internal sealed record BenchOptions(string Corpus, int[] Widths, ImageFormat[] Formats, string[] Images, int ParallelImages, SmartQualityLevel Level, string? JsonLines, string? ReportFrom, Dictionary<ImageFormat, (int From, int To)> Efforts)
 {
+    /// <summary>The efforts measured: <c>--efforts avif=0-6,webp=0-6</c>; a format not named gets its whole range.</summary>
+    public IReadOnlyList<int> EffortsOf(ImageFormat format)
+    {
+        FormatEffort knob = ImageFormats.Of(format).Effort ?? throw new ArgumentException($"{format} has no effort setting");
+        var (from, to) = Efforts.TryGetValue(format, out var range) ? range : (knob.Min, knob.Max);
+        return Enumerable.Range(from, to - from + 1).Where(knob.Accepts).ToList();
+    }
+
     /// <summary>Photos from sharp's fixtures (Landscape_2..8 are Landscape_1 turned) and graphics with flat colour, gradients and alpha.</summary>
     public static readonly string[] DefaultImages =
     {
@@ -79,11 +103,16 @@ internal sealed record BenchOptions(string Corpus, int[] Widths, ImageFormat[] F
             Get("images", string.Join(",", DefaultImages)).Split(','),
             int.Parse(Get("parallel", "1"), CultureInfo.InvariantCulture),
             Enum.Parse<SmartQualityLevel>(Get("level", "medium"), ignoreCase: true),
-            values.TryGetValue("json", out string? json) ? Path.GetFullPath(json) : null);
+            values.TryGetValue("jsonl", out string? jsonl) ? Path.GetFullPath(jsonl) : null,
+            values.TryGetValue("report", out string? report) ? Path.GetFullPath(report) : null,
+            Get("efforts", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(e => e.Split('=', '-')).ToDictionary(
+                e => ImageFormats.TryParse(e[0], out ImageFormat f) ? f : throw new ArgumentException($"unknown format '{e[0]}'"),
+                e => (int.Parse(e[1], CultureInfo.InvariantCulture), int.Parse(e[^1], CultureInfo.InvariantCulture))));
     }
 }
 
 /// <summary>One image at one width in one format at one effort: the bytes at the target distance and the cost of an encode.</summary>
+/// <param name="Width">The reference's width: the width asked for, or the source's own when it is narrower.</param>
 /// <param name="Bytes">Interpolated at the target distance; at the top quality's bytes when even that missed it.</param>
 /// <param name="CpuMs">Median process CPU time (all threads) per encode at this effort.</param>
 internal sealed record Measured(string Image, int Width, ImageFormat Format, int Effort, double Bytes, double CpuMs, double WallMs, int Quality, bool Missed);
@@ -96,7 +125,7 @@ internal sealed class EffortSweep(Image reference, SmartQuality.PreparedReferenc
 
     private sealed record Encode(int Bytes, double Distance, double CpuMs, double WallMs);
 
-    public IEnumerable<Measured> Run(string name, int width)
+    public IEnumerable<Measured> Run(string name, int width, IReadOnlyList<int> efforts)
     {
         FormatEffort knob = ImageFormats.Of(format).Effort!;
         var seen = new Dictionary<(int Effort, int Quality), Encode>();
@@ -118,12 +147,13 @@ internal sealed class EffortSweep(Image reference, SmartQuality.PreparedReferenc
             return result;
         }
 
-        // The default effort by binary search over SmartQuality's bounds: the lowest quality that meets the target.
+        // The fastest effort by binary search over SmartQuality's bounds (as SmartQuality searches): the lowest
+        // quality that meets the target there is where every effort's walk starts.
         int low = bounds.Lowest, high = bounds.Highest;
         while (low < high)
         {
             int middle = low + ((high - low) / 2);
-            if (Measure(knob.Default, middle).Distance <= target)
+            if (Measure(knob.Min, middle).Distance <= target)
             {
                 high = middle;
             }
@@ -135,10 +165,10 @@ internal sealed class EffortSweep(Image reference, SmartQuality.PreparedReferenc
 
         int start = high;
 
-        // Every effort, the default again (its walk reuses the search's encodes), from the default's quality: a
-        // neighbouring effort needs a neighbouring quality, so a few encodes find where it crosses the target.
-        var efforts = Enumerable.Range(knob.Min, knob.Max - knob.Min + 1).ToList();
-        foreach (int effort in efforts)
+        // Every effort (the fastest again: its walk reuses the search's encodes) from that quality: efforts need
+        // neighbouring qualities for one distance, so a few encodes find where each crosses the target. The default
+        // is always measured, as what the others are compared with.
+        foreach (int effort in efforts.Append(knob.Default).Distinct().OrderBy(e => e))
         {
             var (bytes, quality, missed) = AtTarget(q => Measure(effort, q), start);
             var costs = seen.Where(s => s.Key.Effort == effort).Select(s => s.Value).ToList();
@@ -190,7 +220,6 @@ internal static class Report
 {
     public static void Print(List<Measured> results, BenchOptions options)
     {
-        var rows = new List<object>();
         Console.WriteLine($"| format | width | effort | images | median bytes vs effort default | median CPU per encode vs default | median CPU ms per encode | median wall ms per encode | missed target |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var group in results.GroupBy(r => (r.Format, WidthClass: WidthClass(r.Width, options.Widths))).OrderBy(g => g.Key.Format).ThenBy(g => g.Key.WidthClass))
@@ -199,7 +228,7 @@ internal static class Report
             var byImage = group.GroupBy(r => r.Image).ToDictionary(g => g.Key, g => g.ToDictionary(r => r.Effort));
             foreach (int effort in group.Select(r => r.Effort).Distinct().OrderBy(e => e))
             {
-                var pairs = byImage.Values.Where(d => d.ContainsKey(effort)).Select(d => (At: d[effort], Default: d[defaultEffort])).ToList();
+                var pairs = byImage.Values.Where(d => d.ContainsKey(effort) && d.ContainsKey(defaultEffort)).Select(d => (At: d[effort], Default: d[defaultEffort])).ToList();
                 double bytesRatio = EffortSweep.Median(pairs.Select(p => p.At.Bytes / p.Default.Bytes));
                 double cpuRatio = EffortSweep.Median(pairs.Select(p => p.At.CpuMs / p.Default.CpuMs));
                 double cpu = EffortSweep.Median(pairs.Select(p => p.At.CpuMs));
@@ -207,13 +236,7 @@ internal static class Report
                 int missed = pairs.Count(p => p.At.Missed);
                 string name = ImageFormats.Name(group.Key.Format);
                 Console.WriteLine($"| {name} | {group.Key.WidthClass} | {effort}{(effort == defaultEffort ? " (default)" : "")} | {pairs.Count} | {bytesRatio * 100:F1} % | {cpuRatio:F2}× | {cpu:F0} | {wall:F0} | {missed} |");
-                rows.Add(new { format = name, width = group.Key.WidthClass, effort, images = pairs.Count, bytesRatio, cpuRatio, cpuMs = cpu, wallMs = wall, missed });
             }
-        }
-
-        if (options.Json != null)
-        {
-            File.WriteAllText(options.Json, JsonSerializer.Serialize(new { rows, results }, new JsonSerializerOptions { WriteIndented = true }));
         }
     }
 
