@@ -96,11 +96,12 @@ internal sealed record BenchOptions(string Corpus, int[] Widths, ImageFormat[] F
         }
 
         string Get(string name, string fallback) => values.TryGetValue(name, out string? v) ? v : fallback;
+        string corpus = Path.GetFullPath(Get("corpus", Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/corpus/fixtures")));
         return new BenchOptions(
-            Path.GetFullPath(Get("corpus", Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/corpus/fixtures"))),
+            corpus,
             Get("widths", "960,1920").Split(',').Select(int.Parse).ToArray(),
             Get("formats", "avif,webp").Split(',').Select(f => ImageFormats.TryParse(f, out ImageFormat format) ? format : throw new ArgumentException($"unknown format '{f}'")).ToArray(),
-            Get("images", string.Join(",", DefaultImages)).Split(','),
+            values.TryGetValue("images", out string? images) ? images.Split(',') : DefaultImages.Where(i => File.Exists(Path.Combine(corpus, i))).ToArray(),
             int.Parse(Get("parallel", "1"), CultureInfo.InvariantCulture),
             Enum.Parse<SmartQualityLevel>(Get("level", "medium"), ignoreCase: true),
             values.TryGetValue("jsonl", out string? jsonl) ? Path.GetFullPath(jsonl) : null,
