@@ -166,12 +166,14 @@ internal sealed class EffortSweep(Image reference, SmartQuality.PreparedReferenc
 
         int start = high;
 
-        // Every effort (the fastest again: its walk reuses the search's encodes) from that quality: efforts need
+        // Every effort (the fastest again: its walk reuses the search's encodes) from there: efforts need
         // neighbouring qualities for one distance, so a few encodes find where each crosses the target. The default
         // is always measured, as what the others are compared with.
         foreach (int effort in efforts.Append(knob.Default).Distinct().OrderBy(e => e))
         {
+            // From the previous effort's quality: the quality that meets the target drifts one way as effort grows.
             var (bytes, quality, missed) = AtTarget(q => Measure(effort, q), start);
+            start = quality;
             var costs = seen.Where(s => s.Key.Effort == effort).Select(s => s.Value).ToList();
             var measured = new Measured(name, reference.Width, format, effort, bytes, Median(costs.Select(c => c.CpuMs)), Median(costs.Select(c => c.WallMs)), quality, missed);
             Console.Error.WriteLine($"{name} {reference.Width} {format} effort {effort}: q{quality}{(missed ? " (missed)" : "")} {bytes / 1024:F1} KiB, {measured.CpuMs:F0} ms CPU, {measured.WallMs:F0} ms wall per encode ({costs.Count} encodes)");
