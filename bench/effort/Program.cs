@@ -223,26 +223,62 @@ internal static class Report
 {
     public static void Print(List<Measured> results, BenchOptions options)
     {
-        Console.WriteLine($"| format | width | effort | images | median bytes vs effort default | median CPU per encode vs default | median CPU ms per encode | median wall ms per encode | missed target |");
+        Console.WriteLine("| format | width | effort | images | bytes vs default (median) | images with bytes ≤ default | CPU per encode vs default (median) | CPU ms per encode (median) | wall ms per encode (median) |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
-        foreach (var group in results.GroupBy(r => (r.Format, WidthClass: WidthClass(r.Width, options.Widths))).OrderBy(g => g.Key.Format).ThenBy(g => g.Key.WidthClass))
+        var groups = results.GroupBy(r => (r.Format, Width: WidthClass(r.Width, options.Widths).ToString(CultureInfo.InvariantCulture)))
+            .Concat(options.Widths.Length > 1 ? results.GroupBy(r => (r.Format, Width: "all")) : [])
+            .OrderBy(g => g.Key.Format).ThenBy(g => g.Key.Width == "all").ThenBy(g => g.Key.Width.Length).ThenBy(g => g.Key.Width);
+        var leftOut = new SortedSet<string>();
+        foreach (var group in groups)
         {
-            int defaultEffort = ImageFormats.Of(group.Key.Format).Effort!.Default;
-            var byImage = group.GroupBy(r => r.Image).ToDictionary(g => g.Key, g => g.ToDictionary(r => r.Effort));
+            ImageFormat format = group.Key.Format;
+            int defaultEffort = ImageFormats.Of(format).Effort!.Default;
+            int lowest = SmartQuality.Bounds(format, options.Level).Lowest;
+
+            // Only encodes at the target distance compare: one that missed it at the top quality, or was under it
+            // already at the lowest quality searched (a smooth image), is at another distance.
+            bool AtTarget(Measured m) => !m.Missed && m.Quality > lowest;
+            var byImage = group.GroupBy(r => (r.Image, r.Width)).ToDictionary(g => g.Key, g => g.GroupBy(r => r.Effort).ToDictionary(e => e.Key, e => e.First()));
             foreach (int effort in group.Select(r => r.Effort).Distinct().OrderBy(e => e))
             {
-                var pairs = byImage.Values.Where(d => d.ContainsKey(effort) && d.ContainsKey(defaultEffort)).Select(d => (At: d[effort], Default: d[defaultEffort])).ToList();
+                var pairs = new List<(Measured At, Measured Default)>();
+                foreach (var (image, efforts) in byImage)
+                {
+                    if (!efforts.TryGetValue(effort, out Measured? at) || !efforts.TryGetValue(defaultEffort, out Measured? byDefault))
+                    {
+                        continue;
+                    }
+
+                    if (AtTarget(at) && AtTarget(byDefault))
+                    {
+                        pairs.Add((at, byDefault));
+                    }
+                    else
+                    {
+                        leftOut.Add($"{ImageFormats.Name(format)} {image.Image} at {image.Width} px, effort {effort}: q{at.Quality}{(at.Missed ? " missed the target" : " at the lowest quality searched")}");
+                    }
+                }
+
+                if (pairs.Count == 0)
+                {
+                    continue;
+                }
+
                 double bytesRatio = EffortSweep.Median(pairs.Select(p => p.At.Bytes / p.Default.Bytes));
+                int notLarger = pairs.Count(p => p.At.Bytes <= p.Default.Bytes);
                 double cpuRatio = EffortSweep.Median(pairs.Select(p => p.At.CpuMs / p.Default.CpuMs));
                 double cpu = EffortSweep.Median(pairs.Select(p => p.At.CpuMs));
                 double wall = EffortSweep.Median(pairs.Select(p => p.At.WallMs));
-                int missed = pairs.Count(p => p.At.Missed);
-                string name = ImageFormats.Name(group.Key.Format);
-                Console.WriteLine($"| {name} | {group.Key.WidthClass} | {effort}{(effort == defaultEffort ? " (default)" : "")} | {pairs.Count} | {bytesRatio * 100:F1} % | {cpuRatio:F2}× | {cpu:F0} | {wall:F0} | {missed} |");
+                Console.WriteLine($"| {ImageFormats.Name(format)} | {group.Key.Width} | {effort}{(effort == defaultEffort ? " (default)" : "")} | {pairs.Count} | {bytesRatio * 100:F1} % | {notLarger} of {pairs.Count} | {cpuRatio:F2}× | {cpu:F0} | {wall:F0} |");
             }
+        }
+
+        foreach (string line in leftOut)
+        {
+            Console.WriteLine($"- left out, not at the target distance: {line}");
         }
     }
 
-    /// <summary>The width asked for, which an image narrower than it does not reach (then its own width is nearer a smaller one).</summary>
+    /// <summary>The smallest width asked for that the image's own width does not exceed (an image narrower than every width counts under the smallest).</summary>
     private static int WidthClass(int width, int[] widths) => widths.Where(w => w >= width).DefaultIfEmpty(widths.Max()).Min();
 }
