@@ -228,7 +228,7 @@ internal static class Report
         var groups = results.GroupBy(r => (r.Format, Width: WidthClass(r.Width, options.Widths).ToString(CultureInfo.InvariantCulture)))
             .Concat(options.Widths.Length > 1 ? results.GroupBy(r => (r.Format, Width: "all")) : [])
             .OrderBy(g => g.Key.Format).ThenBy(g => g.Key.Width == "all").ThenBy(g => g.Key.Width.Length).ThenBy(g => g.Key.Width);
-        var leftOut = new SortedSet<string>();
+        var leftOut = new SortedDictionary<string, SortedSet<int>>(StringComparer.Ordinal);
         foreach (var group in groups)
         {
             ImageFormat format = group.Key.Format;
@@ -255,7 +255,14 @@ internal static class Report
                     }
                     else
                     {
-                        leftOut.Add($"{ImageFormats.Name(format)} {image.Image} at {image.Width} px, effort {effort}: q{at.Quality}{(at.Missed ? " missed the target" : " at the lowest quality searched")}");
+                        string why = at.Missed || byDefault.Missed ? "missed the target at the highest quality searched" : "under the target already at the lowest quality searched";
+                        string key = $"{ImageFormats.Name(format)} {image.Image} at {image.Width} px: {why}";
+                        if (!leftOut.TryGetValue(key, out SortedSet<int>? leftOutEfforts))
+                        {
+                            leftOut[key] = leftOutEfforts = new SortedSet<int>();
+                        }
+
+                        leftOutEfforts.Add(effort);
                     }
                 }
 
@@ -273,9 +280,9 @@ internal static class Report
             }
         }
 
-        foreach (string line in leftOut)
+        foreach (var (line, efforts) in leftOut)
         {
-            Console.WriteLine($"- left out, not at the target distance: {line}");
+            Console.WriteLine($"- left out, not at the target distance: {line} (efforts {string.Join(", ", efforts)})");
         }
     }
 
