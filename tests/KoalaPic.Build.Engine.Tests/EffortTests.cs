@@ -169,10 +169,15 @@ public class EffortTests
     {
         byte[] fast = Encode(format, low);
         byte[] slow = Encode(format, high);
+        byte[] slowAgain = Encode(format, high);
 
         Assert.NotEqual(fast, slow);
-        // And the same effort is the same bytes: the difference is the effort's, not the encoder's variation.
-        Assert.Equal(slow, Encode(format, high));
+        // The difference is the effort's, not the encoder's own variation: aom's bytes can differ a little between two
+        // encodes at one effort with the number of threads libvips gives it, which tests running at once change.
+        int variation = Math.Abs(slow.Length - slowAgain.Length);
+        Assert.True(
+            Math.Abs(fast.Length - slow.Length) > 4 * variation,
+            $"effort {low}: {fast.Length} bytes, effort {high}: {slow.Length} and {slowAgain.Length} bytes");
     }
 
     [Fact]
