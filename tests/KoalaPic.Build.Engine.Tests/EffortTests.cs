@@ -192,10 +192,11 @@ public class EffortTests
         Assert.Equal(0, MeanAbsDiff(a, b));
     }
 
+    /// <summary>Not avif: aom's bytes may vary with the thread count between two encodes (see above); its unset effort is checked through <see cref="ConversionOptions.EncoderEffort"/>.</summary>
     [Fact]
     public void Effort_Unset_IsTheDescriptorsDefault()
     {
-        foreach (ImageFormat format in new[] { ImageFormat.Avif, ImageFormat.Webp, ImageFormat.Png })
+        foreach (ImageFormat format in new[] { ImageFormat.Webp, ImageFormat.Png })
         {
             byte[] unset = Convert(FixtureBytes(Photo), new ConversionOptions(format, 60, 160, null)).Bytes;
 
