@@ -15,6 +15,10 @@
 //       bytes and the median SSIMULACRA distance from the resized source (bench/quality-calibration's score mode).
 //   (h) the remote cache (KoalaPicRemoteCache) on a local nginx (WebDAV PUT): a fresh clone with an empty local cache
 //       converting 200 AVIF outputs and pushing them (cold), then a second fresh clone, empty local cache, warm remote.
+//   (i) encoder effort (only with --only effort: tens of minutes): bench/effort, per AVIF and WebP effort, the bytes at
+//       SmartQuality's medium SSIMULACRA distance and the CPU time per encode, relative to the default effort, at
+//       widths 960 and 1920 (--efforts avif=0-6,webp=0-6 limits the efforts; the slowest AVIF efforts take minutes
+//       per encode on a loaded machine).
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
@@ -51,13 +55,17 @@ const skipped = new Set(['corrupt-header.jpg', 'truncated.jpg', 'animated-loop-3
 const images = readdirSync(corpus).filter((f) => /\.(jpe?g|png|webp)$/i.test(f) && !skipped.has(f)).sort();
 const rows = [];
 const notes = [];
+const tables = [];
 
 
 function main() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   log(`work folder ${work}; ${images.length} images from ${corpus}; ${reps} repetitions; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  pack();
+  if ([...only].some((row) => row !== 'effort')) {
+    pack();
+  }
+
   if (only.has('webp')) {
     compare('webp', 80);
   }
@@ -79,6 +87,10 @@ function main() {
   }
   if (only.has('remote')) {
     remote();
+  }
+
+  if (only.has('effort')) {
+    effort();
   }
 
   printTable();
@@ -313,6 +325,23 @@ function quality() {
   notes.push(`(g) photos: ${photos.join(', ')}; the distance compares each output, flattened onto white, with the source resized the same way`);
 }
 
+/**
+ * (i) bench/effort: the engine's own encoders and SmartQuality's metric, in one process, one encode at a time. Its
+ * table (medians over the images) goes under the main table; each measurement is kept in effort.jsonl in the work
+ * folder, from which `EffortBench.dll --report FILE` prints the table again.
+ */
+function effort() {
+  const project = join(benchDir, 'effort');
+  run('dotnet', ['build', project, '-c', 'Release', '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
+  const jsonl = join(work, 'effort.jsonl');
+  log('effort: every AVIF and WebP effort at one SSIMULACRA distance (slow)');
+  const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+  const measured = timed('dotnet', [join(project, 'bin', 'Release', `net${dotnetMajor()}.0`, 'EffortBench.dll'),
+    '--corpus', corpus, '--jsonl', jsonl, ...(args.efforts ? ['--efforts', args.efforts] : [])], repoRoot, env);
+  rows.push({ group: 'i', what: `**encoder effort**: table below (load average ${load} at the start, ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end; CPU is the bench process's own user+sys per encode)` });
+  tables.push(measured.stdout.trim());
+}
+
 /** A WebDAV nginx on a free loopback port, run as the current user from a folder of its own (as the tests do). */
 function startNginx(dir) {
   const nginx = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/opt/homebrew/bin/nginx'].find((p) => existsSync(p))
@@ -463,6 +492,11 @@ function printTable() {
       console.log(`| ${row.group} | ${row.what}${row.value ? ': ' + row.value : ''} | | | |`);
     }
   }
+
+  for (const table of tables) {
+    console.log('');
+    console.log(table);
+  }
 }
 
 function convert(value, unit) {
@@ -501,7 +535,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!match) {
-      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
+      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote,effort --efforts=avif=0-6,webp=0-6 --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
     }
 
     parsed[match[1]] = match[2] ?? argv[++i];

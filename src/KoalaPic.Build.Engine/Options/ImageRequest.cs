@@ -61,6 +61,7 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
         PlaceholderKind placeholder = read.Get(ItemMetadata.Placeholder, PlaceholderKind.None);
         string link = read.FindObject(ItemMetadata.Link) ?? "";
         long? maxBytes = read.Find(ItemMetadata.MaxBytes);
+        int? effort = read.Find(ItemMetadata.Effort);
 
         UrlSource? url = UrlSource.Parse(itemSpec, metadata, projectFile, diagnostics);
         if (diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error) > before)
@@ -69,6 +70,25 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
         }
 
         FormatDescriptor descriptor = ImageFormats.Of(format);
+        if (effort is int asked && descriptor.Effort is FormatEffort knob && !knob.Accepts(asked))
+        {
+            diagnostics.Add(Diagnostic.Error(
+                DiagnosticCodes.InvalidEffort,
+                $"KoalaImage '{itemSpec}': Effort=\"{asked}\" is not valid for {descriptor.Name} output. Accepted values for {descriptor.Name}: {knob.RangeText}.",
+                projectFile));
+            return null;
+        }
+
+        if (effort != null && descriptor.Effort == null)
+        {
+            // ImageVariants drops this warning when another format of the item has an effort setting.
+            diagnostics.Add(Diagnostic.Warning(
+                DiagnosticCodes.EffortIgnored,
+                $"KoalaImage '{itemSpec}': Effort=\"{effort}\" has no effect on {descriptor.Name} output (it applies to {ImageFormats.NamesWhere(f => f.Effort != null)}).",
+                projectFile));
+            effort = null;
+        }
+
         if (smart != SmartQualityLevel.None && lossless && descriptor.SupportsLossless)
         {
             diagnostics.Add(Diagnostic.Warning(
@@ -113,6 +133,7 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
             SmartQuality = smart,
             KeepMetadata = keepMetadata,
             IcoSizes = icoSizes,
+            Effort = effort,
         };
         return new ImageRequest(itemSpec, sourcePath, destination, options) { Url = url, Placeholder = placeholder, MaxBytes = maxBytes };
     }

@@ -78,6 +78,12 @@ public static class DiagnosticCodes
     /// <summary>MaxBytes is not a size (150KB, 1.5MB or a number of bytes).</summary>
     public const string InvalidMaxBytes = "KP1019";
 
+    /// <summary>Effort is not a whole number, or outside the range of one of the item's formats.</summary>
+    public const string InvalidEffort = "KP1024";
+
+    /// <summary>Warning: Effort on an item none of whose formats has an effort setting (jpg, gif, …).</summary>
+    public const string EffortIgnored = "KP1025";
+
     /// <summary>Warning: a KoalaImage Include with wildcards that matches no file.</summary>
     public const string PatternMatchesNothing = "KP1023";
 
