@@ -4,7 +4,7 @@ using KoalaPic.Build.Engine;
 using NetVips;
 
 // JPEG XL against AVIF and WebP, each at the lowest quality whose output is within a SSIMULACRA distance of the
-// resized source (the metric and targets SmartQuality uses), through the engine's own encoders (ImageConverter).
+// resized source (the metric, targets and search SmartQuality uses), through the engine's own encoders.
 // Usage: JxlCompare [corpus folder] [target distance, default 0.025 = SmartQuality medium] [formats] [images]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -41,15 +41,19 @@ Image Decode(byte[] bytes, ImageFormat format)
     return loaded.CopyMemory();
 }
 
-(byte[] Bytes, double CpuMs, double WallMs) Encode(byte[] png, ImageFormat format, int quality)
+// On the encoder's own quality scale, as SmartQuality searches: the engine's encoders, called as its converter calls
+// them after QualityScale has mapped Quality (a search over Quality itself would step coarsely where a row jumps).
+(byte[] Bytes, double CpuMs, double WallMs) Encode(Image reference, ImageFormat format, int quality)
 {
     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
     var wall = Stopwatch.StartNew();
-    byte[] bytes = ImageConverter.Convert(png, new ConversionOptions(format, quality, null, null)).Bytes;
+    byte[] bytes = format == ImageFormat.Jxl
+        ? MagickCodec.EncodeJxl(reference, quality, lossless: false)
+        : ImageConverter.EncodeWithLibvips(reference, new ConversionOptions(format, quality, null, null), quality);
     return (bytes, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds, wall.Elapsed.TotalMilliseconds);
 }
 
-Console.WriteLine($"target SSIMULACRA <= {target}, {Width} px wide; encode time is that of the chosen quality's encode during the search, and includes the engine decoding the reference PNG (same for every format)");
+Console.WriteLine($"target SSIMULACRA <= {target}, {Width} px wide; qualities on each encoder's own scale; encode time is that of the chosen quality's encode during the search");
 Console.WriteLine("image | " + string.Join(" | ", formats.Select(f => $"{f}: q distance KB cpu-ms wall-ms")));
 var totals = formats.ToDictionary(f => f, _ => (Bytes: 0L, Cpu: 0.0, Wall: 0.0, Missed: 0));
 foreach (string name in images)
@@ -68,7 +72,7 @@ foreach (string name in images)
             Range(format),
             q =>
             {
-                var encoded = Encode(png, format, q);
+                var encoded = Encode(reference, format, q);
                 times[q] = (encoded.CpuMs, encoded.WallMs);
                 return encoded.Bytes;
             },
