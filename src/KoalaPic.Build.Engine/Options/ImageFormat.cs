@@ -181,7 +181,7 @@ public sealed class FormatDescriptor
     /// </remarks>
     public static readonly FormatDescriptor Jxl = new(ImageFormat.Jxl, "jxl", new[] { "jpeg-xl" }, "image/jxl", FormatEncoder.ImageMagick,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
-        decodedByImageMagick: true,
+        decodedByImageMagick: true, qualityScale: new[] { 42, 48, 54, 58, 61, 63, 66, 68, 71, 74, 78, 81, 93, 97, 99 },
         effort: new FormatEffort(1, 9, 7, "libjxl's effort (ImageMagick's jxl:effort); 7 is libjxl's own default"));
 }
 

@@ -156,22 +156,23 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
     /// </summary>
     internal static string OutputPathFor(string sourcePath, string projectDirectory, string link, ImageFormat format)
     {
-        string relative;
-        if (link.Length > 0)
-        {
-            relative = link;
-        }
-        else
-        {
-            string root = Path.GetFullPath(projectDirectory).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + Path.DirectorySeparatorChar;
-            string full = Path.GetFullPath(sourcePath);
-            var comparison = Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-            relative = full.StartsWith(root, comparison) ? full.Substring(root.Length) : Path.GetFileName(full);
-        }
+        string relative = link.Length > 0 ? link : ProjectRelative(sourcePath, projectDirectory);
 
         // One spelling per file: "./a.png" and "img//a.png" must not pass for outputs other than "a.png" and
         // "img/a.png" in the duplicate check (KP1010) and the state file.
         relative = string.Join("/", relative.Split(new[] { '/', '\\' }, StringSplitOptions.RemoveEmptyEntries).Where(segment => segment != "."));
         return Path.ChangeExtension(relative, ImageFormats.Extension(format));
+    }
+
+    /// <summary>
+    /// The source's path relative to the project folder, '/'-separated; a file outside the folder is named by its file
+    /// name alone, where its output lands (<see cref="OutputPathFor"/>). The manifest names sources the same way.
+    /// </summary>
+    internal static string ProjectRelative(string sourcePath, string projectDirectory)
+    {
+        string root = Path.GetFullPath(projectDirectory).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        string full = Path.GetFullPath(sourcePath);
+        string relative = full.StartsWith(root, PathRules.Current.Comparison) ? full.Substring(root.Length) : Path.GetFileName(full);
+        return relative.Replace('\\', '/');
     }
 }

@@ -388,7 +388,7 @@ public static class ImageConverter
         ImageFormat.Ico => MagickCodec.EncodeIco(pixels, options.IcoSizes),
         ImageFormat.Bmp => MagickCodec.EncodeBmp(pixels),
         ImageFormat.Pdf => MagickCodec.EncodePdf(pixels, options.Quality, PdfIsLossless(options)),
-        ImageFormat.Jxl => MagickCodec.EncodeJxl(pixels, options.Quality, options.Lossless, options.EncoderEffort),
+        ImageFormat.Jxl => MagickCodec.EncodeJxl(pixels, QualityScale.EncoderQuality(options.Format, options.Quality), options.Lossless, options.EncoderEffort),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Format, null),
     };
 

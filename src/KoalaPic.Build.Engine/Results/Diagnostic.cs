@@ -234,4 +234,12 @@ public static class DiagnosticCodes
     };
 
     public static bool IsBadImage(string code) => BadImageCodes.Contains(code);
+
+    /// <summary>
+    /// The codes about this run's exchange with the remote cache server, not about an item or an output: a build that
+    /// skips the converter (nothing changed) does not talk to the server, so it must not repeat them (<see cref="LastRun"/>).
+    /// </summary>
+    public static readonly IReadOnlyCollection<string> RemoteCacheCodes = new[] { RemoteCacheFailed, RemoteCachePushFailed };
+
+    public static bool IsAboutTheRemoteCache(string code) => RemoteCacheCodes.Contains(code);
 }
