@@ -15,11 +15,15 @@
 //       bytes and the median SSIMULACRA distance from the resized source (bench/quality-calibration's score mode).
 //   (h) the remote cache (KoalaPicRemoteCache) on a local nginx (WebDAV PUT): a fresh clone with an empty local cache
 //       converting 200 AVIF outputs and pushing them (cold), then a second fresh clone, empty local cache, warm remote.
-//   (i) responsive: 12 corpus images at widths 480/960/1920 as avif, webp and jpg, KoalaPic (cold build − the same
+//   (i) encoder effort (only with --only effort: tens of minutes): bench/effort, per AVIF and WebP effort, the bytes at
+//       SmartQuality's medium SSIMULACRA distance and the CPU time per encode, relative to the default effort, at
+//       widths 960 and 1920 (--efforts avif=0-6,webp=0-6 limits the efforts; the slowest AVIF efforts take minutes
+//       per encode on a loaded machine).
+//   (j) responsive: 12 corpus images at widths 480/960/1920 as avif, webp and jpg, KoalaPic (cold build − the same
 //       project without KoalaImage items) against eleventy-img 7 (the whole node process), interleaved; the same files
-//       on both sides, bytes and mean SSIMULACRA distance per format (bench/quality-calibration's compare mode),
-//       KoalaPic's Quality per format chosen so its distance is no worse. --only responsive-split adds where
-//       KoalaPic's time goes: one cold build per format, and MSBuild's PerformanceSummary of a cold build.
+//       on both sides, bytes and SSIMULACRA distance per format (bench/quality-calibration's compare mode),
+//       KoalaPic's Quality per format chosen so its distance is no worse. --only responsive-split: where KoalaPic's
+//       time goes on that job (one cold build per format, and MSBuild's PerformanceSummary of a cold build).
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
@@ -56,13 +60,17 @@ const skipped = new Set(['corrupt-header.jpg', 'truncated.jpg', 'animated-loop-3
 const images = readdirSync(corpus).filter((f) => /\.(jpe?g|png|webp)$/i.test(f) && !skipped.has(f)).sort();
 const rows = [];
 const notes = [];
+const tables = [];
 
 
 function main() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   log(`work folder ${work}; ${images.length} images from ${corpus}; ${reps} repetitions; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  pack();
+  if ([...only].some((row) => row !== 'effort')) {
+    pack();
+  }
+
   if (only.has('webp')) {
     compare('webp', 80);
   }
@@ -84,6 +92,10 @@ function main() {
   }
   if (only.has('remote')) {
     remote();
+  }
+
+  if (only.has('effort')) {
+    effort();
   }
 
   if (only.has('responsive')) {
@@ -326,6 +338,23 @@ function quality() {
   notes.push(`(g) photos: ${photos.join(', ')}; the distance compares each output, flattened onto white, with the source resized the same way`);
 }
 
+/**
+ * (i) bench/effort: the engine's own encoders and SmartQuality's metric, in one process, one encode at a time. Its
+ * table (medians over the images) goes under the main table; each measurement is kept in effort.jsonl in the work
+ * folder, from which `EffortBench.dll --report FILE` prints the table again.
+ */
+function effort() {
+  const project = join(benchDir, 'effort');
+  run('dotnet', ['build', project, '-c', 'Release', '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
+  const jsonl = join(work, 'effort.jsonl');
+  log('effort: every AVIF and WebP effort at one SSIMULACRA distance (slow)');
+  const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+  const measured = timed('dotnet', [join(project, 'bin', 'Release', `net${dotnetMajor()}.0`, 'EffortBench.dll'),
+    '--corpus', corpus, '--jsonl', jsonl, ...(args.efforts ? ['--efforts', args.efforts] : [])], repoRoot, env);
+  rows.push({ group: 'j', what: `**encoder effort**: table below (load average ${load} at the start, ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end; CPU is the bench process's own user+sys per encode)` });
+  tables.push(measured.stdout.trim());
+}
+
 /** A WebDAV nginx on a free loopback port, run as the current user from a folder of its own (as the tests do). */
 function startNginx(dir) {
   const nginx = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/opt/homebrew/bin/nginx'].find((p) => existsSync(p))
@@ -416,7 +445,7 @@ function remote() {
   rows.push({ group: 'h', what: '  ratio cold / warm, KoalaPic\'s own time', stats: ratios(coldOwn, warmOwn), unit: 'x' });
 }
 
-// (i) The responsive job. Twelve corpus images (their names are in docs/performance.md): photos and graphics, opaque and
+// (j) The responsive job. Twelve corpus images (their names are in docs/performance.md): photos and graphics, opaque and
 // transparent, from 2725 px wide down to 246 px, chosen so that eleventy-img's rule for widths wider than the source
 // (it writes the source's own width instead when the previous width is below 80 % of it) and KoalaPic's (it drops them,
 // keeping the narrowest when none fits) give the same files.
@@ -525,20 +554,20 @@ function responsive() {
     ...eleventyFiles.filter((f) => !koalaFiles.includes(f)).map((f) => `eleventy-img only: ${f}`)];
   const unscored = outputs.filter((o) => o.Distance == null).map((o) => `${o.Tool} ${o.Stem} ${o.Format} ${o.Width}: ${o.Problem}`);
 
-  rows.push({ group: 'i', what: `**responsive**: ${responsiveImages.length} images × widths ${responsiveWidths.replaceAll(';', '/')} × avif, webp, jpg; files written: KoalaPic ${koalaFiles.length}, eleventy-img ${eleventyFiles.length} (${onlyOne.length === 0 ? 'the same names, formats and sizes' : 'DIFFERENT: ' + onlyOne.join('; ')})` });
-  rows.push({ group: 'i', what: '  KoalaPic: cold build − build without KoalaImage items (wall)', stats: t.koala, unit: 's' });
-  rows.push({ group: 'i', what: '    (the build without KoalaImage items itself, wall)', stats: t.baseline, unit: 's' });
-  rows.push({ group: 'i', what: '    (KoalaPic\'s own job, report.json elapsed_ms, wall)', stats: t.koalaOwn, unit: 's' });
-  rows.push({ group: 'i', what: '  eleventy-img: node process, start to exit (wall)', stats: t.eleventy, unit: 's' });
-  rows.push({ group: 'i', what: '    (eleventy-img: inside the script, after the imports, wall)', stats: t.eleventyInside, unit: 's' });
-  rows.push({ group: 'i', what: '  **ratio eleventy-img / KoalaPic, wall** (> 1: KoalaPic faster)', stats: ratios(t.eleventy, t.koala), unit: 'x' });
+  rows.push({ group: 'j', what: `**responsive**: ${responsiveImages.length} images × widths ${responsiveWidths.replaceAll(';', '/')} × avif, webp, jpg; files written: KoalaPic ${koalaFiles.length}, eleventy-img ${eleventyFiles.length} (${onlyOne.length === 0 ? 'the same names, formats and sizes' : 'DIFFERENT: ' + onlyOne.join('; ')})` });
+  rows.push({ group: 'j', what: '  KoalaPic: cold build − build without KoalaImage items (wall)', stats: t.koala, unit: 's' });
+  rows.push({ group: 'j', what: '    (the build without KoalaImage items itself, wall)', stats: t.baseline, unit: 's' });
+  rows.push({ group: 'j', what: '    (KoalaPic\'s own job, report.json elapsed_ms, wall)', stats: t.koalaOwn, unit: 's' });
+  rows.push({ group: 'j', what: '  eleventy-img: node process, start to exit (wall)', stats: t.eleventy, unit: 's' });
+  rows.push({ group: 'j', what: '    (eleventy-img: inside the script, after the imports, wall)', stats: t.eleventyInside, unit: 's' });
+  rows.push({ group: 'j', what: '  **ratio eleventy-img / KoalaPic, wall** (> 1: KoalaPic faster)', stats: ratios(t.eleventy, t.koala), unit: 'x' });
   if (gnuTime) {
-    rows.push({ group: 'i', what: '  CPU (user+sys): KoalaPic build − build without items', stats: t.koalaCpu, unit: 's' });
-    rows.push({ group: 'i', what: '  CPU (user+sys): eleventy-img node process', stats: t.eleventyCpu, unit: 's' });
-    rows.push({ group: 'i', what: '  **ratio eleventy-img / KoalaPic, CPU**', stats: ratios(t.eleventyCpu, t.koalaCpu), unit: 'x' });
+    rows.push({ group: 'j', what: '  CPU (user+sys): KoalaPic build − build without items', stats: t.koalaCpu, unit: 's' });
+    rows.push({ group: 'j', what: '  CPU (user+sys): eleventy-img node process', stats: t.eleventyCpu, unit: 's' });
+    rows.push({ group: 'j', what: '  **ratio eleventy-img / KoalaPic, CPU**', stats: ratios(t.eleventyCpu, t.koalaCpu), unit: 'x' });
   }
 
-  rows.push({ group: 'i', what: '  load average (1 min) after each repetition', stats: t.load, unit: '' });
+  rows.push({ group: 'j', what: '  load average (1 min) after each repetition', stats: t.load, unit: '' });
   for (const format of responsiveFormats) {
     const of = (tool) => outputs.filter((o) => o.Tool === tool && o.Format === format);
     const [k, e] = [of('KoalaPic'), of('eleventy-img')];
@@ -549,14 +578,14 @@ function responsive() {
     // goes wrong (eleventy-img converts a CMYK JPEG with a generic CMYK profile instead of its embedded one).
     const fair = mean(k) <= mean(e) && 2 * noWorse >= k.length;
     const eleventySetting = { avif: 'q50 effort 4 4:2:0', webp: 'q80', jpg: 'q80' }[format];
-    rows.push({ group: 'i', what: `  ${format}: bytes KoalaPic ${kib(sum(k))} KiB (Quality ${qualities[format]}), eleventy-img ${kib(sum(e))} KiB (${eleventySetting}): KoalaPic/eleventy-img ${(sum(k) / sum(e)).toFixed(3)}; mean distance ${mean(k).toFixed(4)} vs ${mean(e).toFixed(4)}, median ${median(k.map((o) => o.Distance)).toFixed(4)} vs ${median(e.map((o) => o.Distance)).toFixed(4)}, KoalaPic no worse on ${noWorse} of ${k.length} files: ${fair ? 'KoalaPic no worse' : 'KoalaPic WORSE'}; ${k.length} / ${e.length} files` });
+    rows.push({ group: 'j', what: `  ${format}: bytes KoalaPic ${kib(sum(k))} KiB (Quality ${qualities[format]}), eleventy-img ${kib(sum(e))} KiB (${eleventySetting}): KoalaPic/eleventy-img ${(sum(k) / sum(e)).toFixed(3)}; mean distance ${mean(k).toFixed(4)} vs ${mean(e).toFixed(4)}, median ${median(k.map((o) => o.Distance)).toFixed(4)} vs ${median(e.map((o) => o.Distance)).toFixed(4)}, KoalaPic no worse on ${noWorse} of ${k.length} files: ${fair ? 'KoalaPic no worse' : 'KoalaPic WORSE'}; ${k.length} / ${e.length} files` });
   }
 
   if (unscored.length > 0) {
-    notes.push(`(i) not scored: ${unscored.join('; ')}`);
+    notes.push(`(j) not scored: ${unscored.join('; ')}`);
   }
 
-  notes.push(`(i) eleventy-img ${info.eleventyImg} on sharp ${info.sharp} (libvips ${info.vips}), its queue concurrency ${info.concurrency}; KoalaPic Quality avif ${qualities.avif}, webp ${qualities.webp}, jpg ${qualities.jpg}; per-file scores in ${join(work, 'responsive-scores.json')}`);
+  notes.push(`(j) eleventy-img ${info.eleventyImg} on sharp ${info.sharp} (libvips ${info.vips}), its queue concurrency ${info.concurrency}; KoalaPic Quality avif ${qualities.avif}, webp ${qualities.webp}, jpg ${qualities.jpg}; per-file scores in ${join(work, 'responsive-scores.json')}`);
 }
 
 /**
@@ -576,7 +605,7 @@ function responsiveSplit() {
   coldStart(on);
   const summary = build(on, ['-clp:PerformanceSummary']).stdout.split('\n');
   const own = summary.map((l) => /^\s*(\d+) ms\s+(\S*KoalaPic\S*|ConvertKoalaImages|Csc|ResolvePackageAssets)\s+(\d+) calls/.exec(l)).filter(Boolean);
-  notes.push(`(i) a cold build of the whole job, its targets and tasks (-clp:PerformanceSummary): ${own.map((m) => `${m[2]} ${m[1]} ms`).join(', ') || '(none found)'}`);
+  notes.push(`(j) a cold build of the whole job, its targets and tasks (-clp:PerformanceSummary): ${own.map((m) => `${m[2]} ${m[1]} ms`).join(', ') || '(none found)'}`);
   for (const format of responsiveFormats) {
     const dir = join(work, `responsive-${format}`);
     log(`responsive split: ${format} alone`);
@@ -591,8 +620,8 @@ function responsiveSplit() {
       wall.push(cold.ms - base.ms);
     }
 
-    rows.push({ group: 'i', what: `  split: ${format} alone (Quality ${qualities[format]}), CPU (user+sys): cold build − build without items`, stats: cpu, unit: 's' });
-    rows.push({ group: 'i', what: `  split: ${format} alone, wall`, stats: wall, unit: 's' });
+    rows.push({ group: 'j', what: `  split: ${format} alone (Quality ${qualities[format]}), CPU (user+sys): cold build − build without items`, stats: cpu, unit: 's' });
+    rows.push({ group: 'j', what: `  split: ${format} alone, wall`, stats: wall, unit: 's' });
   }
 }
 
@@ -662,6 +691,11 @@ function printTable() {
       console.log(`| ${row.group} | ${row.what}${row.value ? ': ' + row.value : ''} | | | |`);
     }
   }
+
+  for (const table of tables) {
+    console.log('');
+    console.log(table);
+  }
 }
 
 function convert(value, unit) {
@@ -700,7 +734,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!match) {
-      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote,responsive,responsive-split --responsive-quality=avif=N,webp=N,jpg=N --split-reps=N --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
+      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote,effort,responsive,responsive-split --efforts=avif=0-6,webp=0-6 --responsive-quality=avif=N,webp=N,jpg=N --split-reps=N --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
     }
 
     parsed[match[1]] = match[2] ?? argv[++i];

@@ -4,7 +4,7 @@ using KoalaPic.Build.Engine;
 using NetVips;
 
 // JPEG XL against AVIF and WebP, each at the lowest quality whose output is within a SSIMULACRA distance of the
-// resized source (the metric and targets SmartQuality uses), through the engine's own encoders (ImageConverter).
+// resized source (the metric, targets and search SmartQuality uses), through the engine's own encoders.
 // Usage: JxlCompare [corpus folder] [target distance, default 0.025 = SmartQuality medium] [formats] [images]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -32,62 +32,55 @@ byte[] ReferencePng(string name) => ImageConverter.Convert(
     new ConversionOptions(ImageFormat.Png, 100, Width, null) { Lossless = true, Enlarge = false }).Bytes;
 
 // libvips reads webp and avif; jxl is read back through the engine (ImageMagick's libjxl), as PNG.
-Image Decode(byte[] bytes, ImageFormat format) => Image.NewFromBuffer(
-    format == ImageFormat.Jxl ? ImageConverter.Convert(bytes, new ConversionOptions(ImageFormat.Png, 100, null, null) { Lossless = true }).Bytes : bytes,
-    access: Enums.Access.Random,
-    failOn: Enums.FailOn.Error).CopyMemory();
+Image Decode(byte[] bytes, ImageFormat format)
+{
+    using Image loaded = Image.NewFromBuffer(
+        format == ImageFormat.Jxl ? ImageConverter.Convert(bytes, new ConversionOptions(ImageFormat.Png, 100, null, null) { Lossless = true }).Bytes : bytes,
+        access: Enums.Access.Random,
+        failOn: Enums.FailOn.Error);
+    return loaded.CopyMemory();
+}
 
-(byte[] Bytes, double CpuMs, double WallMs) Encode(byte[] png, ImageFormat format, int quality)
+// On the encoder's own quality scale, as SmartQuality searches: the engine's encoders, called as its converter calls
+// them after QualityScale has mapped Quality (a search over Quality itself would step coarsely where a row jumps).
+(byte[] Bytes, double CpuMs, double WallMs) Encode(Image reference, ImageFormat format, int quality)
 {
     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
     var wall = Stopwatch.StartNew();
-    byte[] bytes = ImageConverter.Convert(png, new ConversionOptions(format, quality, null, null)).Bytes;
+    byte[] bytes = format == ImageFormat.Jxl
+        ? MagickCodec.EncodeJxl(reference, quality, lossless: false)
+        : ImageConverter.EncodeWithLibvips(reference, new ConversionOptions(format, quality, null, null), quality);
     return (bytes, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds, wall.Elapsed.TotalMilliseconds);
 }
 
-Console.WriteLine($"target SSIMULACRA <= {target}, {Width} px wide; encode time is that of the chosen quality's encode during the search, and includes the engine decoding the reference PNG (same for every format)");
+Console.WriteLine($"target SSIMULACRA <= {target}, {Width} px wide; qualities on each encoder's own scale; encode time is that of the chosen quality's encode during the search");
 Console.WriteLine("image | " + string.Join(" | ", formats.Select(f => $"{f}: q distance KB cpu-ms wall-ms")));
 var totals = formats.ToDictionary(f => f, _ => (Bytes: 0L, Cpu: 0.0, Wall: 0.0, Missed: 0));
 foreach (string name in images)
 {
     byte[] png = ReferencePng(name);
     using Image reference = Decode(png, ImageFormat.Png);
-    using var prepared = new SmartQuality.PreparedReference(reference);
     Console.Write($"{name} {reference.Width}x{reference.Height}x{reference.Bands}");
     foreach (ImageFormat format in formats)
     {
-        var seen = new Dictionary<int, (byte[] Bytes, double Distance, double CpuMs, double WallMs)>();
-        (byte[] Bytes, double Distance, double CpuMs, double WallMs) Measure(int q)
-        {
-            if (!seen.TryGetValue(q, out var r))
+        // SmartQuality's own binary search (the engine's), at this target and range; each encode's time is kept so
+        // that the chosen quality's can be reported.
+        var times = new Dictionary<int, (double CpuMs, double WallMs)>();
+        SmartQualityResult found = SmartQuality.Search(
+            reference,
+            target,
+            Range(format),
+            q =>
             {
-                var encoded = Encode(png, format, q);
-                using Image decoded = Decode(encoded.Bytes, format);
-                r = (encoded.Bytes, prepared.DistanceTo(decoded), encoded.CpuMs, encoded.WallMs);
-                seen[q] = r;
-            }
-
-            return r;
-        }
-
-        // Distance falls with quality: binary search for the lowest passing quality, as SmartQuality does.
-        var (low, high) = Range(format);
-        while (low < high)
-        {
-            int middle = low + ((high - low) / 2);
-            if (Measure(middle).Distance <= target)
-            {
-                high = middle;
-            }
-            else
-            {
-                low = middle + 1;
-            }
-        }
-
-        var (bytesAt, distance, cpuMs, wallMs) = Measure(high);
-        bool met = distance <= target;
-        Console.Write($" | {format} q{high} {distance:F4}{(met ? "" : "!")} {bytesAt.Length / 1024.0:F1} {cpuMs:F0} {wallMs:F0}");
+                var encoded = Encode(reference, format, q);
+                times[q] = (encoded.CpuMs, encoded.WallMs);
+                return encoded.Bytes;
+            },
+            bytes => Decode(bytes, format));
+        var (cpuMs, wallMs) = times[found.Quality];
+        bool met = found.MetTarget;
+        byte[] bytesAt = found.Bytes;
+        Console.Write($" | {format} q{found.Quality} {found.Score:F4}{(met ? "" : "!")} {bytesAt.Length / 1024.0:F1} {cpuMs:F0} {wallMs:F0}");
         var t = totals[format];
         totals[format] = (t.Bytes + bytesAt.Length, t.Cpu + cpuMs, t.Wall + wallMs, t.Missed + (met ? 0 : 1));
     }

@@ -25,7 +25,7 @@ switch (mode)
         Comparison.Run(options, args.Skip(1).ToArray());
         break;
     default:
-        Console.Error.WriteLine("usage: calibrate [--corpus DIR] [--widths 960] [--formats webp,avif,heic] [--images a.jpg,b.png] [--parallel N]");
+        Console.Error.WriteLine("usage: calibrate [--corpus DIR] [--widths 960] [--formats webp,avif,heic,jxl] [--images a.jpg,b.png] [--parallel N]");
         Console.Error.WriteLine("       score --corpus SOURCES --outputs FOLDER   (median bytes and distance per output format)");
         Console.Error.WriteLine("       compare --corpus SOURCES --tool NAME=FOLDER --tool NAME=FOLDER   (stem-480w.avif outputs, each scored)");
         return 2;
@@ -53,7 +53,7 @@ internal sealed record Options(string Corpus, int[] Widths, ImageFormat[] Format
         return new Options(
             corpus,
             Get("widths", "960").Split(',').Select(int.Parse).ToArray(),
-            Get("formats", TestImages.HeicAvailable ? "webp,avif,heic" : "webp,avif").Split(',').Select(TestImages.ParseFormat).ToArray(),
+            Get("formats", TestImages.HeicAvailable ? "webp,avif,heic,jxl" : "webp,avif,jxl").Split(',').Select(TestImages.ParseFormat).ToArray(),
             Get("images", string.Join(",", TestImages.Photos.Concat(TestImages.Graphics))).Split(','),
             int.Parse(Get("parallel", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture))),
             values.TryGetValue("outputs", out string? outputs) ? Path.GetFullPath(outputs) : null);
@@ -107,15 +107,22 @@ internal static class TestImages
     }
 
     /// <summary>Encodes at <paramref name="quality"/> on the encoder's own scale, as the engine does.</summary>
-    public static byte[] Encode(Image image, ImageFormat format, int quality) => format == ImageFormat.Heic
-        ? HeicEncoder.Encode(image, quality, lossless: false)
-        : ImageConverter.EncodeWithLibvips(image, new ConversionOptions(format, quality, null, null), quality);
+    public static byte[] Encode(Image image, ImageFormat format, int quality) => format switch
+    {
+        ImageFormat.Heic => HeicEncoder.Encode(image, quality, lossless: false),
+        ImageFormat.Jxl => MagickCodec.EncodeJxl(image, quality, lossless: false),
+        _ => ImageConverter.EncodeWithLibvips(image, new ConversionOptions(format, quality, null, null), quality),
+    };
 
+    /// <summary>Decodes as the engine does: heic and jxl through ImageMagick (NetVips.Native reads neither).</summary>
     public static Image Decode(byte[] bytes, ImageFormat format)
     {
-        using Image decoded = format == ImageFormat.Heic
-            ? MagickCodec.DecodeHeic(bytes, ImageConverter.DefaultMaxPixels)
-            : Image.NewFromBuffer(bytes, access: Enums.Access.Random, failOn: Enums.FailOn.Error);
+        using Image decoded = format switch
+        {
+            ImageFormat.Heic => MagickCodec.DecodeHeic(bytes, ImageConverter.DefaultMaxPixels),
+            ImageFormat.Jxl => MagickCodec.DecodeJxl(bytes, ImageConverter.DefaultMaxPixels),
+            _ => Image.NewFromBuffer(bytes, access: Enums.Access.Random, failOn: Enums.FailOn.Error),
+        };
         using Image colour = decoded.Colourspace(decoded.Bands <= 2 ? Enums.Interpretation.Bw : Enums.Interpretation.Srgb);
         using Image uchar = colour.Cast(Enums.BandFormat.Uchar);
         using Image flat = uchar.HasAlpha() ? uchar.Flatten(Enumerable.Repeat(255.0, uchar.Bands - 1).ToArray()) : uchar.Copy();
@@ -290,7 +297,7 @@ internal static class Calibration
 }
 
 /// <summary>
-/// score: every output in --outputs (jpg, webp, avif, heic) against its source in --corpus (same file name stem),
+/// score: every output in --outputs (jpg, webp, avif, heic, jxl) against its source in --corpus (same file name stem),
 /// resized the same way; per format the median bytes and median distance, over all images and over the photos.
 /// Prints one line per output, then one JSON line (bench/bench.mjs reads it).
 /// </summary>
@@ -303,7 +310,7 @@ internal static class Scoring
         var photoStems = new HashSet<string>(TestImages.Photos.Select(Path.GetFileNameWithoutExtension)!, StringComparer.Ordinal);
         var results = new ConcurrentBag<(string Format, string Stem, int Bytes, double Distance)>();
         var files = Directory.GetFiles(outputs, "*", SearchOption.AllDirectories)
-            .Where(f => ImageFormats.TryParse(Path.GetExtension(f).TrimStart('.'), out ImageFormat format) && format is ImageFormat.Jpeg or ImageFormat.Webp or ImageFormat.Avif or ImageFormat.Heic)
+            .Where(f => ImageFormats.TryParse(Path.GetExtension(f).TrimStart('.'), out ImageFormat format) && format is ImageFormat.Jpeg or ImageFormat.Webp or ImageFormat.Avif or ImageFormat.Heic or ImageFormat.Jxl)
             .OrderBy(f => f, StringComparer.Ordinal)
             .ToList();
         Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = options.Parallel }, file =>

@@ -60,23 +60,11 @@ public sealed class ArtDirectionTests : IDisposable
         + "<source type=\"image/webp\" srcset=\"/img/hero-600w.webp 600w, /img/hero-1200w.webp 1200w\" sizes=\"100vw\" />"
         + "<img src=\"/img/hero-1200w.jpg\" srcset=\"/img/hero-600w.jpg 600w, /img/hero-1200w.jpg 1200w\" sizes=\"100vw\" width=\"1200\" height=\"800\" alt=\"A hero\" loading=\"lazy\" decoding=\"async\" />";
 
-    private readonly List<TestApp> apps = new();
+    private readonly TestApps apps = new(("Art.manifest.json", ArtManifest));
 
-    private TestApp App(string environment = "Production", string pathBase = "")
-    {
-        var app = new TestApp(environment, pathBase);
-        app.Write("Art.manifest.json", ArtManifest);
-        apps.Add(app);
-        return app;
-    }
+    private TestApp App(string environment = "Production", string pathBase = "") => apps.Create(environment, pathBase);
 
-    public void Dispose()
-    {
-        foreach (TestApp app in apps)
-        {
-            app.Dispose();
-        }
-    }
+    public void Dispose() => apps.Dispose();
 
     [Fact]
     public void KoalaSource_ItsOwnSetPerFormat_LightestFirst_HeavierThanItsFallbackLeftOut_AheadOfTheDefault()

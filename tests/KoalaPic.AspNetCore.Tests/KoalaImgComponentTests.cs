@@ -4,24 +4,11 @@ namespace KoalaPic.AspNetCore.Tests;
 
 public sealed class KoalaImgComponentTests : IDisposable
 {
-    private readonly List<TestApp> apps = new();
+    private readonly TestApps apps = new(("TestApp.manifest.json", Manifests.App), ("Lib.manifest.json", Manifests.Library));
 
-    private TestApp App(string environment = "Production", string pathBase = "")
-    {
-        var app = new TestApp(environment, pathBase);
-        app.Write("TestApp.manifest.json", Manifests.App);
-        app.Write("Lib.manifest.json", Manifests.Library);
-        apps.Add(app);
-        return app;
-    }
+    private TestApp App(string environment = "Production", string pathBase = "") => apps.Create(environment, pathBase);
 
-    public void Dispose()
-    {
-        foreach (TestApp app in apps)
-        {
-            app.Dispose();
-        }
-    }
+    public void Dispose() => apps.Dispose();
 
     [Theory]
     [InlineData("/img/photo.png", "")]

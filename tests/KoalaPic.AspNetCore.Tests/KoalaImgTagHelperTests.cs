@@ -8,23 +8,11 @@ public sealed class KoalaImgTagHelperTests : IDisposable
     private const string Blur = "data:image/webp;base64,UklGRh4AAABXRUJQVlA4+/8=";
     private const string BlurStyle = "background-color:#8a7f6e;background-image:url(" + Blur + ");background-size:cover;background-position:center;background-repeat:no-repeat";
 
-    private readonly List<TestApp> apps = new();
+    private readonly TestApps apps = new(("TestApp.manifest.json", Manifests.App));
 
-    private TestApp App(string environment = "Production", string pathBase = "", Action<KoalaPicOptions>? configure = null)
-    {
-        var app = new TestApp(environment, pathBase, configure);
-        app.Write("TestApp.manifest.json", Manifests.App);
-        apps.Add(app);
-        return app;
-    }
+    private TestApp App(string environment = "Production", string pathBase = "", Action<KoalaPicOptions>? configure = null) => apps.Create(environment, pathBase, configure);
 
-    public void Dispose()
-    {
-        foreach (TestApp app in apps)
-        {
-            app.Dispose();
-        }
-    }
+    public void Dispose() => apps.Dispose();
 
     [Fact]
     public void AvifWebpJpg_SourcesInManifestOrder_JpgInTheImg_WithIntrinsicSizeAndPlaceholder()

@@ -129,6 +129,38 @@ public sealed class TestApp : IDisposable
     }
 }
 
+/// <summary>
+/// The apps a test class makes, each with the same manifest files written into it, all disposed with the class: a
+/// test class holds one and disposes it in its own Dispose.
+/// </summary>
+public sealed class TestApps : IDisposable
+{
+    private readonly List<TestApp> apps = new();
+    private readonly (string FileName, string Json)[] manifests;
+
+    public TestApps(params (string FileName, string Json)[] manifests) => this.manifests = manifests;
+
+    public TestApp Create(string environment = "Production", string pathBase = "", Action<KoalaPicOptions>? configure = null)
+    {
+        var app = new TestApp(environment, pathBase, configure);
+        foreach ((string fileName, string json) in manifests)
+        {
+            app.Write(fileName, json);
+        }
+
+        apps.Add(app);
+        return app;
+    }
+
+    public void Dispose()
+    {
+        foreach (TestApp app in apps)
+        {
+            app.Dispose();
+        }
+    }
+}
+
 public sealed class TestWebHostEnvironment : IWebHostEnvironment
 {
     public TestWebHostEnvironment(string environmentName) => EnvironmentName = environmentName;

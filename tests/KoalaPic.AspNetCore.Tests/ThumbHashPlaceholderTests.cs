@@ -30,7 +30,7 @@ public sealed class ThumbHashPlaceholderTests : IDisposable
         }
         """;
 
-    private readonly List<TestApp> apps = new();
+    private readonly TestApps apps = new(("TestApp.manifest.json", Manifest));
 
     private KoalaManifestImage Image()
     {
@@ -38,21 +38,9 @@ public sealed class ThumbHashPlaceholderTests : IDisposable
         return image;
     }
 
-    private TestApp App()
-    {
-        var app = new TestApp("Production", "", null);
-        app.Write("TestApp.manifest.json", Manifest);
-        apps.Add(app);
-        return app;
-    }
+    private TestApp App() => apps.Create();
 
-    public void Dispose()
-    {
-        foreach (TestApp app in apps)
-        {
-            app.Dispose();
-        }
-    }
+    public void Dispose() => apps.Dispose();
 
     [Fact]
     public void Manifest_ReadsTheHashAndItsImage()

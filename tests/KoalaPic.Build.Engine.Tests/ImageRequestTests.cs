@@ -238,10 +238,11 @@ public class ImageRequestTests
             baseline with { SmartQuality = SmartQualityLevel.High },
             baseline with { KeepMetadata = true },
             baseline with { IcoSizes = new[] { 16, 32 } },
+            baseline with { Effort = 6 },
         };
 
         Assert.Equal(
-            "format=webp;quality=80;width=640;height=auto;fit=inside;position=center;enlarge=false;background=#ffffff;lossless=false;smart=none;keepmetadata=false;icosizes=16,32,48,64,128,256",
+            "format=webp;quality=80;width=640;height=auto;fit=inside;position=center;enlarge=false;background=#ffffff;lossless=false;smart=none;keepmetadata=false;icosizes=16,32,48,64,128,256;effort=4",
             baseline.CacheKeyText);
         Assert.All(variants, v => Assert.NotEqual(baseline.CacheKeyText, v.CacheKeyText));
         Assert.Equal(variants.Length, variants.Select(v => v.CacheKeyText).Distinct().Count());

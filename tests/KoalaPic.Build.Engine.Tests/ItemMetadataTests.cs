@@ -33,6 +33,7 @@ public class ItemMetadataTests
         ["Url"] = ("https://a.example/x.png", "https://b.example/x.png", [("Sha256", new string('a', 64))]),
         ["Sha256"] = (new string('a', 64), new string('b', 64), [("Url", "https://a.example/x.png")]),
         ["MaxBytes"] = ("150KB", "1.5MB", []),
+        ["Effort"] = ("2", "6", [("Format", "avif")]),
     };
 
     [Fact]

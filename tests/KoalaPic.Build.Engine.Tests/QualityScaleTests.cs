@@ -12,11 +12,11 @@ namespace KoalaPic.Build.Engine.Tests;
 
 /// <summary>
 /// One visual Quality across formats: the table's shape, its interpolation, and on real photos that the default
-/// Quality makes AVIF and WebP smaller than JPEG at a comparable SSIMULACRA distance.
+/// Quality makes AVIF, WebP and JPEG XL smaller than JPEG at a comparable SSIMULACRA distance.
 /// </summary>
 public class QualityScaleTests
 {
-    private static readonly ImageFormat[] MappedFormats = { ImageFormat.Webp, ImageFormat.Avif, ImageFormat.Heic };
+    private static readonly ImageFormat[] MappedFormats = { ImageFormat.Webp, ImageFormat.Avif, ImageFormat.Heic, ImageFormat.Jxl };
 
     private readonly ITestOutputHelper output;
 
@@ -42,6 +42,7 @@ public class QualityScaleTests
     [InlineData(ImageFormat.Webp)]
     [InlineData(ImageFormat.Avif)]
     [InlineData(ImageFormat.Heic)]
+    [InlineData(ImageFormat.Jxl)]
     public void EncoderQuality_IsTheRowAtItsPoints_LinearBetween_AndFallsTo1At1(ImageFormat format)
     {
         int[] row = QualityScale.Rows[format];
@@ -50,9 +51,11 @@ public class QualityScaleTests
             Assert.Equal(row[i], QualityScale.EncoderQuality(format, QualityScale.JpegQualities[i]));
         }
 
-        // Halfway between two points: halfway between their encoder qualities (rounded half up).
-        int low = QualityScale.JpegQualities[0], high = QualityScale.JpegQualities[1];
-        Assert.Equal((int)System.Math.Round((row[0] + row[1]) / 2.0, System.MidpointRounding.AwayFromZero), QualityScale.EncoderQuality(format, (low + high) / 2 + ((low + high) % 2)));
+        // Between two points: the same fraction of the way between their encoder qualities (rounded half up). The
+        // points are 5 apart, so there is no whole midpoint: 33 is three fifths of the way from 30 to 35.
+        int low = QualityScale.JpegQualities[0], high = QualityScale.JpegQualities[1], between = low + 3;
+        double expected = row[0] + ((double)(between - low) / (high - low) * (row[1] - row[0]));
+        Assert.Equal((int)System.Math.Round(expected, System.MidpointRounding.AwayFromZero), QualityScale.EncoderQuality(format, between));
         Assert.Equal(1, QualityScale.EncoderQuality(format, 1));
         int[] all = Enumerable.Range(1, 100).Select(q => QualityScale.EncoderQuality(format, q)).ToArray();
         Assert.True(all.Zip(all.Skip(1), (a, b) => a <= b).All(ok => ok), $"{format}: not non-decreasing: {string.Join(",", all)}");
@@ -80,16 +83,16 @@ public class QualityScaleTests
         Assert.Throws<System.ArgumentOutOfRangeException>(() => QualityScale.EncoderQuality(ImageFormat.Avif, quality));
 
     /// <summary>
-    /// Issue 18's complaint, on three photos at 640 wide: at the default Quality, each photo's AVIF and WebP are smaller
+    /// Issue 18's complaint, on three photos at 640 wide: at the default Quality, each photo's AVIF, WebP and JPEG XL are smaller
     /// than its JPEG, and they look alike: over the photos, the median of each format's SSIMULACRA distance divided by
     /// JPEG's is within a factor of two of 1, as the table was calibrated on medians (one smooth photo alone can land
     /// further off). Under the old meaning AVIF 85 had about a third of JPEG 85's distance, and was bigger.
     /// </summary>
     [Fact]
-    public void DefaultQuality_Photos_AvifAndWebpSmallerThanJpeg_AtAComparableDistance()
+    public void DefaultQuality_Photos_AvifWebpAndJxlSmallerThanJpeg_AtAComparableDistance()
     {
         string[] photos = { "2569067123_aca715a2ee_o.jpg", "flowers.jpeg", "Landscape_1.jpg" };
-        var ratios = new Dictionary<ImageFormat, List<double>> { [ImageFormat.Webp] = new(), [ImageFormat.Avif] = new() };
+        var ratios = new Dictionary<ImageFormat, List<double>> { [ImageFormat.Webp] = new(), [ImageFormat.Avif] = new(), [ImageFormat.Jxl] = new() };
         foreach (string name in photos)
         {
             byte[] source = FixtureBytes(name);
@@ -113,15 +116,19 @@ public class QualityScaleTests
         }
     }
 
-    /// <summary>Outputs cached under 0.2.0, where Quality went to each encoder as it was, must not be served.</summary>
-    [Fact]
-    public void ContentKey_DiffersFromTheKeyOfTheOldQualityMeaning()
+    /// <summary>
+    /// Outputs cached under an older meaning of Quality must not be served: under 0.2.0 (schema v1) Quality went to
+    /// each encoder as it was; under schema v2 jxl's still did, before it had its row.
+    /// </summary>
+    [Theory]
+    [InlineData("koalapic-key-v1", ImageFormat.Avif, "0.2.0+libvips-8.18.7")]
+    [InlineData("koalapic-key-v2", ImageFormat.Jxl, "0.3.0+libvips-8.18.7")]
+    public void ContentKey_DiffersFromTheKeyOfAnOldQualityMeaning(string oldSchema, ImageFormat format, string engine)
     {
         byte[] source = FixtureBytes("concert.jpg");
-        var options = new ConversionOptions(ImageFormat.Avif, 60, 640, null);
-        const string engine = "0.2.0+libvips-8.18.7";
+        var options = new ConversionOptions(format, 60, 640, null);
         var old = new XxHash128();
-        old.Append(Encoding.UTF8.GetBytes("koalapic-key-v1\n" + engine + "\n" + options.CacheKeyText + "\n"));
+        old.Append(Encoding.UTF8.GetBytes(oldSchema + "\n" + engine + "\n" + options.CacheKeyText + "\n"));
         old.Append(source);
 
         Assert.NotEqual(ContentKey.ToHex(old.GetCurrentHash()), ContentKey.Compute(source, options, engine));
@@ -129,8 +136,9 @@ public class QualityScaleTests
 
     private static double DistanceOf(Image reference, EncodedImage encoded, ImageFormat format)
     {
-        // The reference is already 8-bit sRGB (ReferenceInBox); Rgb may return its argument, hence the copy.
-        using Image decoded = DecodeAs(encoded, format);
+        // The reference is already 8-bit sRGB (ReferenceInBox); Rgb may return its argument, hence the copy. libvips
+        // (NetVips.Native) reads no JPEG XL: the engine's ImageMagick decoder does.
+        using Image decoded = format == ImageFormat.Jxl ? MagickCodec.DecodeJxl(encoded.Bytes, ImageConverter.DefaultMaxPixels) : DecodeAs(encoded, format);
         using Image rgb = Rgb(decoded).CopyMemory();
         return SmartQuality.Distance(reference, rgb);
     }

@@ -173,8 +173,27 @@ public class StatFirstTests
     [Fact]
     public void BundledLibvipsVersion_IsTheLibvipsThatLoads()
     {
-        // The cache key uses the bundled version so that no-op builds need not load libvips to learn it.
+        // The bundled version names the NuGet folder the natives are loaded from; here that is the libvips that loads.
         Assert.Equal(VipsRuntime.LibvipsVersion, VipsRuntime.BundledLibvipsVersion);
         Assert.EndsWith("+libvips-" + VipsRuntime.LibvipsVersion, VipsRuntime.EngineVersion);
+    }
+
+    /// <summary>
+    /// The key names the libvips that loaded, as it reports itself at run time, not the one the engine was built
+    /// against: a KoalaPicLibvipsDirectory of another libvips gives other keys, so its outputs are not shared.
+    /// </summary>
+    [Fact]
+    public void ContentKey_NamesTheLibvipsThatLoaded_AnotherLibvipsGivesOtherKeys()
+    {
+        VipsRuntime.EnsureInitialized();
+        string loaded = string.Join(".", NetVips.NetVips.Version(0), NetVips.NetVips.Version(1), NetVips.NetVips.Version(2));
+        byte[] source = SolidTiff(10, 20, 30);
+        var options = new ConversionOptions(ImageFormat.Webp, 80, null, null);
+
+        Assert.Equal(loaded, VipsRuntime.LibvipsVersion);
+        Assert.Equal(VipsRuntime.EngineVersionWith(loaded), VipsRuntime.EngineVersion);
+        Assert.NotEqual(
+            ContentKey.Compute(source, options, VipsRuntime.EngineVersion),
+            ContentKey.Compute(source, options, VipsRuntime.EngineVersionWith(loaded + "-other")));
     }
 }

@@ -20,6 +20,7 @@ public sealed class AspNetCoreAppTests
           <PackageReference Include="KoalaPic.AspNetCore" Version="{package.Version}" />
           <KoalaImage Include="wwwroot/img/flowers.jpg" Format="avif;webp;jpg" Widths="480;960" Placeholder="blur" />
           <KoalaImage Include="wwwroot/img/flag.png" Format="avif;webp;png" Widths="300;600" Placeholder="color" />
+          <KoalaImage Include="wwwroot/img/nebula.avif" Format="webp;jpg" Widths="240" Placeholder="thumbhash" />
         </ItemGroup>
         <PropertyGroup>
           <KoalaPicServeManifest>true</KoalaPicServeManifest>
@@ -59,11 +60,11 @@ public sealed class AspNetCoreAppTests
 
         DotNetResult build = project.Build();
         Assert.True(build.Succeeded, build.ToString());
-        Assert.StartsWith("KoalaPic: 12 images, 12 converted, ", build.Summary);
+        Assert.StartsWith("KoalaPic: 14 images, 14 converted, ", build.Summary);
 
         using WebAppHost app = WebAppHost.Run(project, package.Environment);
         JsonElement[] images = ReadManifest(Path.Combine(project.BinDirectory, "koalapic", project.Name + ".manifest.json"));
-        Assert.Equal(new[] { "/img/flowers.jpg", "/img/flag.png" }, images.Select(i => i.GetProperty("path").GetString()));
+        Assert.Equal(new[] { "/img/flowers.jpg", "/img/flag.png", "/img/nebula.avif" }, images.Select(i => i.GetProperty("path").GetString()));
         await AssertEveryVariantIsServed(app, images, url => Path.Combine(project.ObjOutputDirectory, "wwwroot", url.TrimStart('/')));
 
         // KoalaPicServeManifest: the manifest itself, for client-side code.
@@ -95,6 +96,17 @@ public sealed class AspNetCoreAppTests
         var (componentSources, componentImg) = Picture(component, "Flowers in bloom");
         Assert.Equal(sources.Select(s => Normalize(s["srcset"])), componentSources.Select(s => Normalize(s["srcset"])));
         Assert.Equal((img["src"], img["width"], img["height"]), (componentImg["src"], componentImg["width"], componentImg["height"]));
+
+        // Placeholder="thumbhash": the manifest's hash is the picture's, its data URI is that hash decoded, and both
+        // the tag helper and the component hand them to the page.
+        JsonElement nebula = images[2];
+        (string hash, string dataUri) = AssertThumbHashDescribes(nebula, Path.Combine(project.Directory, "wwwroot", "img", "nebula.avif"));
+        foreach (string page in new[] { index, component })
+        {
+            var (_, nebulaImg) = Picture(page, "A nebula");
+            Assert.Equal(hash, nebulaImg["data-thumbhash"]);
+            Assert.Contains(dataUri, nebulaImg["style"], StringComparison.Ordinal);
+        }
 
         // In Development a <koala-img> without a manifest entry is an error that names the file.
         using HttpResponseMessage missing = await app.Client.GetAsync("/Missing");
@@ -427,11 +439,13 @@ public sealed class AspNetCoreAppTests
         XDocumentEdit.AppendToProject(project.ProjectFile, KoalaImages);
         string pages = Path.Combine(project.Directory, "Pages");
         File.AppendAllText(Path.Combine(pages, "_ViewImports.cshtml"), "\n@addTagHelper *, KoalaPic.AspNetCore\n");
-        File.AppendAllText(Path.Combine(pages, "Index.cshtml"), "\n<koala-img src=\"~/img/flowers.jpg\" alt=\"Flowers in bloom\" sizes=\"(max-width: 600px) 100vw, 50vw\" />\n");
+        project.AddImage("sdr_cosmos12920_cicp1-13-6_yuv444_full_qp10.avif", "wwwroot/img/nebula.avif");
+        File.AppendAllText(Path.Combine(pages, "Index.cshtml"), "\n<koala-img src=\"~/img/flowers.jpg\" alt=\"Flowers in bloom\" sizes=\"(max-width: 600px) 100vw, 50vw\" />\n<koala-img src=\"~/img/nebula.avif\" alt=\"A nebula\" />\n");
         File.WriteAllText(Path.Combine(pages, "Flag.cshtml"), FlagPage);
         File.WriteAllText(Path.Combine(pages, "Component.cshtml"), """
             @page
             <component type="typeof(KoalaPic.AspNetCore.KoalaImg)" render-mode="Static" param-Src="@("img/flowers.jpg")" param-Alt="@("Flowers in bloom")" param-Sizes="@("(max-width: 600px) 100vw, 50vw")" />
+            <component type="typeof(KoalaPic.AspNetCore.KoalaImg)" render-mode="Static" param-Src="@("img/nebula.avif")" param-Alt="@("A nebula")" />
             """);
         File.WriteAllText(Path.Combine(pages, "Missing.cshtml"), """
             @page
@@ -467,6 +481,48 @@ public sealed class AspNetCoreAppTests
     /// <summary>Every width of <paramref name="bytes"/> is also in <paramref name="fallback"/>, with fewer bytes there.</summary>
     private static bool HeavierAtEveryWidth(Dictionary<int, long> bytes, Dictionary<int, long> fallback) =>
         bytes.All(b => fallback.TryGetValue(b.Key, out long f) && b.Value > f);
+
+    /// <summary>
+    /// The manifest entry's ThumbHash (base64) describes its source: decoded with the engine's decoder, it has the
+    /// output's aspect ratio and the source's average colour; its data URI is a PNG of exactly that decoded image.
+    /// </summary>
+    private static (string Hash, string DataUri) AssertThumbHashDescribes(JsonElement image, string sourcePath)
+    {
+        JsonElement placeholder = image.GetProperty("placeholder");
+        string hashText = placeholder.GetProperty("thumbhash").GetString()!;
+        string dataUri = placeholder.GetProperty("thumbhash_data_uri").GetString()!;
+        byte[] hash = Convert.FromBase64String(hashText);
+        JsonElement variant = image.GetProperty("variants").EnumerateArray().First();
+        double aspect = variant.GetProperty("width").GetDouble() / variant.GetProperty("height").GetDouble();
+
+        // The hash stores the aspect ratio coarsely (its term counts): within 10 % for a 2.4:1 picture.
+        var (width, height, rgba) = KoalaPic.Build.Engine.ThumbHash.Decode(hash);
+        Assert.InRange(KoalaPic.Build.Engine.ThumbHash.ApproximateAspectRatio(hash) / aspect, 0.9, 1.1);
+        Assert.InRange((double)width / height / aspect, 0.9, 1.1);
+        Assert.Equal(KoalaPic.Build.Engine.ThumbHash.DecodedSide, Math.Max(width, height));
+
+        // Its average colour is the source's (sRGB): each channel within 12 of 255.
+        KoalaPic.Build.Engine.VipsRuntime.EnsureInitialized();
+        using Image source = Image.Thumbnail(sourcePath, 100, height: 100);
+        using Image srgb = source.Colourspace(Enums.Interpretation.Srgb);
+        for (int band = 0; band < 3; band++)
+        {
+            double decodedMean = Enumerable.Range(0, width * height).Average(i => rgba[(i * 4) + band]);
+            using Image channel = srgb.ExtractBand(band);
+            double sourceMean = channel.Avg();
+            Assert.True(Math.Abs(decodedMean - sourceMean) <= 12, $"band {band}: the hash's average {decodedMean:F1}, the source's {sourceMean:F1}");
+        }
+
+        // The data URI is a PNG of the decoded hash, pixel for pixel (RGB: the nebula is opaque).
+        Assert.StartsWith("data:image/png;base64,", dataUri, StringComparison.Ordinal);
+        byte[] png = Convert.FromBase64String(dataUri["data:image/png;base64,".Length..]);
+        Assert.Equal("VipsForeignLoadPngBuffer", Image.FindLoadBuffer(png));
+        using Image decodedPng = Image.NewFromBuffer(png, access: Enums.Access.Random, failOn: Enums.FailOn.Error);
+        Assert.Equal((width, height, 3), (decodedPng.Width, decodedPng.Height, decodedPng.Bands));
+        byte[] pngPixels = decodedPng.WriteToMemory<byte>();
+        Assert.Equal(Enumerable.Range(0, width * height * 3).Select(i => rgba[((i / 3) * 4) + (i % 3)]), pngPixels);
+        return (hashText, dataUri);
+    }
 
     private static JsonElement[] ReadManifest(string path)
     {

@@ -7,7 +7,8 @@ namespace KoalaPic.Build.IntegrationTests;
 /// <summary>
 /// KoalaPicRemoteCache with the real dotnet CLI and a real nginx: CI pushes, a fresh clone elsewhere converts nothing
 /// and gets byte-identical outputs; a remote that refuses connections or answers 503 leaves the build green, every
-/// output made locally and decodable, with exactly one warning naming the remote.
+/// output made locally and decodable, with exactly one warning naming the remote, which the next (no-op) build does
+/// not repeat.
 /// </summary>
 [Collection(PackageCollection.Name)]
 public sealed class RemoteCacheBuildTests : IClassFixture<NginxFixture>
@@ -115,5 +116,10 @@ public sealed class RemoteCacheBuildTests : IClassFixture<NginxFixture>
         Assert.Contains(cause, warning);
         Assert.Equal(("VipsForeignLoadWebpBuffer", 400), (ImageFile.Read(Path.Combine(project.BinDirectory, "img/a.webp")).Loader, ImageFile.Read(Path.Combine(project.BinDirectory, "img/a.webp")).Width));
         Assert.Equal(("VipsForeignLoadHeifBuffer", 300), (ImageFile.Read(Path.Combine(project.BinDirectory, "img/b.avif")).Loader, ImageFile.Read(Path.Combine(project.BinDirectory, "img/b.avif")).Width));
+
+        // The next build changes nothing and never asks the server, so it does not repeat what that server did.
+        DotNetResult noOp = BuildOk(project);
+        Assert.StartsWith("KoalaPic: 2 images, 0 converted, 2 up to date, nothing to convert", noOp.Summary);
+        Assert.Empty(Warnings(noOp));
     }
 }

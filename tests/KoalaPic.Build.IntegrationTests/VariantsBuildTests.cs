@@ -75,6 +75,27 @@ public sealed class VariantsBuildTests : IDisposable
     }
 
     [Fact]
+    public void Effort_ReachesTheAvifEncoder_AndChangingItConvertsOnlyTheFormatsThatHaveOne()
+    {
+        string avif = Path.Combine(project.BinDirectory, "wwwroot", "img", "photo.avif");
+        project.SetKoalaImages("""<KoalaImage Include="wwwroot/img/*.jpg" Format="avif;jpg" Width="200" Effort="0" />""");
+        DotNetResult fastest = project.Build();
+        Assert.True(fastest.Succeeded, fastest.ToString());
+        // jpg has no effort setting, but avif in the same item has: no KP1025 warning.
+        Assert.DoesNotContain("KP1025", fastest.ToString());
+        byte[] atEffort0 = File.ReadAllBytes(avif);
+
+        project.SetKoalaImages("""<KoalaImage Include="wwwroot/img/*.jpg" Format="avif;jpg" Width="200" Effort="6" />""");
+        DotNetResult slower = project.Build();
+
+        Assert.True(slower.Succeeded, slower.ToString());
+        // The avif's cache key has its effort; the jpg's has none, so it stays up to date.
+        Assert.StartsWith("KoalaPic: 2 images, 1 converted, 1 up to date, ", slower.Summary);
+        Assert.Equal("VipsForeignLoadHeifBuffer", ImageFile.Read(avif).Loader);
+        Assert.NotEqual(atEffort0, File.ReadAllBytes(avif));
+    }
+
+    [Fact]
     public void WidthAndWidths_FailsWithKP1017()
     {
         project.SetKoalaImages("""<KoalaImage Include="wwwroot/img/*.jpg" Format="webp" Width="300" Widths="200;400" />""");

@@ -14,11 +14,13 @@ public sealed class WebAppHost : IDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private readonly Process process;
     private readonly StringBuilder output;
+    private readonly List<Uri> listeningAddresses;
 
-    private WebAppHost(Process process, StringBuilder output, Uri baseAddress)
+    private WebAppHost(Process process, StringBuilder output, List<Uri> listeningAddresses, Uri baseAddress)
     {
         this.process = process;
         this.output = output;
+        this.listeningAddresses = listeningAddresses;
         BaseAddress = baseAddress;
         Client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
@@ -33,23 +35,35 @@ public sealed class WebAppHost : IDisposable
 
     /// <summary>`dotnet run --no-build` of a project that is no <see cref="TestProject"/> (one set up as the README says).</summary>
     public static WebAppHost Run(string projectDirectory, string projectFile, IReadOnlyDictionary<string, string> environment) =>
-        Start(projectDirectory, environment, "run", "--no-build", "--project", projectFile, "--urls", "http://127.0.0.1:0");
+        Start(projectDirectory, environment, StartTimeout, "run", "--no-build", "--project", projectFile, "--urls", "http://127.0.0.1:0");
+
+    /// <summary>
+    /// `dotnet watch --non-interactive --no-hot-reload run` in the project folder, as a developer runs it (no browser is
+    /// launched). A change to a watched file restarts the app, on a new port: <see cref="LatestAddress"/>. Its build
+    /// runs at minimal verbosity, so that KoalaPic's summary lines are in <see cref="Output"/>.
+    /// </summary>
+    public static WebAppHost Watch(TestProject project, IReadOnlyDictionary<string, string> environment, TimeSpan startTimeout) =>
+        Start(
+            project.Directory,
+            new Dictionary<string, string>(environment) { ["DOTNET_WATCH_SUPPRESS_LAUNCH_BROWSER"] = "1", ["DOTNET_WATCH_SUPPRESS_EMOJIS"] = "1" },
+            startTimeout,
+            "watch", "--non-interactive", "--no-hot-reload", "--project", project.ProjectFile, "run", "--urls", "http://127.0.0.1:0", "--verbosity", "minimal");
 
     /// <summary>
     /// `dotnet run --no-build --no-launch-profile` in the project folder: the build output in the Production environment
     /// (no ASPNETCORE_ENVIRONMENT), with the project folder as content root.
     /// </summary>
     public static WebAppHost RunBuildOutputInProduction(TestProject project, IReadOnlyDictionary<string, string> environment) =>
-        Start(project.Directory, environment, "run", "--no-build", "--no-launch-profile", "--project", project.ProjectFile, "--urls", "http://127.0.0.1:0");
+        Start(project.Directory, environment, StartTimeout, "run", "--no-build", "--no-launch-profile", "--project", project.ProjectFile, "--urls", "http://127.0.0.1:0");
 
     /// <summary>
     /// `dotnet App.dll` in the folder that holds it (publish/, or bin/… for the build output), which is then the content
     /// root: the Production environment, as a server runs it.
     /// </summary>
     public static WebAppHost RunInProduction(string directory, string assemblyName) =>
-        Start(directory, new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" }, assemblyName + ".dll", "--urls", "http://127.0.0.1:0");
+        Start(directory, new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" }, StartTimeout, assemblyName + ".dll", "--urls", "http://127.0.0.1:0");
 
-    private static WebAppHost Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    private static WebAppHost Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, TimeSpan startTimeout, params string[] arguments)
     {
         ProcessStartInfo start = DotNet.StartInfo(workingDirectory, environment, arguments);
         // The app's environment is the one the test names (dotnet run: launchSettings' Development), not the test host's.
@@ -61,6 +75,7 @@ public sealed class WebAppHost : IDisposable
         var process = new Process { StartInfo = start };
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var log = new StringBuilder();
+        var addresses = new List<Uri>();
         void OnLine(string? line)
         {
             if (line == null)
@@ -72,6 +87,7 @@ public sealed class WebAppHost : IDisposable
             Match match = Regex.Match(line, @"Now listening on: (http://127\.0\.0\.1:\d+)");
             if (match.Success)
             {
+                lock (log) addresses.Add(new Uri(match.Groups[1].Value));
                 listening.TrySetResult(new Uri(match.Groups[1].Value));
             }
         }
@@ -85,9 +101,9 @@ public sealed class WebAppHost : IDisposable
         process.BeginErrorReadLine();
         try
         {
-            if (!listening.Task.Wait(StartTimeout))
+            if (!listening.Task.Wait(startTimeout))
             {
-                throw new TimeoutException($"the app did not listen within {StartTimeout}");
+                throw new TimeoutException($"the app did not listen within {startTimeout}");
             }
         }
         catch (Exception ex)
@@ -101,7 +117,7 @@ public sealed class WebAppHost : IDisposable
         }
 
         TestLog.Write($"{DotNet.Describe(arguments)}: listening on {listening.Task.Result}");
-        return new WebAppHost(process, log, listening.Task.Result);
+        return new WebAppHost(process, log, addresses, listening.Task.Result);
     }
 
     /// <summary>What the app has written so far, for assertion messages.</summary>
@@ -109,6 +125,14 @@ public sealed class WebAppHost : IDisposable
     {
         get { lock (output) return output.ToString(); }
     }
+
+    /// <summary>Where the app listens now: the last "Now listening on" line (an app restarted by dotnet watch has a new port).</summary>
+    public Uri LatestAddress
+    {
+        get { lock (output) return listeningAddresses[^1]; }
+    }
+
+    public bool HasExited => process.HasExited;
 
     public void Dispose()
     {

@@ -25,10 +25,14 @@ public sealed class PrepareKoalaPicRunTests
     private static JobLayout Layout(TaskProject project) => new(project.IntermediateDirectory);
 
     /// <summary>A build that converts, as the targets run it: prepare, the real converter, then the stamp.</summary>
-    private static ConvertKoalaImages Convert(TaskProject project, params ITaskItem[] images)
+    private static ConvertKoalaImages Convert(TaskProject project, params ITaskItem[] images) => Convert(project, Array.Empty<ITaskItem>(), images);
+
+    /// <summary>The same, with KoalaPic* properties (<see cref="TaskExtensions.Property"/>) for the converter.</summary>
+    private static ConvertKoalaImages Convert(TaskProject project, ITaskItem[] properties, params ITaskItem[] images)
     {
         Assert.True(Task(project, images).Execute());
         ConvertKoalaImages convert = project.ConvertTask(images);
+        convert.Properties = properties;
         Assert.True(convert.Execute(), convert.Engine().Log);
         File.WriteAllText(Layout(project).StampFile, "");
         File.SetLastWriteTimeUtc(Layout(project).StampFile, DateTime.UtcNow.AddSeconds(5)); // later than every input
@@ -149,6 +153,39 @@ public sealed class PrepareKoalaPicRunTests
         Assert.NotEmpty(replay.Engine().Warnings);
         BuildMessageEventArgs summary = Assert.Single(replay.Engine().Messages, m => m.Importance == MessageImportance.High);
         Assert.Equal("KoalaPic: 2 images, 0 converted, 2 up to date, nothing to convert (nothing changed since the last build)", summary.Message);
+    }
+
+    /// <summary>
+    /// KP4020 was true of the last run's exchange with the server; a skipped run has none (it never asks the server, which
+    /// may be back), so it repeats the items' warnings but not that one.
+    /// </summary>
+    [Fact]
+    public void A_skipped_run_does_not_repeat_the_last_runs_remote_cache_warning_but_repeats_the_items_warnings()
+    {
+        using var project = new TaskProject();
+        ITaskItem tight = TaskSupport.Item(project.AddFixture("Landscape_1.jpg", "img/tight.jpg"), ("Format", "png"));
+        ITaskItem remote = TaskExtensions.Property("KoalaPicRemoteCache", "http://127.0.0.1:" + RefusedPort() + "/koalapic/");
+        ConvertKoalaImages convert = Convert(project, new[] { remote }, tight);
+        Assert.Contains(convert.Engine().Warnings, w => w.Code == DiagnosticCodes.RemoteCacheFailed);
+
+        PrepareKoalaPicRun replay = Task(project, tight);
+        Assert.True(replay.Execute(), replay.Engine().Log);
+
+        Assert.False(replay.ConverterNeeded, replay.Engine().Log);
+        Assert.Equal(
+            convert.Engine().Warnings.Where(w => w.Code != DiagnosticCodes.RemoteCacheFailed).Select(w => (w.Code, w.File, w.Message)),
+            replay.Engine().Warnings.Select(w => (w.Code, w.File, w.Message)));
+        Assert.NotEmpty(replay.Engine().Warnings);
+    }
+
+    /// <summary>A loopback port nothing listens on: the connection is refused at once.</summary>
+    private static int RefusedPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
     }
 
     [Fact]

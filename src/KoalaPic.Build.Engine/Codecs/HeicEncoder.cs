@@ -35,9 +35,22 @@ internal static class HeicEncoder
     /// <summary>Encodes an already resized 8-bit sRGB (or grey) image, with or without alpha, as HEIC.</summary>
     /// <param name="quality">1–100, handed to the encoder as its lossy quality.</param>
     /// <param name="lossless">Lossless HEVC: 4:4:4 in the RGB (identity) matrix, so decoded pixels equal the input.</param>
+    /// <param name="effort">0 to 9, x265's preset from ultrafast to placebo (<see cref="X265Presets"/>); null for the descriptor's default.</param>
     /// <exception cref="ImageConversionException"><see cref="EncoderMissingCode"/> when libheif or its HEVC encoder
     /// is missing; <see cref="DiagnosticCodes.CannotEncode"/> when libheif fails.</exception>
-    internal static byte[] Encode(Image image, int quality, bool lossless) => Encode(image, quality, lossless, DefaultLibraryNames);
+    internal static byte[] Encode(Image image, int quality, bool lossless, int? effort = null) => Encode(image, quality, lossless, DefaultLibraryNames, effort);
+
+    /// <summary>
+    /// x265's presets, fastest first: libheif's x265 plugin takes one of these names as its "preset" parameter, and an
+    /// effort is an index into them (libvips' heifsave sets aom's speed, which the x265 plugin does not have).
+    /// </summary>
+    internal static readonly IReadOnlyList<string> X265Presets = new[]
+    {
+        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo",
+    };
+
+    private static string PresetFor(int? effort) =>
+        X265Presets[Math.Max(0, Math.Min(X265Presets.Count - 1, effort ?? FormatDescriptor.Heic.Effort!.Default))];
 
     private static IReadOnlyList<string> PlatformLibraryNames()
     {
@@ -77,7 +90,7 @@ internal static class HeicEncoder
     }
 
     /// <summary>The test hook: as <see cref="Encode(Image, int, bool)"/>, probing <paramref name="libraryNames"/> instead.</summary>
-    internal static byte[] Encode(Image image, int quality, bool lossless, IReadOnlyList<string> libraryNames)
+    internal static byte[] Encode(Image image, int quality, bool lossless, IReadOnlyList<string> libraryNames, int? effort = null)
     {
         LibHeif library = Load(libraryNames);
         if (library.Problem != null)
@@ -88,7 +101,7 @@ internal static class HeicEncoder
         Image rgb = ToRgb(image);
         try
         {
-            return library.Encode(rgb, quality, lossless);
+            return library.Encode(rgb, quality, lossless, PresetFor(effort));
         }
         finally
         {
@@ -297,7 +310,7 @@ internal static class HeicEncoder
         private readonly EncodeImageFn encodeImage = null!;
         private readonly ContextWriteFn contextWrite = null!;
 
-        public byte[] Encode(Image rgb, int quality, bool lossless)
+        public byte[] Encode(Image rgb, int quality, bool lossless, string preset)
         {
             byte[] pixels = rgb.WriteToMemory<byte>();
             int width = rgb.Width;
@@ -332,6 +345,7 @@ internal static class HeicEncoder
                 // Chroma as libvips' heifsave does for AVIF: full resolution at high quality and lossless,
                 // 4:2:0 (what phones write) below.
                 Check(setStringParameter(encoder, "chroma", lossless || quality >= 90 ? "444" : "420"));
+                Check(setStringParameter(encoder, "preset", preset));
 
                 // x265 would start a thread per core for every image; keep to libvips' per-image thread budget
                 // (VipsRuntime sets it from the number of images converted at once). The bytes do not depend on it
@@ -455,7 +469,7 @@ internal static class HeicEncoder
         return false;
     }
 
-    internal static byte[] Encode(Image image, int quality, bool lossless, IReadOnlyList<string> libraryNames) =>
+    internal static byte[] Encode(Image image, int quality, bool lossless, IReadOnlyList<string> libraryNames, int? effort = null) =>
         throw new ImageConversionException(EncoderMissingCode, MissingMessage(NeedsDotNet));
 #endif
 }

@@ -90,7 +90,7 @@ public sealed class ImageBatch
         sourcesHashed = 0;
         int parallelism = Math.Max(1, settings.MaxParallelism);
 
-        // Known without loading libvips: a build where every source is unchanged never loads it.
+        // The libvips that loads is part of every key (a build in which nothing changed never runs this: PrepareKoalaPicRun).
         string engineVersion = VipsRuntime.EngineVersion;
         using var downloads = new UrlDownloader(settings.CacheDirectory, settings.Downloads ?? new DownloadSettings(), cancellationToken);
         downloads.Prefetch(requests);

@@ -13,15 +13,20 @@ namespace KoalaPic.Build.Engine;
 /// </summary>
 public sealed class LastRun
 {
-    /// <summary>Bumped when the shape changes: a record of another version is read as no record (the converter runs).</summary>
-    public const int CurrentVersion = 1;
+    /// <summary>Bumped when the shape or meaning changes: a record of another version is read as no record (the converter runs).</summary>
+    /// <remarks>2: the remote cache's warnings are no longer kept (a version-1 record may hold one).</remarks>
+    public const int CurrentVersion = 2;
 
     public int Version { get; set; } = CurrentVersion;
 
     /// <summary>The outputs MSBuild copies to bin/ and publish/, with their metadata.</summary>
     public List<JobOutput> Outputs { get; set; } = new();
 
-    /// <summary>The run's warnings, exactly as <see cref="JobResult.Diagnostics"/> held them (errors make the next build run).</summary>
+    /// <summary>
+    /// The run's warnings, exactly as <see cref="JobResult.Diagnostics"/> held them (errors make the next build run),
+    /// but the remote cache's (<see cref="DiagnosticCodes.RemoteCacheCodes"/>): they were true of that run's exchange
+    /// with the server, which a skipped run does not have.
+    /// </summary>
     public List<Diagnostic> Warnings { get; set; } = new();
 
     /// <summary>Files written outside the job folder (KoalaPicReportPath, KoalaPicZipPath), kept in FileWrites.</summary>
@@ -33,7 +38,7 @@ public sealed class LastRun
     public static LastRun From(JobResult result) => new()
     {
         Outputs = result.Outputs,
-        Warnings = result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Warning).ToList(),
+        Warnings = result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Warning && !DiagnosticCodes.IsAboutTheRemoteCache(d.Code)).ToList(),
         WrittenFiles = result.WrittenFiles,
         ImageCount = result.ImageCount,
     };

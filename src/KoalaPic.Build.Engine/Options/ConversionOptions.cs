@@ -87,6 +87,12 @@ public sealed record ConversionOptions(ImageFormat Format, int Quality, int? Wid
     /// <summary>The square sizes of an .ico; sizes larger than the image are left out.</summary>
     public IReadOnlyList<int> IcoSizes { get; init; } = DefaultIcoSizes;
 
+    /// <summary>The encoder effort the item asked for (Effort metadata), within the format's range; null for the format's default.</summary>
+    public int? Effort { get; init; }
+
+    /// <summary>The effort the encoder is given: <see cref="Effort"/>, else the format's default; null for formats without an effort knob.</summary>
+    public int? EncoderEffort => ImageFormats.Of(Format).Effort is FormatEffort knob ? Effort ?? knob.Default : null;
+
     /// <summary>A stable text of every setting in the cache key (<see cref="ItemMetadata.All"/> decides which), so that changing any of them changes the key.</summary>
     public string CacheKeyText => ItemMetadata.CacheKeyText(this);
 }

@@ -56,7 +56,8 @@ public sealed class FormatDescriptor
         bool smartQualityApplies,
         bool warnsWhenLargerThanSource,
         bool decodedByImageMagick = false,
-        int[]? qualityScale = null)
+        int[]? qualityScale = null,
+        FormatEffort? effort = null)
     {
         Format = format;
         Name = name;
@@ -71,6 +72,7 @@ public sealed class FormatDescriptor
         WarnsWhenLargerThanSource = warnsWhenLargerThanSource;
         DecodedByImageMagick = decodedByImageMagick;
         QualityScale = qualityScale;
+        Effort = effort;
     }
 
     public ImageFormat Format { get; }
@@ -124,6 +126,9 @@ public sealed class FormatDescriptor
     /// </summary>
     public IReadOnlyList<int>? QualityScale { get; }
 
+    /// <summary>The encoder's effort knob (the <c>Effort</c> metadata): its range and KoalaPic's default; null where the encoder has none.</summary>
+    public FormatEffort? Effort { get; }
+
     /// <summary>Whether writing it needs the native ImageMagick library.</summary>
     public bool EncodedByImageMagick => Encoder == FormatEncoder.ImageMagick;
 
@@ -133,15 +138,18 @@ public sealed class FormatDescriptor
         carriesAlpha: false, canAnimate: false, supportsLossless: false, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true);
 
     public static readonly FormatDescriptor Png = new(ImageFormat.Png, "png", Array.Empty<string>(), "image/png", FormatEncoder.Libvips,
-        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true);
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
+        effort: new FormatEffort(0, 9, 9, "libvips' pngsave compression: the zlib level, lossless either way; KoalaPic has always written level 9, and PNG outputs are small at the sizes the web uses"));
 
     public static readonly FormatDescriptor Webp = new(ImageFormat.Webp, "webp", Array.Empty<string>(), "image/webp", FormatEncoder.Libvips,
         carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true,
-        qualityScale: new[] { 23, 26, 30, 33, 36, 39, 43, 50, 58, 68, 77, 81, 96, 100, 100 });
+        qualityScale: new[] { 23, 26, 30, 33, 36, 39, 43, 50, 58, 68, 77, 81, 96, 100, 100 },
+        effort: new FormatEffort(0, 6, 4, "libwebp's method; 4 is libwebp's and sharp's default"));
 
     public static readonly FormatDescriptor Avif = new(ImageFormat.Avif, "avif", Array.Empty<string>(), "image/avif", FormatEncoder.Libvips,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true,
-        qualityScale: new[] { 38, 41, 43, 44, 46, 47, 49, 52, 54, 57, 60, 68, 87, 91, 99 });
+        qualityScale: new[] { 38, 41, 43, 44, 46, 47, 49, 52, 54, 57, 60, 68, 87, 91, 99 },
+        effort: new FormatEffort(0, 9, 4, "aom's speed is 9 minus the effort; 4 is libvips' and sharp's default"));
 
     public static readonly FormatDescriptor Gif = new(ImageFormat.Gif, "gif", Array.Empty<string>(), "image/gif", FormatEncoder.Libvips,
         carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: true);
@@ -161,7 +169,8 @@ public sealed class FormatDescriptor
 
     public static readonly FormatDescriptor Heic = new(ImageFormat.Heic, "heic", new[] { "heif" }, "image/heic", FormatEncoder.HeicEncoder,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
-        decodedByImageMagick: true, qualityScale: new[] { 29, 31, 32, 33, 34, 35, 37, 39, 41, 43, 46, 51, 66, 86, 100 });
+        decodedByImageMagick: true, qualityScale: new[] { 29, 31, 32, 33, 34, 35, 37, 39, 41, 43, 46, 51, 66, 86, 100 },
+        effort: new FormatEffort(0, 9, 6, "x265's preset, ultrafast (0) to placebo (9); 6 is slow, libheif's own default"));
 
     public static readonly FormatDescriptor Svg = new(ImageFormat.Svg, "svg", Array.Empty<string>(), "image/svg+xml", FormatEncoder.SvgWriter,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false);
@@ -172,7 +181,24 @@ public sealed class FormatDescriptor
     /// </remarks>
     public static readonly FormatDescriptor Jxl = new(ImageFormat.Jxl, "jxl", new[] { "jpeg-xl" }, "image/jxl", FormatEncoder.ImageMagick,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
-        decodedByImageMagick: true);
+        decodedByImageMagick: true, qualityScale: new[] { 42, 48, 54, 58, 61, 63, 66, 68, 71, 74, 78, 81, 93, 97, 99 },
+        effort: new FormatEffort(1, 9, 7, "libjxl's effort (ImageMagick's jxl:effort); 7 is libjxl's own default"));
+}
+
+/// <summary>
+/// An encoder's effort knob: how long it works for fewer bytes (the <c>Effort</c> metadata). Higher is slower and, at
+/// one Quality, usually smaller; Quality, not effort, is what decides how the output looks.
+/// </summary>
+/// <param name="Min">The lowest effort the encoder takes.</param>
+/// <param name="Max">The highest.</param>
+/// <param name="Default">What KoalaPic uses when an item sets no Effort (docs/performance.md says why for avif and webp).</param>
+/// <param name="Meaning">What the number sets in the encoder, for the docs and for readers of this file.</param>
+public sealed record FormatEffort(int Min, int Max, int Default, string Meaning)
+{
+    public bool Accepts(int effort) => effort >= Min && effort <= Max;
+
+    /// <summary><c>0 to 9 (default 4)</c>.</summary>
+    public string RangeText => string.Format(System.Globalization.CultureInfo.InvariantCulture, "{0} to {1} (default {2})", Min, Max, Default);
 }
 
 /// <summary>The format descriptors: lookup by <see cref="ImageFormat"/> and by name.</summary>

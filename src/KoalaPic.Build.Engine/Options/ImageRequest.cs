@@ -61,6 +61,7 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
         PlaceholderKind placeholder = read.Get(ItemMetadata.Placeholder, PlaceholderKind.None);
         string link = read.FindObject(ItemMetadata.Link) ?? "";
         long? maxBytes = read.Find(ItemMetadata.MaxBytes);
+        int? effort = read.Find(ItemMetadata.Effort);
 
         UrlSource? url = UrlSource.Parse(itemSpec, metadata, projectFile, diagnostics);
         if (diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error) > before)
@@ -69,6 +70,25 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
         }
 
         FormatDescriptor descriptor = ImageFormats.Of(format);
+        if (effort is int asked && descriptor.Effort is FormatEffort knob && !knob.Accepts(asked))
+        {
+            diagnostics.Add(Diagnostic.Error(
+                DiagnosticCodes.InvalidEffort,
+                $"KoalaImage '{itemSpec}': Effort=\"{asked}\" is not valid for {descriptor.Name} output. Accepted values for {descriptor.Name}: {knob.RangeText}.",
+                projectFile));
+            return null;
+        }
+
+        if (effort != null && descriptor.Effort == null)
+        {
+            // ImageVariants drops this warning when another format of the item has an effort setting.
+            diagnostics.Add(Diagnostic.Warning(
+                DiagnosticCodes.EffortIgnored,
+                $"KoalaImage '{itemSpec}': Effort=\"{effort}\" has no effect on {descriptor.Name} output (it applies to {ImageFormats.NamesWhere(f => f.Effort != null)}).",
+                projectFile));
+            effort = null;
+        }
+
         if (smart != SmartQualityLevel.None && lossless && descriptor.SupportsLossless)
         {
             diagnostics.Add(Diagnostic.Warning(
@@ -113,6 +133,7 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
             SmartQuality = smart,
             KeepMetadata = keepMetadata,
             IcoSizes = icoSizes,
+            Effort = effort,
         };
         return new ImageRequest(itemSpec, sourcePath, destination, options) { Url = url, Placeholder = placeholder, MaxBytes = maxBytes };
     }
@@ -135,22 +156,23 @@ public sealed record ImageRequest(string ItemSpec, string SourcePath, string Out
     /// </summary>
     internal static string OutputPathFor(string sourcePath, string projectDirectory, string link, ImageFormat format)
     {
-        string relative;
-        if (link.Length > 0)
-        {
-            relative = link;
-        }
-        else
-        {
-            string root = Path.GetFullPath(projectDirectory).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + Path.DirectorySeparatorChar;
-            string full = Path.GetFullPath(sourcePath);
-            var comparison = Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-            relative = full.StartsWith(root, comparison) ? full.Substring(root.Length) : Path.GetFileName(full);
-        }
+        string relative = link.Length > 0 ? link : ProjectRelative(sourcePath, projectDirectory);
 
         // One spelling per file: "./a.png" and "img//a.png" must not pass for outputs other than "a.png" and
         // "img/a.png" in the duplicate check (KP1010) and the state file.
         relative = string.Join("/", relative.Split(new[] { '/', '\\' }, StringSplitOptions.RemoveEmptyEntries).Where(segment => segment != "."));
         return Path.ChangeExtension(relative, ImageFormats.Extension(format));
+    }
+
+    /// <summary>
+    /// The source's path relative to the project folder, '/'-separated; a file outside the folder is named by its file
+    /// name alone, where its output lands (<see cref="OutputPathFor"/>). The manifest names sources the same way.
+    /// </summary>
+    internal static string ProjectRelative(string sourcePath, string projectDirectory)
+    {
+        string root = Path.GetFullPath(projectDirectory).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        string full = Path.GetFullPath(sourcePath);
+        string relative = full.StartsWith(root, PathRules.Current.Comparison) ? full.Substring(root.Length) : Path.GetFileName(full);
+        return relative.Replace('\\', '/');
     }
 }

@@ -55,6 +55,10 @@ public static class ImageVariants
         var perFormat = new List<ImageRequest>();
         var reported = new List<Diagnostic>(); // this item's only: another item may have the same spec and messages
         bool failed = !widthsValid;
+
+        // One Effort serves every format of the item that has an effort setting: Format="avif;jpg" Effort="2" is not
+        // a mistake, so jpg's "Effort has no effect" is only said when no format of the item takes it.
+        bool someFormatTakesEffort = formats.Any(f => ImageFormats.Find(f)?.Effort != null);
         foreach (string format in formats)
         {
             var formatDiagnostics = new List<Diagnostic>();
@@ -67,6 +71,11 @@ public static class ImageVariants
                 formatDiagnostics);
             foreach (Diagnostic d in formatDiagnostics)
             {
+                if (d.Code == DiagnosticCodes.EffortIgnored && someFormatTakesEffort)
+                {
+                    continue;
+                }
+
                 if (!reported.Any(existing => existing.Code == d.Code && existing.Message == d.Message))
                 {
                     reported.Add(d);

@@ -146,6 +146,14 @@ public class ItemMetadata
         "MaxBytes", DiagnosticCodes.InvalidMaxBytes, ByteSize.AcceptedValues, ByteSize.TryParse,
         CacheKeyDecision.NotPart("a budget is checked against the output once it is made and does not change its bytes"));
 
+    /// <summary>
+    /// One number for every format of the item; its range is each format's (<see cref="FormatDescriptor.Effort"/>),
+    /// checked in <see cref="ImageRequest.TryCreate"/>. Here only what no format takes is refused.
+    /// </summary>
+    public static readonly ItemMetadata<int> Effort = new(
+        "Effort", DiagnosticCodes.InvalidEffort, EffortAcceptedValues(), WholeNumber(ImageFormats.All.Min(f => f.Effort?.Min ?? int.MaxValue), ImageFormats.All.Max(f => f.Effort?.Max ?? int.MinValue)),
+        CacheKeyDecision.Part("effort", o => o.EncoderEffort is int effort ? Invariant(effort) : "none"));
+
     public static readonly ItemMetadata Url = new(
         UrlSource.UrlMetadata, null, "an absolute http:// or https:// URL (checked with Sha256 by UrlSource.Parse)",
         CacheKeyDecision.NotPart("the downloaded bytes are the source, and the key hashes the source's bytes"), null);
@@ -158,8 +166,14 @@ public class ItemMetadata
     public static IReadOnlyList<ItemMetadata> All { get; } = new[]
     {
         Format, Quality, Width, Height, Link, Fit, Position, Enlarge, Background, Lossless,
-        SmartQuality, KeepMetadata, IcoSizes, OptimizeFor, Widths, Placeholder, Url, Sha256, MaxBytes,
+        SmartQuality, KeepMetadata, IcoSizes, OptimizeFor, Widths, Placeholder, Url, Sha256, MaxBytes, Effort,
     };
+
+    /// <summary><c>a whole number, higher is slower and smaller: avif 0 to 9 (default 4), …</c>, from the descriptors.</summary>
+    internal static string EffortAcceptedValues() =>
+        "a whole number, higher is slower and smaller: "
+        + string.Join(", ", ImageFormats.All.Where(f => f.Effort != null).Select(f => f.Name + " " + f.Effort!.RangeText))
+        + "; other formats have no effort setting";
 
     /// <summary>The settings text the cache key hashes: <c>format=webp;quality=80;…</c>, from every row in the key.</summary>
     internal static string CacheKeyText(ConversionOptions options) =>

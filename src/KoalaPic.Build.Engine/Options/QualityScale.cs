@@ -16,7 +16,8 @@ namespace KoalaPic.Build.Engine;
 /// both (graphics look at least as good as JPEG), while rows from all images would make photos look worse than the
 /// JPEG they promise. The jump between 85 and 90 is JPEG's: libvips stops halving its colour resolution at 90. Where
 /// an encoder does not reach JPEG's distance even at 100 (lossy WebP is always 4:2:0), the row holds 100. Formats
-/// without a row use <c>Quality</c> as it is: jpg, and tiff, pdf and svg, which embed JPEG; jxl until it is calibrated (the calibration program encodes with libvips, which has no JXL encoder here). png keeps its
+/// without a row use <c>Quality</c> as it is: jpg, and tiff, pdf and svg, which embed JPEG. jxl's row is measured
+/// through ImageMagick's libjxl, as the engine writes and reads it (NetVips.Native has no libjxl). png keeps its
 /// libimagequant palette quality: palette size, not a continuous loss, decides its bytes, and dithered palettes score
 /// badly on structural metrics even when they look right (the reason smart quality leaves png out too). gif, ico and
 /// bmp have no quality.

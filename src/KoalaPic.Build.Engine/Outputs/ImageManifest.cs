@@ -32,7 +32,7 @@ public sealed class ImageManifest
         var bySource = new Dictionary<string, ManifestImage>(StringComparer.Ordinal);
         foreach (ItemResult result in results.Where(r => r.Succeeded))
         {
-            string source = ProjectRelative(result.Request.SourcePath, projectDirectory);
+            string source = ImageRequest.ProjectRelative(result.Request.SourcePath, projectDirectory);
             if (!bySource.TryGetValue(source, out ManifestImage? image))
             {
                 image = new ManifestImage { Source = source, Path = basePath + WebPath(source) };
@@ -75,15 +75,6 @@ public sealed class ImageManifest
         }
 
         return "/" + path;
-    }
-
-    /// <summary>'/'-separated path relative to the project folder; a file outside it is named by its file name, as its output is.</summary>
-    internal static string ProjectRelative(string sourcePath, string projectDirectory)
-    {
-        string root = Path.GetFullPath(projectDirectory).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + Path.DirectorySeparatorChar;
-        string full = Path.GetFullPath(sourcePath);
-        string relative = full.StartsWith(root, PathRules.Current.Comparison) ? full.Substring(root.Length) : Path.GetFileName(full);
-        return relative.Replace('\\', '/');
     }
 
     public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, ImageManifestJson.Default.ImageManifest);

@@ -361,7 +361,7 @@ public static class ImageConverter
             return (format.Encoder switch
             {
                 FormatEncoder.ImageMagick => EncodeWithImageMagick(pixels, options),
-                FormatEncoder.HeicEncoder => HeicEncoder.Encode(pixels, QualityScale.EncoderQuality(options.Format, options.Quality), options.Lossless),
+                FormatEncoder.HeicEncoder => HeicEncoder.Encode(pixels, QualityScale.EncoderQuality(options.Format, options.Quality), options.Lossless, options.EncoderEffort),
                 _ => SvgWriter.EmbedRaster(pixels, options.Quality),
             }, null);
         }
@@ -388,7 +388,7 @@ public static class ImageConverter
         ImageFormat.Ico => MagickCodec.EncodeIco(pixels, options.IcoSizes),
         ImageFormat.Bmp => MagickCodec.EncodeBmp(pixels),
         ImageFormat.Pdf => MagickCodec.EncodePdf(pixels, options.Quality, PdfIsLossless(options)),
-        ImageFormat.Jxl => MagickCodec.EncodeJxl(pixels, options.Quality, options.Lossless),
+        ImageFormat.Jxl => MagickCodec.EncodeJxl(pixels, QualityScale.EncoderQuality(options.Format, options.Quality), options.Lossless, options.EncoderEffort),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Format, null),
     };
 
@@ -397,6 +397,9 @@ public static class ImageConverter
     internal static byte[] EncodeWithLibvips(Image image, ConversionOptions options, int q)
     {
         var keep = options.KeepMetadata ? Enums.ForeignKeep.All : Enums.ForeignKeep.None;
+
+        // The Effort metadata, or the format's default (FormatDescriptor.Effort); pngsave's is its zlib compression.
+        int effort = options.EncoderEffort ?? 0;
         switch (options.Format)
         {
             case ImageFormat.Jpeg:
@@ -404,16 +407,16 @@ public static class ImageConverter
             case ImageFormat.Png:
                 // Below 100, quality means palette quantisation (libimagequant), as in sharp; 100 or Lossless is truecolour.
                 return q < 100 && !options.Lossless
-                    ? image.PngsaveBuffer(compression: 9, palette: true, q: q, keep: keep)
-                    : image.PngsaveBuffer(compression: 9, keep: keep);
+                    ? image.PngsaveBuffer(compression: effort, palette: true, q: q, keep: keep)
+                    : image.PngsaveBuffer(compression: effort, keep: keep);
             case ImageFormat.Webp:
                 return options.Lossless
-                    ? image.WebpsaveBuffer(lossless: true, effort: 4, keep: keep)
-                    : image.WebpsaveBuffer(q: q, effort: 4, keep: keep);
+                    ? image.WebpsaveBuffer(lossless: true, effort: effort, keep: keep)
+                    : image.WebpsaveBuffer(q: q, effort: effort, keep: keep);
             case ImageFormat.Avif:
                 return options.Lossless
-                    ? image.HeifsaveBuffer(lossless: true, compression: Enums.ForeignHeifCompression.Av1, effort: 4, keep: keep)
-                    : image.HeifsaveBuffer(q: q, compression: Enums.ForeignHeifCompression.Av1, effort: 4, keep: keep);
+                    ? image.HeifsaveBuffer(lossless: true, compression: Enums.ForeignHeifCompression.Av1, effort: effort, keep: keep)
+                    : image.HeifsaveBuffer(q: q, compression: Enums.ForeignHeifCompression.Av1, effort: effort, keep: keep);
             case ImageFormat.Gif:
                 return image.GifsaveBuffer(keep: keep);
             case ImageFormat.Tiff:

@@ -82,8 +82,17 @@ internal static class SmartQuality
             throw new ArgumentOutOfRangeException(nameof(format), format, "smart quality supports jpg, webp and avif");
         }
 
-        double target = Target(format, level);
-        (int lowest, int highest) = Bounds(format, level);
+        return Search(reference, Target(format, level), Bounds(format, level), encodeAtQuality, decode);
+    }
+
+    /// <summary>
+    /// The same search for any encoder, target and quality range: the lowest quality from <paramref name="bounds"/>
+    /// whose decoded output is within <paramref name="target"/> of <paramref name="reference"/>. The levels' search
+    /// above uses it; bench/jxl-compare calls it for formats without a level (jxl) at a chosen target.
+    /// </summary>
+    internal static SmartQualityResult Search(Image reference, double target, (int Lowest, int Highest) bounds, Func<int, byte[]> encodeAtQuality, Func<byte[], Image> decode)
+    {
+        (int lowest, int highest) = bounds;
         using var prepared = new PreparedReference(reference);
         var seen = new Dictionary<int, (byte[] Bytes, double Distance)>();
 

@@ -34,25 +34,34 @@ public static class VipsRuntime
 
     /// <summary>
     /// The libvips version this engine was built against and ships (NetVips.Native's package version), read from the
-    /// assembly's metadata without loading libvips. A test checks that it equals <see cref="LibvipsVersion"/>.
+    /// assembly's metadata without loading libvips: it names the NuGet folder the natives are found in. The cache key
+    /// uses <see cref="LibvipsVersion"/>, the one that loaded, which differs with <c>KoalaPicLibvipsDirectory</c>.
     /// </summary>
     public static string BundledLibvipsVersion { get; } =
         typeof(VipsRuntime).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => a.Key == "KoalaPic.LibvipsVersion")?.Value ?? "unknown";
 
-    /// <summary>
-    /// Engine version plus libvips version: part of every cache key. The "+commit" suffix of the informational version
-    /// is left out, so a rebuild of the same release does not invalidate caches; changes of output between commits of
-    /// one release bump <see cref="ContentKey"/>'s schema instead. Known without loading libvips, so that a build
-    /// where everything is up to date never loads it.
-    /// </summary>
-    public static string EngineVersion { get; } = ComputeEngineVersion();
+    private static string? engineVersion;
 
-    private static string ComputeEngineVersion()
+    /// <summary>
+    /// Engine version plus the version of the libvips that is loaded, as it reports itself at run time: part of every
+    /// cache key, so builds on different libvips builds (a <c>KoalaPicLibvipsDirectory</c> of one's own) never share
+    /// entries whose bytes may differ. Loads libvips; a build in which nothing changed skips the converter and never
+    /// gets here (PrepareKoalaPicRun).
+    /// </summary>
+    /// <exception cref="EngineLoadException">libvips is missing or cannot start on this platform.</exception>
+    public static string EngineVersion => engineVersion ??= EngineVersionWith(LibvipsVersion);
+
+    /// <summary>
+    /// This engine's version with <paramref name="libvips"/>'s. The "+commit" suffix of the informational version is
+    /// left out, so a rebuild of the same release does not invalidate caches; changes of output between commits of one
+    /// release bump <see cref="ContentKey"/>'s schema instead.
+    /// </summary>
+    internal static string EngineVersionWith(string libvips)
     {
         string version = typeof(VipsRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
         int plus = version.IndexOf('+');
-        return (plus < 0 ? version : version.Substring(0, plus)) + "+libvips-" + BundledLibvipsVersion;
+        return (plus < 0 ? version : version.Substring(0, plus)) + "+libvips-" + libvips;
     }
 
     /// <summary>libvips worker threads per image for a given number of images converted at once.</summary>

@@ -78,6 +78,12 @@ public static class DiagnosticCodes
     /// <summary>MaxBytes is not a size (150KB, 1.5MB or a number of bytes).</summary>
     public const string InvalidMaxBytes = "KP1019";
 
+    /// <summary>Effort is not a whole number, or outside the range of one of the item's formats.</summary>
+    public const string InvalidEffort = "KP1024";
+
+    /// <summary>Warning: Effort on an item none of whose formats has an effort setting (jpg, gif, …).</summary>
+    public const string EffortIgnored = "KP1025";
+
     /// <summary>Warning: a KoalaImage Include with wildcards that matches no file.</summary>
     public const string PatternMatchesNothing = "KP1023";
 
@@ -228,4 +234,12 @@ public static class DiagnosticCodes
     };
 
     public static bool IsBadImage(string code) => BadImageCodes.Contains(code);
+
+    /// <summary>
+    /// The codes about this run's exchange with the remote cache server, not about an item or an output: a build that
+    /// skips the converter (nothing changed) does not talk to the server, so it must not repeat them (<see cref="LastRun"/>).
+    /// </summary>
+    public static readonly IReadOnlyCollection<string> RemoteCacheCodes = new[] { RemoteCacheFailed, RemoteCachePushFailed };
+
+    public static bool IsAboutTheRemoteCache(string code) => RemoteCacheCodes.Contains(code);
 }

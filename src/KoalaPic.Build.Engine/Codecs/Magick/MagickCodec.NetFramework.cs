@@ -25,7 +25,7 @@ internal static class MagickCodec
 
     public static Image DecodeJxl(byte[] source, long maxPixels) => throw Unavailable();
 
-    public static byte[] EncodeJxl(Image image, int quality, bool lossless) => throw Unavailable();
+    public static byte[] EncodeJxl(Image image, int quality, bool lossless, int? effort = null) => throw Unavailable();
 
     private static ImageConversionException Unavailable() => new(
         ImageMagickUnavailable,

@@ -227,18 +227,17 @@ internal static class MagickCodec
         });
     }
 
-    /// <summary>The libjxl effort (1 fastest .. 9 slowest): libjxl's own default, its balance of time and bytes.</summary>
-    internal const int JxlEffort = 7;
-
     /// <summary>
     /// A JPEG XL image (still, one frame) through ImageMagick's libjxl coder: lossless when <paramref name="lossless"/>
     /// (libjxl distance 0; ImageMagick also makes quality 100 lossless), else ImageMagick's quality, which it turns into
     /// libjxl's distance with libjxl's own mapping (quality 90 is distance 1, "visually lossless"). No metadata.
     /// </summary>
     /// <param name="image">8-bit sRGB or grey, with or without alpha (kept).</param>
+    /// <param name="effort">libjxl's effort, 1 (fastest) to 9; null for the descriptor's default (<see cref="FormatDescriptor.Jxl"/>).</param>
     /// <exception cref="ImageConversionException">KP2004 (cannot encode) or KP0004 (ImageMagick or its JXL coder is missing).</exception>
-    public static byte[] EncodeJxl(Image image, int quality, bool lossless)
+    public static byte[] EncodeJxl(Image image, int quality, bool lossless, int? effort = null)
     {
+        int jxlEffort = effort ?? FormatDescriptor.Jxl.Effort!.Default;
         bool alpha = image.HasAlpha();
         byte[] pixels = InterleavedRgb(image, alpha);
         MagickRuntime.EnsureInitialized();
@@ -248,7 +247,7 @@ internal static class MagickCodec
             {
                 using MagickImage jxl = FromPixels(pixels, image.Width, image.Height, alpha);
                 jxl.Quality = (uint)Math.Max(1, Math.Min(100, quality));
-                jxl.Settings.SetDefine("jxl:effort", JxlEffort.ToString(CultureInfo.InvariantCulture));
+                jxl.Settings.SetDefine("jxl:effort", jxlEffort.ToString(CultureInfo.InvariantCulture));
                 if (lossless)
                 {
                     jxl.Settings.SetDefine("jxl:distance", "0");
