@@ -56,7 +56,8 @@ public sealed class FormatDescriptor
         bool smartQualityApplies,
         bool warnsWhenLargerThanSource,
         bool decodedByImageMagick = false,
-        int[]? qualityScale = null)
+        int[]? qualityScale = null,
+        double encodeCost = 1)
     {
         Format = format;
         Name = name;
@@ -71,6 +72,7 @@ public sealed class FormatDescriptor
         WarnsWhenLargerThanSource = warnsWhenLargerThanSource;
         DecodedByImageMagick = decodedByImageMagick;
         QualityScale = qualityScale;
+        EncodeCost = encodeCost;
     }
 
     public ImageFormat Format { get; }
@@ -123,6 +125,12 @@ public sealed class FormatDescriptor
     /// by bench/quality-calibration); null where <c>Quality</c> goes to the encoder as it is.
     /// </summary>
     public IReadOnlyList<int>? QualityScale { get; }
+
+    /// <summary>
+    /// CPU time per output pixel of its encode at the defaults, relative to JPEG's (1): the batch orders its work by
+    /// output pixels × this (the costliest first). Measured by <c>bash bench/run.sh --only encodecost</c> (docs/performance.md).
+    /// </summary>
+    public double EncodeCost { get; }
 
     /// <summary>Whether writing it needs the native ImageMagick library.</summary>
     public bool EncodedByImageMagick => Encoder == FormatEncoder.ImageMagick;

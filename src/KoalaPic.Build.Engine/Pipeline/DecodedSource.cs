@@ -117,6 +117,32 @@ public static partial class ImageConverter
         return decoded;
     }
 
+    /// <summary>
+    /// About how many pixels an output will have, from the source's header alone (no pixel is decoded): what the batch
+    /// orders its work by. A source whose size the header does not tell (HEIC, JPEG XL, unreadable) counts as the box.
+    /// </summary>
+    internal static long EstimatedOutputPixels(byte[] source, ConversionOptions options, long maxPixels)
+    {
+        SourceInfo? info = TryInspect(source, maxPixels, options);
+        long box = (long)(options.Width ?? options.Height ?? 1000) * (options.Height ?? options.Width ?? 1000);
+        if (info == null || info.Width <= 0 || info.Height <= 0)
+        {
+            return box;
+        }
+
+        var (width, height, size) = ResizePlan.ThumbnailBounds(info.Width, info.Height, options, info.Kind == SourceKind.Svg);
+        if (size == Enums.Size.Force)
+        {
+            return (long)width * height * info.Frames;
+        }
+
+        double scale = Math.Min((double)width / info.Width, (double)height / info.Height);
+        scale = size == Enums.Size.Down ? Math.Min(scale, 1) : scale;
+        long pixels = (long)(info.Width * scale) * (long)(info.Height * scale);
+        // Cover crops to the box and contain pads to it.
+        return (options.Width != null && options.Height != null && options.Fit is FitMode.Cover or FitMode.Contain ? box : pixels) * info.Frames;
+    }
+
     private static SourceInfo? TryInspect(byte[] source, long maxPixels, ConversionOptions options)
     {
         try
