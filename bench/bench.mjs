@@ -15,6 +15,10 @@
 //       bytes and the median SSIMULACRA distance from the resized source (bench/quality-calibration's score mode).
 //   (h) the remote cache (KoalaPicRemoteCache) on a local nginx (WebDAV PUT): a fresh clone with an empty local cache
 //       converting 200 AVIF outputs and pushing them (cold), then a second fresh clone, empty local cache, warm remote.
+//   (i) the engine alone, in one process (bench/decode-once), each printing its own table: decodeonce (one decode per
+//       source against one per output, on JPEG, PNG and TIFF sources, CPU time user+sys and wall), encodecost (each
+//       format's encoder CPU time per pixel relative to JPEG: FormatDescriptor.EncodeCost), tail (one AVIF encode
+//       with 1 libvips thread and with one per core). Not in the default set; select them with --only.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
@@ -51,13 +55,22 @@ const skipped = new Set(['corrupt-header.jpg', 'truncated.jpg', 'animated-loop-3
 const images = readdirSync(corpus).filter((f) => /\.(jpe?g|png|webp)$/i.test(f) && !skipped.has(f)).sort();
 const rows = [];
 const notes = [];
+const engineRows = ['decodeonce', 'encodecost', 'tail'];
+const engineTables = [];
 
 
 function main() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   log(`work folder ${work}; ${images.length} images from ${corpus}; ${reps} repetitions; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  pack();
+  if ([...only].some((row) => !engineRows.includes(row))) {
+    pack();
+  }
+
+  for (const row of engineRows.filter((r) => only.has(r))) {
+    engine(row);
+  }
+
   if (only.has('webp')) {
     compare('webp', 80);
   }
@@ -313,6 +326,15 @@ function quality() {
   notes.push(`(g) photos: ${photos.join(', ')}; the distance compares each output, flattened onto white, with the source resized the same way`);
 }
 
+/** Row (i): bench/decode-once in one process; its markdown table is printed after the main one. */
+function engine(mode) {
+  const tool = join(benchDir, 'decode-once');
+  run('dotnet', ['build', tool, '-c', 'Release', '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
+  log(`${mode}: bench/decode-once, ${reps} repetitions`);
+  const result = timed('dotnet', [join(tool, 'bin', 'Release', `net${dotnetMajor()}.0`, 'DecodeOnceBench.dll'), mode, '--reps', String(reps), '--corpus', corpus], repoRoot, env);
+  engineTables.push(`(i) ${mode}: dotnet bench/decode-once/bin/Release/net${dotnetMajor()}.0/DecodeOnceBench.dll ${mode} --reps ${reps}\n${result.stdout.trim()}`);
+}
+
 /** A WebDAV nginx on a free loopback port, run as the current user from a folder of its own (as the tests do). */
 function startNginx(dir) {
   const nginx = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/opt/homebrew/bin/nginx'].find((p) => existsSync(p))
@@ -452,6 +474,15 @@ function printTable() {
     console.log(note);
   }
 
+  for (const table of engineTables) {
+    console.log('');
+    console.log(table);
+  }
+
+  if (rows.length === 0) {
+    return;
+  }
+
   console.log('');
   console.log('| | measurement | min | median | max |');
   console.log('|---|---|---|---|---|');
@@ -501,7 +532,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!match) {
-      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
+      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote,decodeonce,encodecost,tail --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
     }
 
     parsed[match[1]] = match[2] ?? argv[++i];

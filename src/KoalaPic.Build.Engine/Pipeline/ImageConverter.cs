@@ -33,7 +33,8 @@ public sealed class ImageConversionException : Exception
 /// <summary>
 /// Decodes, resizes and encodes one image, in sharp's pipeline: shrink-on-load thumbnailing, EXIF orientation applied,
 /// colour converted to sRGB, metadata stripped. libvips does the work; Magick.NET (ico, bmp, pdf, HEIC input), the
-/// system's libheif (HEIC output) and the SVG writer only encode or decode at the edges.
+/// system's libheif (HEIC output) and the SVG writer only encode or decode at the edges. Several outputs of one source
+/// come from one decode through <see cref="Decode"/>.
 /// </summary>
 public static partial class ImageConverter
 {
