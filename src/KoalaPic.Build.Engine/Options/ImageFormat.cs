@@ -138,41 +138,52 @@ public sealed class FormatDescriptor
     public override string ToString() => Name;
 
     public static readonly FormatDescriptor Jpeg = new(ImageFormat.Jpeg, "jpg", new[] { "jpeg" }, "image/jpeg", FormatEncoder.Libvips,
-        carriesAlpha: false, canAnimate: false, supportsLossless: false, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true);
+        carriesAlpha: false, canAnimate: false, supportsLossless: false, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true,
+        encodeCost: 1);
 
     public static readonly FormatDescriptor Png = new(ImageFormat.Png, "png", Array.Empty<string>(), "image/png", FormatEncoder.Libvips,
-        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true);
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
+        encodeCost: 80);
 
     public static readonly FormatDescriptor Webp = new(ImageFormat.Webp, "webp", Array.Empty<string>(), "image/webp", FormatEncoder.Libvips,
         carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true,
-        qualityScale: new[] { 23, 26, 30, 33, 36, 39, 43, 50, 58, 68, 77, 81, 96, 100, 100 });
+        qualityScale: new[] { 23, 26, 30, 33, 36, 39, 43, 50, 58, 68, 77, 81, 96, 100, 100 },
+        encodeCost: 8);
 
     public static readonly FormatDescriptor Avif = new(ImageFormat.Avif, "avif", Array.Empty<string>(), "image/avif", FormatEncoder.Libvips,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true,
-        qualityScale: new[] { 38, 41, 43, 44, 46, 47, 49, 52, 54, 57, 60, 68, 87, 91, 99 });
+        qualityScale: new[] { 38, 41, 43, 44, 46, 47, 49, 52, 54, 57, 60, 68, 87, 91, 99 },
+        encodeCost: 220);
 
     public static readonly FormatDescriptor Gif = new(ImageFormat.Gif, "gif", Array.Empty<string>(), "image/gif", FormatEncoder.Libvips,
-        carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: true);
+        carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: true,
+        encodeCost: 85);
 
     public static readonly FormatDescriptor Tiff = new(ImageFormat.Tiff, "tiff", new[] { "tif" }, "image/tiff", FormatEncoder.Libvips,
-        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        encodeCost: 0.8);
 
     public static readonly FormatDescriptor Ico = new(ImageFormat.Ico, "ico", Array.Empty<string>(), "image/x-icon", FormatEncoder.ImageMagick,
-        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        encodeCost: 14);
 
     public static readonly FormatDescriptor Bmp = new(ImageFormat.Bmp, "bmp", Array.Empty<string>(), "image/bmp", FormatEncoder.ImageMagick,
-        carriesAlpha: false, canAnimate: false, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+        carriesAlpha: false, canAnimate: false, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        encodeCost: 2.6);
 
     /// <remarks>Carries alpha only when lossless (Lossless or Quality=100): a JPEG inside a PDF cannot (see <c>ImageConverter.KeepsAlpha</c>).</remarks>
     public static readonly FormatDescriptor Pdf = new(ImageFormat.Pdf, "pdf", Array.Empty<string>(), "application/pdf", FormatEncoder.ImageMagick,
-        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        encodeCost: 3.2);
 
     public static readonly FormatDescriptor Heic = new(ImageFormat.Heic, "heic", new[] { "heif" }, "image/heic", FormatEncoder.HeicEncoder,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
-        decodedByImageMagick: true, qualityScale: new[] { 29, 31, 32, 33, 34, 35, 37, 39, 41, 43, 46, 51, 66, 86, 100 });
+        decodedByImageMagick: true, qualityScale: new[] { 29, 31, 32, 33, 34, 35, 37, 39, 41, 43, 46, 51, 66, 86, 100 },
+        encodeCost: 85);
 
     public static readonly FormatDescriptor Svg = new(ImageFormat.Svg, "svg", Array.Empty<string>(), "image/svg+xml", FormatEncoder.SvgWriter,
-        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        encodeCost: 1.1);
 
     /// <remarks>
     /// JPEG XL through ImageMagick's libjxl coder. Not SmartQuality: libvips (NetVips.Native) has no JXL loader to read
@@ -180,7 +191,8 @@ public sealed class FormatDescriptor
     /// </remarks>
     public static readonly FormatDescriptor Jxl = new(ImageFormat.Jxl, "jxl", new[] { "jpeg-xl" }, "image/jxl", FormatEncoder.ImageMagick,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
-        decodedByImageMagick: true);
+        decodedByImageMagick: true,
+        encodeCost: 40);
 }
 
 /// <summary>The format descriptors: lookup by <see cref="ImageFormat"/> and by name.</summary>
