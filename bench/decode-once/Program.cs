@@ -34,8 +34,11 @@ switch (mode)
     case "tail":
         TailThreads.Run(corpus, reps, int.Parse(Get("width", "1920")));
         break;
+    case "batch":
+        BatchRun.Run(corpus, Get("layout", "shared"), Get("formats", "webp,jpg").Split(','), Get("widths", "480,960,1920").Split(',').Select(int.Parse).ToArray());
+        break;
     default:
-        Console.Error.WriteLine("usage: decodeonce [--reps 5] [--formats webp,jpg] [--widths 480,960,1920] | encodecost [--reps 5] [--width 960] | tail [--reps 5] [--width 1920]");
+        Console.Error.WriteLine("usage: decodeonce [--reps 5] [--formats webp,jpg] [--widths 480,960,1920] | encodecost [--reps 5] [--width 960] | tail [--reps 5] [--width 1920] | batch --layout shared|copies [--formats webp,jpg] [--widths 480,960,1920]");
         return 2;
 }
 
@@ -226,5 +229,69 @@ internal static class TailThreads
         Console.WriteLine("|---|---|---|");
         Console.WriteLine($"| 1 | {Bench.Median(one.Select(m => m.Wall)):F2} | {Bench.Median(one.Select(m => m.Cpu)):F2} |");
         Console.WriteLine($"| {Environment.ProcessorCount} | {Bench.Median(all.Select(m => m.Wall)):F2} | {Bench.Median(all.Select(m => m.Cpu)):F2} |");
+    }
+}
+
+/// <summary>
+/// A whole batch (ImageBatch, default parallelism) in this process, for its CPU time and peak RSS (VmHWM): the JPEG, PNG
+/// and TIFF of <see cref="DecodeOnce"/> and flowers.jpeg, each at every width × format. "shared": the outputs of one
+/// file share its decode; "copies": each output's source is a copy of its own, so every output decodes alone, as
+/// before decode-once. Run each layout in its own process (peak RSS only grows).
+/// </summary>
+internal static class BatchRun
+{
+    public static void Run(string corpus, string layout, string[] formatNames, int[] widths)
+    {
+        byte[] jpeg = File.ReadAllBytes(Path.Combine(corpus, "2569067123_aca715a2ee_o.jpg"));
+        byte[] png;
+        byte[] tiff;
+        using (Image full = Bench.Full(jpeg))
+        {
+            png = full.PngsaveBuffer();
+            tiff = full.TiffsaveBuffer(compression: Enums.ForeignTiffCompression.Lzw);
+        }
+
+        var sources = new (string Name, byte[] Bytes)[] { ("photo.jpg", jpeg), ("photo.png", png), ("photo.tif", tiff), ("flowers.jpeg", File.ReadAllBytes(Path.Combine(corpus, "flowers.jpeg"))) };
+        string root = Directory.CreateTempSubdirectory("koalapic-decode-once-").FullName;
+        try
+        {
+            var requests = new List<ImageRequest>();
+            var diagnostics = new List<Diagnostic>();
+            foreach (var (name, bytes) in sources)
+            {
+                foreach (string format in formatNames)
+                {
+                    foreach (int width in widths)
+                    {
+                        string file = layout == "copies" ? $"{Path.GetFileNameWithoutExtension(name)}-{width}-{format}{Path.GetExtension(name)}" : name;
+                        string path = Path.Combine(root, "src", file);
+                        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                        if (!File.Exists(path))
+                        {
+                            File.WriteAllBytes(path, bytes);
+                        }
+
+                        var metadata = new Dictionary<string, string> { ["Format"] = format, ["Width"] = width.ToString(CultureInfo.InvariantCulture), ["Link"] = $"{name}-{width}.{format}" };
+                        requests.Add(ImageRequest.TryCreate("src/" + file, path, root, key => metadata.TryGetValue(key, out string? v) ? v : "", Path.Combine(root, "p.csproj"), diagnostics)!);
+                    }
+                }
+            }
+
+            var settings = new BatchSettings(Path.Combine(root, "out"), Path.Combine(root, "state.json"), Path.Combine(root, "cache"), ImageBatch.DefaultParallelism);
+            var (cpu, wall) = Bench.Measure(() =>
+            {
+                BatchResult result = new ImageBatch(settings).Run(requests);
+                if (result.Converted != requests.Count)
+                {
+                    throw new InvalidOperationException($"{result.Converted} of {requests.Count} converted: {string.Join("; ", result.Items.Select(i => i.Diagnostic?.Message).OfType<string>())}");
+                }
+            });
+            string hwm = File.ReadAllLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?";
+            Console.WriteLine($"| {layout} | {requests.Count} outputs of {sources.Length} files | CPU {cpu:F2} s | wall {wall:F2} s | peak RSS {hwm} |");
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 }
