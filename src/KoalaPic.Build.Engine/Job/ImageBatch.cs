@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.IO.Hashing;
 using System.Linq;
 using System.Runtime.ExceptionServices;
 using System.Threading;
@@ -192,13 +193,7 @@ public sealed class ImageBatch
             });
 
             var urls = toConvert.Where(i => requests[i].Url != null).ToList();
-            if (!pendingBySource.IsEmpty)
-            {
-                // Sizes for the cost estimates come from the sources' headers.
-                VipsRuntime.EnsureInitialized(parallelism);
-            }
-
-            var queue = new WorkQueue(pendingBySource.Select(p => new SourceWork(p, settings.MaxPixels)), urls, MaxDecodedSources(parallelism));
+            var queue = new WorkQueue(pendingBySource.Select(p => new SourceWork(p)), urls, MaxDecodedSources(parallelism));
             Parallel.For(0, parallelism, options, _ =>
             {
                 try
@@ -208,7 +203,7 @@ public sealed class ImageBatch
                         cancellationToken.ThrowIfCancellationRequested();
                         if (job.Decode is { } work)
                         {
-                            work.Decode(settings.MaxPixels, AfterDecode, cancellationToken);
+                            work.Decode(settings.MaxSourceBytes, settings.MaxPixels, AfterDecode, cancellationToken);
                             queue.Decoded(work);
                         }
                         else if (job.Encode is { } unit)
@@ -217,7 +212,9 @@ public sealed class ImageBatch
                             try
                             {
                                 TailThreads(queue.Unfinished, parallelism);
-                                Report(unit.Item.Index, Guarded(unit.Item.Request, () => Encode(unit.Item, kept, item => unit.Work.Decoded.Encode(item.Request.Options, item.Request.Placeholder, cancellationToken))));
+                                Report(unit.Item.Index, unit.Work.Change is string change
+                                    ? SourceChanged(unit.Item.Request, change, unit.Item.SourceLength)
+                                    : Guarded(unit.Item.Request, () => Encode(unit.Item, kept, unit.Work.Source, () => unit.Work.Decoded.Encode(unit.Item.Request.Options, unit.Item.Request.Placeholder, cancellationToken))));
                             }
                             finally
                             {
@@ -295,7 +292,7 @@ public sealed class ImageBatch
             }
 
             VipsRuntime.EnsureInitialized(parallelism);
-            return Encode(pending, kept, item => ImageConverter.ConvertWithPlaceholder(item.Source, item.Request.Options, item.Request.Placeholder, settings.MaxPixels, cancellationToken));
+            return Encode(pending, kept, read.Value, () => ImageConverter.ConvertWithPlaceholder(read.Value, request.Options, request.Placeholder, settings.MaxPixels, cancellationToken));
         });
 
     /// <summary>Whatever goes wrong becomes the item's diagnostic, never the batch's exception.</summary>
@@ -396,45 +393,47 @@ public sealed class ImageBatch
             return Done(UpToDate(request, outputFile, source.Length, record));
         }
 
-        var pending = new PendingItem(index, request, outputFile, source, key, settingsHash, stamp);
+        var pending = new PendingItem(index, request, outputFile, key, settingsHash, stamp, source.Length, XxHash128.Hash(source));
         byte[]? bytes = cache.TryRead(key, request.Options.Format, out OutputFacts facts, out bool fromRemote, cancellationToken);
         if (bytes == null || !ImagePlaceholder.Satisfies(facts.Placeholder, request.Placeholder))
         {
             // Not in the cache, or an entry made without the placeholder now asked for (an older KoalaPic, or
             // Placeholder just turned on): converted again, which gives the same image bytes and the placeholder with them.
-            return new Step(null, pending);
+            // Its cost is estimated now, from the header of the bytes at hand; they are read again when it is encoded.
+            VipsRuntime.EnsureInitialized(Math.Max(1, settings.MaxParallelism));
+            return new Step(null, pending with { Cost = WorkCost.Estimate(source, request.Options, settings.MaxPixels) });
         }
 
-        return Done(Finish(pending, bytes, facts, fromRemote ? ItemOutcome.FromRemoteCache : ItemOutcome.FromCache, kept, sourceWidth: 0));
+        return Done(Finish(pending, source, bytes, facts, fromRemote ? ItemOutcome.FromRemoteCache : ItemOutcome.FromCache, kept, sourceWidth: 0));
 
         static Step Done(ItemResult result) => new(result, null);
     }
 
     /// <summary>Encodes an item <see cref="Prepare"/> left pending, and writes it.</summary>
-    private ItemResult Encode(PendingItem pending, ConcurrentDictionary<string, OutputRecord> kept, Func<PendingItem, EncodedImage> encode)
+    /// <param name="source">The source's bytes: those <see cref="Prepare"/> read (same hash).</param>
+    private ItemResult Encode(PendingItem pending, ConcurrentDictionary<string, OutputRecord> kept, byte[] source, Func<EncodedImage> encode)
     {
         ImageRequest request = pending.Request;
         EncodedImage encoded;
         try
         {
-            encoded = encode(pending);
+            encoded = encode();
         }
         catch (ImageConversionException ex)
         {
             // A file rewritten while it was read can look corrupt: say what really happened.
-            return SourceChangedFailure(request, pending.Stamp, pending.Source)
-                ?? Failure(request, pending.Source.Length, Diagnostic.Error(ex.Code, $"KoalaImage '{request.ItemSpec}': '{request.SourcePath}' {ex.Message}.", request.SourcePath));
+            return SourceChangedFailure(request, pending.Stamp, source)
+                ?? Failure(request, source.Length, Diagnostic.Error(ex.Code, $"KoalaImage '{request.ItemSpec}': '{request.SourcePath}' {ex.Message}.", request.SourcePath));
         }
 
         var facts = new OutputFacts(encoded.Width, encoded.Height, encoded.ChosenQuality) { Placeholder = encoded.Placeholder };
-        return Finish(pending, encoded.Bytes, facts, ItemOutcome.Converted, kept, encoded.SourceWidth);
+        return Finish(pending, source, encoded.Bytes, facts, ItemOutcome.Converted, kept, encoded.SourceWidth);
     }
 
     /// <summary>Writes an output (converted, or taken from the cache) and records it.</summary>
-    private ItemResult Finish(PendingItem pending, byte[] bytes, OutputFacts facts, ItemOutcome outcome, ConcurrentDictionary<string, OutputRecord> kept, int sourceWidth)
+    private ItemResult Finish(PendingItem pending, byte[] source, byte[] bytes, OutputFacts facts, ItemOutcome outcome, ConcurrentDictionary<string, OutputRecord> kept, int sourceWidth)
     {
         ImageRequest request = pending.Request;
-        byte[] source = pending.Source;
 
         // Nothing is written for bytes that are no longer the source's: the next build converts what is there then.
         if (SourceChangedFailure(request, pending.Stamp, source) is ItemResult changed)
@@ -472,16 +471,15 @@ public sealed class ImageBatch
     }
 
     /// <summary>KP2009 when the source on disk is no longer the bytes that were read (edited, replaced or deleted).</summary>
-    private static ItemResult? SourceChangedFailure(ImageRequest request, SourceStamp before, byte[] source)
-    {
-        string? change = SourceStamp.DescribeChange(request.SourcePath, before, source);
-        return change == null
-            ? null
-            : Failure(request, source.Length, Diagnostic.Error(
-                DiagnosticCodes.SourceChanged,
-                $"KoalaImage '{request.ItemSpec}': '{request.SourcePath}' {change} while KoalaPic was converting it, so nothing was written for it. Build again once the file is complete.",
-                request.SourcePath));
-    }
+    private static ItemResult? SourceChangedFailure(ImageRequest request, SourceStamp before, byte[] source) =>
+        SourceStamp.DescribeChange(request.SourcePath, before, source) is string change ? SourceChanged(request, change, source.Length) : null;
+
+    /// <param name="change">"changed", "was deleted".</param>
+    private static ItemResult SourceChanged(ImageRequest request, string change, long sourceBytes) =>
+        Failure(request, sourceBytes, Diagnostic.Error(
+            DiagnosticCodes.SourceChanged,
+            $"KoalaImage '{request.ItemSpec}': '{request.SourcePath}' {change} while KoalaPic was converting it, so nothing was written for it. Build again once the file is complete.",
+            request.SourcePath));
 
     /// <summary>An output already made from these bytes and settings, with the size and quality recorded when it was made.</summary>
     private static ItemResult UpToDate(ImageRequest request, string outputFile, long sourceBytes, OutputRecord record) =>

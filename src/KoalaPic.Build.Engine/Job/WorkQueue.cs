@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
+using System.IO.Hashing;
 using System.Linq;
 using System.Runtime.ExceptionServices;
 using System.Threading;
@@ -8,7 +10,10 @@ namespace KoalaPic.Build.Engine;
 
 /// <summary>An item whose output must be encoded, with what checking it found (see <c>ImageBatch.Prepare</c>).</summary>
 /// <param name="Index">Its place among the batch's requests.</param>
-internal sealed record PendingItem(int Index, ImageRequest Request, string OutputFile, byte[] Source, string Key, string SettingsHash, SourceStamp Stamp);
+/// <param name="SourceLength">The source's bytes when checked: they are not kept (a batch of thousands would hold every
+/// source at once), but read again when the source is decoded, and must hash to <paramref name="SourceHash"/>.</param>
+/// <param name="Cost">Estimated: output pixels × the format's <see cref="FormatDescriptor.EncodeCost"/>.</param>
+internal sealed record PendingItem(int Index, ImageRequest Request, string OutputFile, string Key, string SettingsHash, SourceStamp Stamp, long SourceLength, byte[] SourceHash, double Cost = 0);
 
 /// <summary>
 /// The outputs of one source that must be encoded: decoded once for all of them (<see cref="ImageConverter.Decode"/>),
@@ -17,15 +22,16 @@ internal sealed record PendingItem(int Index, ImageRequest Request, string Outpu
 internal sealed class SourceWork
 {
     private DecodedSource? decoded;
+    private byte[]? source;
     private Exception? failure;
     private int remaining;
 
-    public SourceWork(IReadOnlyList<PendingItem> items, long maxPixels)
+    public SourceWork(IReadOnlyList<PendingItem> items)
     {
         Items = items;
         remaining = items.Count;
         Units = items
-            .Select(item => new WorkUnit(this, item, WorkCost.Estimate(item.Source, item.Request.Options, maxPixels)))
+            .Select(item => new WorkUnit(this, item, item.Cost))
             .OrderByDescending(u => u.Cost)
             .ToList();
         Cost = Units.Sum(u => u.Cost);
@@ -38,15 +44,41 @@ internal sealed class SourceWork
 
     public double Cost { get; }
 
-    /// <summary>Decodes the source for all its outputs; an unexpected failure is kept and fails each output instead.</summary>
+    /// <summary>How the source changed since it was checked ("changed", "was deleted"), or null.</summary>
+    public string? Change { get; private set; }
+
+    /// <summary>The source's bytes, once <see cref="Decode"/> has read them again.</summary>
+    public byte[] Source => source ?? throw new InvalidOperationException("The source was not read.");
+
+    /// <summary>
+    /// Reads the source again (the bytes its outputs were checked with, by their hash, or else <see cref="Change"/> says
+    /// how it changed) and decodes it for all its outputs; an unexpected failure is kept and fails each output instead.
+    /// </summary>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     /// <exception cref="EngineLoadException">libvips cannot be loaded.</exception>
-    public void Decode(long maxPixels, Action<string, int>? afterDecode, CancellationToken cancellationToken)
+    public void Decode(long maxSourceBytes, long maxPixels, Action<string, int>? afterDecode, CancellationToken cancellationToken)
     {
+        PendingItem first = Items[0];
         try
         {
-            decoded = ImageConverter.Decode(Items[0].Source, Items.Select(i => i.Request.Options).ToList(), maxPixels, cancellationToken);
-            afterDecode?.Invoke(Items[0].Request.SourcePath, decoded.Decodes);
+            byte[] bytes = SourceFile.ReadAllBytes(first.Request.SourcePath, maxSourceBytes);
+            if (bytes.Length != first.SourceLength || !XxHash128.Hash(bytes).AsSpan().SequenceEqual(first.SourceHash))
+            {
+                Change = "changed";
+                return;
+            }
+
+            source = bytes;
+            decoded = ImageConverter.Decode(bytes, Items.Select(i => i.Request.Options).ToList(), maxPixels, cancellationToken);
+            afterDecode?.Invoke(first.Request.SourcePath, decoded.Decodes);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            Change = "was deleted";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SourceRefusedException)
+        {
+            Change = "changed";
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not EngineLoadException)
         {
@@ -77,12 +109,14 @@ internal sealed class SourceWork
         }
 
         decoded?.Dispose();
+        decoded = null;
+        source = null;
         return true;
     }
 }
 
 /// <summary>One output's encode.</summary>
-/// <param name="Cost">Estimated: output pixels × the format's <see cref="FormatDescriptor.EncodeCost"/>.</param>
+/// <param name="Cost">See <see cref="PendingItem.Cost"/>.</param>
 internal sealed record WorkUnit(SourceWork Work, PendingItem Item, double Cost);
 
 /// <summary>The estimated cost of an encode, by which the batch orders its work.</summary>
