@@ -18,7 +18,9 @@
 //   (i) the engine alone, in one process (bench/decode-once), each printing its own table: decodeonce (one decode per
 //       source against one per output, on JPEG, PNG and TIFF sources, CPU time user+sys and wall), encodecost (each
 //       format's encoder CPU time per pixel relative to JPEG: FormatDescriptor.EncodeCost), tail (one AVIF encode
-//       with 1 libvips thread and with one per core). Not in the default set; select them with --only.
+//       with 1 libvips thread and with one per core), batch (a whole ImageBatch with the outputs of each file sharing
+//       one decode, against each output's source a copy of its own: CPU, wall, peak RSS). Not in the default set;
+//       select them with --only.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
@@ -55,7 +57,7 @@ const skipped = new Set(['corrupt-header.jpg', 'truncated.jpg', 'animated-loop-3
 const images = readdirSync(corpus).filter((f) => /\.(jpe?g|png|webp)$/i.test(f) && !skipped.has(f)).sort();
 const rows = [];
 const notes = [];
-const engineRows = ['decodeonce', 'encodecost', 'tail'];
+const engineRows = ['decodeonce', 'encodecost', 'tail', 'batch'];
 const engineTables = [];
 
 
@@ -331,8 +333,23 @@ function engine(mode) {
   const tool = join(benchDir, 'decode-once');
   run('dotnet', ['build', tool, '-c', 'Release', '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
   log(`${mode}: bench/decode-once, ${reps} repetitions`);
-  const result = timed('dotnet', [join(tool, 'bin', 'Release', `net${dotnetMajor()}.0`, 'DecodeOnceBench.dll'), mode, '--reps', String(reps), '--corpus', corpus], repoRoot, env);
-  engineTables.push(`(i) ${mode}: dotnet bench/decode-once/bin/Release/net${dotnetMajor()}.0/DecodeOnceBench.dll ${mode} --reps ${reps}\n${result.stdout.trim()}`);
+  const dll = join(tool, 'bin', 'Release', `net${dotnetMajor()}.0`, 'DecodeOnceBench.dll');
+  const command = `dotnet bench/decode-once/bin/Release/net${dotnetMajor()}.0/DecodeOnceBench.dll ${mode}`;
+  if (mode === 'batch') {
+    // One process per run (peak RSS only grows), the two layouts interleaved.
+    const lines = [];
+    for (let rep = 0; rep < reps; rep++) {
+      for (const layout of rep % 2 ? ['copies', 'shared'] : ['shared', 'copies']) {
+        lines.push(timed('dotnet', [dll, 'batch', '--layout', layout, '--corpus', corpus], repoRoot, env).stdout.split('\n').find((l) => l.startsWith('|')));
+      }
+    }
+
+    engineTables.push(`(i) batch: ${command} --layout shared|copies, ${reps} pairs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n| layout | outputs | CPU (user+sys) | wall | peak RSS |\n|---|---|---|---|---|\n${lines.join('\n')}`);
+    return;
+  }
+
+  const result = timed('dotnet', [dll, mode, '--reps', String(reps), '--corpus', corpus], repoRoot, env);
+  engineTables.push(`(i) ${mode}: ${command} --reps ${reps}\n${result.stdout.trim()}`);
 }
 
 /** A WebDAV nginx on a free loopback port, run as the current user from a folder of its own (as the tests do). */
@@ -532,7 +549,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!match) {
-      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote,decodeonce,encodecost,tail --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
+      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote,decodeonce,encodecost,tail,batch --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
     }
 
     parsed[match[1]] = match[2] ?? argv[++i];

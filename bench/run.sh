@@ -6,7 +6,7 @@
 #   bash bench/run.sh --only webp,noop --images 1000 --work /tmp/koalapic-bench
 #   bash bench/run.sh --only quality  # bytes and perceptual distance per format at the default Quality (docs/performance.md)
 #   bash bench/run.sh --only remote --reps 1 --remote-size 256x192   # the remote cache row (h): needs nginx
-#   bash bench/run.sh --only decodeonce,encodecost,tail --reps 5        # the engine alone (i): decode once per source, EncodeCost, AVIF threads
+#   bash bench/run.sh --only decodeonce,encodecost,tail,batch --reps 5  # the engine alone (i): decode once per source, EncodeCost, AVIF threads, batch RSS
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 command -v dotnet >/dev/null || { echo "bench: the .NET SDK (dotnet) is not on PATH" >&2; exit 1; }
