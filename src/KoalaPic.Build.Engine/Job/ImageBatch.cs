@@ -208,7 +208,6 @@ public sealed class ImageBatch
                         }
                         else if (job.Encode is { } unit)
                         {
-                            bool last = false;
                             try
                             {
                                 TailThreads(queue.Unfinished, parallelism);
@@ -218,8 +217,8 @@ public sealed class ImageBatch
                             }
                             finally
                             {
-                                last = unit.Work.Release();
-                                queue.Finished(last);
+                                // After a source's last output, its bytes and pixels are freed and another may be decoded.
+                                queue.Finished(sourceDone: unit.Work.Release());
                             }
                         }
                         else
