@@ -19,6 +19,12 @@
 //       SmartQuality's medium SSIMULACRA distance and the CPU time per encode, relative to the default effort, at
 //       widths 960 and 1920 (--efforts avif=0-6,webp=0-6 limits the efforts; the slowest AVIF efforts take minutes
 //       per encode on a loaded machine).
+//   (j) the engine alone, in one process (bench/decode-once), each printing its own table: decodeonce (one decode per
+//       source against one per output, on JPEG, PNG and TIFF sources, CPU time user+sys and wall), encodecost (each
+//       format's encoder CPU time per pixel relative to JPEG: FormatDescriptor.EncodeCost), tail (one AVIF encode
+//       with 1 libvips thread and with one per core), batch (a whole ImageBatch with the outputs of each file sharing
+//       one decode, against each output's source a copy of its own: CPU, wall, peak RSS). Not in the default set;
+//       select them with --only.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
@@ -56,14 +62,19 @@ const images = readdirSync(corpus).filter((f) => /\.(jpe?g|png|webp)$/i.test(f) 
 const rows = [];
 const notes = [];
 const tables = [];
+const engineRows = ['decodeonce', 'encodecost', 'tail', 'batch'];
 
 
 function main() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   log(`work folder ${work}; ${images.length} images from ${corpus}; ${reps} repetitions; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  if ([...only].some((row) => row !== 'effort')) {
+  if ([...only].some((row) => row !== 'effort' && !engineRows.includes(row))) {
     pack();
+  }
+
+  for (const row of engineRows.filter((r) => only.has(r))) {
+    engine(row);
   }
 
   if (only.has('webp')) {
@@ -342,6 +353,30 @@ function effort() {
   tables.push(measured.stdout.trim());
 }
 
+/** Row (j): bench/decode-once in one process; its markdown table is printed after the main one. */
+function engine(mode) {
+  const tool = join(benchDir, 'decode-once');
+  run('dotnet', ['build', tool, '-c', 'Release', '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
+  log(`${mode}: bench/decode-once, ${reps} repetitions`);
+  const dll = join(tool, 'bin', 'Release', `net${dotnetMajor()}.0`, 'DecodeOnceBench.dll');
+  const command = `dotnet bench/decode-once/bin/Release/net${dotnetMajor()}.0/DecodeOnceBench.dll ${mode}`;
+  if (mode === 'batch') {
+    // One process per run (peak RSS only grows), the two layouts interleaved.
+    const lines = [];
+    for (let rep = 0; rep < reps; rep++) {
+      for (const layout of rep % 2 ? ['copies', 'shared'] : ['shared', 'copies']) {
+        lines.push(timed('dotnet', [dll, 'batch', '--layout', layout, '--corpus', corpus], repoRoot, env).stdout.split('\n').find((l) => l.startsWith('|')));
+      }
+    }
+
+    tables.push(`(j) batch: ${command} --layout shared|copies, ${reps} pairs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n| layout | outputs | CPU (user+sys) | wall | peak RSS |\n|---|---|---|---|---|\n${lines.join('\n')}`);
+    return;
+  }
+
+  const result = timed('dotnet', [dll, mode, '--reps', String(reps), '--corpus', corpus], repoRoot, env);
+  tables.push(`(j) ${mode}: ${command} --reps ${reps}\n${result.stdout.trim()}`);
+}
+
 /** A WebDAV nginx on a free loopback port, run as the current user from a folder of its own (as the tests do). */
 function startNginx(dir) {
   const nginx = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/opt/homebrew/bin/nginx'].find((p) => existsSync(p))
@@ -481,6 +516,18 @@ function printTable() {
     console.log(note);
   }
 
+  if (rows.length > 0) {
+    printRows();
+  }
+
+  for (const table of tables) {
+    console.log('');
+    console.log(table);
+  }
+}
+
+/** The main table: one line per row, min/median/max of its repetitions. */
+function printRows() {
   console.log('');
   console.log('| | measurement | min | median | max |');
   console.log('|---|---|---|---|---|');
@@ -491,11 +538,6 @@ function printTable() {
     } else {
       console.log(`| ${row.group} | ${row.what}${row.value ? ': ' + row.value : ''} | | | |`);
     }
-  }
-
-  for (const table of tables) {
-    console.log('');
-    console.log(table);
   }
 }
 
@@ -535,7 +577,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!match) {
-      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote,effort --efforts=avif=0-6,webp=0-6 --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
+      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote,effort,decodeonce,encodecost,tail,batch --efforts=avif=0-6,webp=0-6 --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
     }
 
     parsed[match[1]] = match[2] ?? argv[++i];
