@@ -19,7 +19,13 @@
 //       SmartQuality's medium SSIMULACRA distance and the CPU time per encode, relative to the default effort, at
 //       widths 960 and 1920 (--efforts avif=0-6,webp=0-6 limits the efforts; the slowest AVIF efforts take minutes
 //       per encode on a loaded machine).
-//   (j) responsive: 12 corpus images at widths 480/960/1920 as avif, webp and jpg, KoalaPic (cold build − the same
+//   (j) the engine alone, in one process (bench/decode-once), each printing its own table: decodeonce (one decode per
+//       source against one per output, on JPEG, PNG and TIFF sources, CPU time user+sys and wall), encodecost (each
+//       format's encoder CPU time per pixel relative to JPEG: FormatDescriptor.EncodeCost), tail (one AVIF encode
+//       with 1 libvips thread and with one per core), batch (a whole ImageBatch with the outputs of each file sharing
+//       one decode, against each output's source a copy of its own: CPU, wall, peak RSS). Not in the default set;
+//       select them with --only.
+//   (k) responsive: 12 corpus images at widths 480/960/1920 as avif, webp and jpg, KoalaPic (cold build − the same
 //       project without KoalaImage items) against eleventy-img 7 (the whole node process), interleaved; the same files
 //       on both sides, bytes and SSIMULACRA distance per format (bench/quality-calibration's compare mode),
 //       KoalaPic's Quality per format chosen so its distance is no worse. --only responsive-split: where KoalaPic's
@@ -61,14 +67,19 @@ const images = readdirSync(corpus).filter((f) => /\.(jpe?g|png|webp)$/i.test(f) 
 const rows = [];
 const notes = [];
 const tables = [];
+const engineRows = ['decodeonce', 'encodecost', 'tail', 'batch'];
 
 
 function main() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   log(`work folder ${work}; ${images.length} images from ${corpus}; ${reps} repetitions; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  if ([...only].some((row) => row !== 'effort')) {
+  if ([...only].some((row) => row !== 'effort' && !engineRows.includes(row))) {
     pack();
+  }
+
+  for (const row of engineRows.filter((r) => only.has(r))) {
+    engine(row);
   }
 
   if (only.has('webp')) {
@@ -351,8 +362,32 @@ function effort() {
   const load = loadavg().map((l) => l.toFixed(2)).join(' ');
   const measured = timed('dotnet', [join(project, 'bin', 'Release', `net${dotnetMajor()}.0`, 'EffortBench.dll'),
     '--corpus', corpus, '--jsonl', jsonl, ...(args.efforts ? ['--efforts', args.efforts] : [])], repoRoot, env);
-  rows.push({ group: 'j', what: `**encoder effort**: table below (load average ${load} at the start, ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end; CPU is the bench process's own user+sys per encode)` });
+  rows.push({ group: 'k', what: `**encoder effort**: table below (load average ${load} at the start, ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end; CPU is the bench process's own user+sys per encode)` });
   tables.push(measured.stdout.trim());
+}
+
+/** Row (j): bench/decode-once in one process; its markdown table is printed after the main one. */
+function engine(mode) {
+  const tool = join(benchDir, 'decode-once');
+  run('dotnet', ['build', tool, '-c', 'Release', '-nodeReuse:false', '-v:q'], repoRoot, { ...env, NUGET_PACKAGES: undefined });
+  log(`${mode}: bench/decode-once, ${reps} repetitions`);
+  const dll = join(tool, 'bin', 'Release', `net${dotnetMajor()}.0`, 'DecodeOnceBench.dll');
+  const command = `dotnet bench/decode-once/bin/Release/net${dotnetMajor()}.0/DecodeOnceBench.dll ${mode}`;
+  if (mode === 'batch') {
+    // One process per run (peak RSS only grows), the two layouts interleaved.
+    const lines = [];
+    for (let rep = 0; rep < reps; rep++) {
+      for (const layout of rep % 2 ? ['copies', 'shared'] : ['shared', 'copies']) {
+        lines.push(timed('dotnet', [dll, 'batch', '--layout', layout, '--corpus', corpus], repoRoot, env).stdout.split('\n').find((l) => l.startsWith('|')));
+      }
+    }
+
+    tables.push(`(j) batch: ${command} --layout shared|copies, ${reps} pairs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n| layout | outputs | CPU (user+sys) | wall | peak RSS |\n|---|---|---|---|---|\n${lines.join('\n')}`);
+    return;
+  }
+
+  const result = timed('dotnet', [dll, mode, '--reps', String(reps), '--corpus', corpus], repoRoot, env);
+  tables.push(`(j) ${mode}: ${command} --reps ${reps}\n${result.stdout.trim()}`);
 }
 
 /** A WebDAV nginx on a free loopback port, run as the current user from a folder of its own (as the tests do). */
@@ -445,7 +480,7 @@ function remote() {
   rows.push({ group: 'h', what: '  ratio cold / warm, KoalaPic\'s own time', stats: ratios(coldOwn, warmOwn), unit: 'x' });
 }
 
-// (j) The responsive job. Twelve corpus images (their names are in docs/performance.md): photos and graphics, opaque and
+// (k) The responsive job. Twelve corpus images (their names are in docs/performance.md): photos and graphics, opaque and
 // transparent, from 2725 px wide down to 246 px, chosen so that eleventy-img's rule for widths wider than the source
 // (it writes the source's own width instead when the previous width is below 80 % of it) and KoalaPic's (it drops them,
 // keeping the narrowest when none fits) give the same files.
@@ -554,20 +589,20 @@ function responsive() {
     ...eleventyFiles.filter((f) => !koalaFiles.includes(f)).map((f) => `eleventy-img only: ${f}`)];
   const unscored = outputs.filter((o) => o.Distance == null).map((o) => `${o.Tool} ${o.Stem} ${o.Format} ${o.Width}: ${o.Problem}`);
 
-  rows.push({ group: 'j', what: `**responsive**: ${responsiveImages.length} images × widths ${responsiveWidths.replaceAll(';', '/')} × avif, webp, jpg; files written: KoalaPic ${koalaFiles.length}, eleventy-img ${eleventyFiles.length} (${onlyOne.length === 0 ? 'the same names, formats and sizes' : 'DIFFERENT: ' + onlyOne.join('; ')})` });
-  rows.push({ group: 'j', what: '  KoalaPic: cold build − build without KoalaImage items (wall)', stats: t.koala, unit: 's' });
-  rows.push({ group: 'j', what: '    (the build without KoalaImage items itself, wall)', stats: t.baseline, unit: 's' });
-  rows.push({ group: 'j', what: '    (KoalaPic\'s own job, report.json elapsed_ms, wall)', stats: t.koalaOwn, unit: 's' });
-  rows.push({ group: 'j', what: '  eleventy-img: node process, start to exit (wall)', stats: t.eleventy, unit: 's' });
-  rows.push({ group: 'j', what: '    (eleventy-img: inside the script, after the imports, wall)', stats: t.eleventyInside, unit: 's' });
-  rows.push({ group: 'j', what: '  **ratio eleventy-img / KoalaPic, wall** (> 1: KoalaPic faster)', stats: ratios(t.eleventy, t.koala), unit: 'x' });
+  rows.push({ group: 'k', what: `**responsive**: ${responsiveImages.length} images × widths ${responsiveWidths.replaceAll(';', '/')} × avif, webp, jpg; files written: KoalaPic ${koalaFiles.length}, eleventy-img ${eleventyFiles.length} (${onlyOne.length === 0 ? 'the same names, formats and sizes' : 'DIFFERENT: ' + onlyOne.join('; ')})` });
+  rows.push({ group: 'k', what: '  KoalaPic: cold build − build without KoalaImage items (wall)', stats: t.koala, unit: 's' });
+  rows.push({ group: 'k', what: '    (the build without KoalaImage items itself, wall)', stats: t.baseline, unit: 's' });
+  rows.push({ group: 'k', what: '    (KoalaPic\'s own job, report.json elapsed_ms, wall)', stats: t.koalaOwn, unit: 's' });
+  rows.push({ group: 'k', what: '  eleventy-img: node process, start to exit (wall)', stats: t.eleventy, unit: 's' });
+  rows.push({ group: 'k', what: '    (eleventy-img: inside the script, after the imports, wall)', stats: t.eleventyInside, unit: 's' });
+  rows.push({ group: 'k', what: '  **ratio eleventy-img / KoalaPic, wall** (> 1: KoalaPic faster)', stats: ratios(t.eleventy, t.koala), unit: 'x' });
   if (gnuTime) {
-    rows.push({ group: 'j', what: '  CPU (user+sys): KoalaPic build − build without items', stats: t.koalaCpu, unit: 's' });
-    rows.push({ group: 'j', what: '  CPU (user+sys): eleventy-img node process', stats: t.eleventyCpu, unit: 's' });
-    rows.push({ group: 'j', what: '  **ratio eleventy-img / KoalaPic, CPU**', stats: ratios(t.eleventyCpu, t.koalaCpu), unit: 'x' });
+    rows.push({ group: 'k', what: '  CPU (user+sys): KoalaPic build − build without items', stats: t.koalaCpu, unit: 's' });
+    rows.push({ group: 'k', what: '  CPU (user+sys): eleventy-img node process', stats: t.eleventyCpu, unit: 's' });
+    rows.push({ group: 'k', what: '  **ratio eleventy-img / KoalaPic, CPU**', stats: ratios(t.eleventyCpu, t.koalaCpu), unit: 'x' });
   }
 
-  rows.push({ group: 'j', what: '  load average (1 min) after each repetition', stats: t.load, unit: '' });
+  rows.push({ group: 'k', what: '  load average (1 min) after each repetition', stats: t.load, unit: '' });
   for (const format of responsiveFormats) {
     const of = (tool) => outputs.filter((o) => o.Tool === tool && o.Format === format);
     const [k, e] = [of('KoalaPic'), of('eleventy-img')];
@@ -578,14 +613,14 @@ function responsive() {
     // goes wrong (eleventy-img converts a CMYK JPEG with a generic CMYK profile instead of its embedded one).
     const fair = mean(k) <= mean(e) && 2 * noWorse >= k.length;
     const eleventySetting = { avif: 'q50 effort 4 4:2:0', webp: 'q80', jpg: 'q80' }[format];
-    rows.push({ group: 'j', what: `  ${format}: bytes KoalaPic ${kib(sum(k))} KiB (Quality ${qualities[format]}), eleventy-img ${kib(sum(e))} KiB (${eleventySetting}): KoalaPic/eleventy-img ${(sum(k) / sum(e)).toFixed(3)}; mean distance ${mean(k).toFixed(4)} vs ${mean(e).toFixed(4)}, median ${median(k.map((o) => o.Distance)).toFixed(4)} vs ${median(e.map((o) => o.Distance)).toFixed(4)}, KoalaPic no worse on ${noWorse} of ${k.length} files: ${fair ? 'KoalaPic no worse' : 'KoalaPic WORSE'}; ${k.length} / ${e.length} files` });
+    rows.push({ group: 'k', what: `  ${format}: bytes KoalaPic ${kib(sum(k))} KiB (Quality ${qualities[format]}), eleventy-img ${kib(sum(e))} KiB (${eleventySetting}): KoalaPic/eleventy-img ${(sum(k) / sum(e)).toFixed(3)}; mean distance ${mean(k).toFixed(4)} vs ${mean(e).toFixed(4)}, median ${median(k.map((o) => o.Distance)).toFixed(4)} vs ${median(e.map((o) => o.Distance)).toFixed(4)}, KoalaPic no worse on ${noWorse} of ${k.length} files: ${fair ? 'KoalaPic no worse' : 'KoalaPic WORSE'}; ${k.length} / ${e.length} files` });
   }
 
   if (unscored.length > 0) {
-    notes.push(`(j) not scored: ${unscored.join('; ')}`);
+    notes.push(`(k) not scored: ${unscored.join('; ')}`);
   }
 
-  notes.push(`(j) eleventy-img ${info.eleventyImg} on sharp ${info.sharp} (libvips ${info.vips}), its queue concurrency ${info.concurrency}; KoalaPic Quality avif ${qualities.avif}, webp ${qualities.webp}, jpg ${qualities.jpg}; per-file scores in ${join(work, 'responsive-scores.json')}`);
+  notes.push(`(k) eleventy-img ${info.eleventyImg} on sharp ${info.sharp} (libvips ${info.vips}), its queue concurrency ${info.concurrency}; KoalaPic Quality avif ${qualities.avif}, webp ${qualities.webp}, jpg ${qualities.jpg}; per-file scores in ${join(work, 'responsive-scores.json')}`);
 }
 
 /**
@@ -605,7 +640,7 @@ function responsiveSplit() {
   coldStart(on);
   const summary = build(on, ['-clp:PerformanceSummary']).stdout.split('\n');
   const own = summary.map((l) => /^\s*(\d+) ms\s+(\S*KoalaPic\S*|ConvertKoalaImages|Csc|ResolvePackageAssets)\s+(\d+) calls/.exec(l)).filter(Boolean);
-  notes.push(`(j) a cold build of the whole job, its targets and tasks (-clp:PerformanceSummary): ${own.map((m) => `${m[2]} ${m[1]} ms`).join(', ') || '(none found)'}`);
+  notes.push(`(k) a cold build of the whole job, its targets and tasks (-clp:PerformanceSummary): ${own.map((m) => `${m[2]} ${m[1]} ms`).join(', ') || '(none found)'}`);
   for (const format of responsiveFormats) {
     const dir = join(work, `responsive-${format}`);
     log(`responsive split: ${format} alone`);
@@ -620,8 +655,8 @@ function responsiveSplit() {
       wall.push(cold.ms - base.ms);
     }
 
-    rows.push({ group: 'j', what: `  split: ${format} alone (Quality ${qualities[format]}), CPU (user+sys): cold build − build without items`, stats: cpu, unit: 's' });
-    rows.push({ group: 'j', what: `  split: ${format} alone, wall`, stats: wall, unit: 's' });
+    rows.push({ group: 'k', what: `  split: ${format} alone (Quality ${qualities[format]}), CPU (user+sys): cold build − build without items`, stats: cpu, unit: 's' });
+    rows.push({ group: 'k', what: `  split: ${format} alone, wall`, stats: wall, unit: 's' });
   }
 }
 
@@ -680,6 +715,18 @@ function printTable() {
     console.log(note);
   }
 
+  if (rows.length > 0) {
+    printRows();
+  }
+
+  for (const table of tables) {
+    console.log('');
+    console.log(table);
+  }
+}
+
+/** The main table: one line per row, min/median/max of its repetitions. */
+function printRows() {
   console.log('');
   console.log('| | measurement | min | median | max |');
   console.log('|---|---|---|---|---|');
@@ -690,11 +737,6 @@ function printTable() {
     } else {
       console.log(`| ${row.group} | ${row.what}${row.value ? ': ' + row.value : ''} | | | |`);
     }
-  }
-
-  for (const table of tables) {
-    console.log('');
-    console.log(table);
   }
 }
 
@@ -734,7 +776,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!match) {
-      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote,effort,responsive,responsive-split --efforts=avif=0-6,webp=0-6 --responsive-quality=avif=N,webp=N,jpg=N --split-reps=N --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
+      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote,effort,decodeonce,encodecost,tail,batch,responsive,responsive-split --efforts=avif=0-6,webp=0-6 --responsive-quality=avif=N,webp=N,jpg=N --split-reps=N --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
     }
 
     parsed[match[1]] = match[2] ?? argv[++i];

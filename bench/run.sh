@@ -7,7 +7,8 @@
 #   bash bench/run.sh --only quality  # bytes and perceptual distance per format at the default Quality (docs/performance.md)
 #   bash bench/run.sh --only remote --reps 1 --remote-size 256x192   # the remote cache row (h): needs nginx
 #   bash bench/run.sh --only effort --efforts avif=0-6,webp=0-6      # bytes and CPU per encoder effort (i): slow, no package
-#   bash bench/run.sh --only responsive --reps 3   # row (j): the responsive job against eleventy-img 7 (installs it too)
+#   bash bench/run.sh --only decodeonce,encodecost,tail,batch --reps 5  # the engine alone (j): decode once per source, EncodeCost, AVIF threads, batch RSS
+#   bash bench/run.sh --only responsive --reps 3   # row (k): the responsive job against eleventy-img 7 (installs it too)
 #   bash bench/run.sh --only responsive-split      # where KoalaPic's time goes on that job: per format, MSBuild targets
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

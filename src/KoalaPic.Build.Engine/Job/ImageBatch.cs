@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.IO.Hashing;
 using System.Linq;
 using System.Runtime.ExceptionServices;
 using System.Threading;
@@ -80,6 +81,33 @@ public sealed class ImageBatch
     /// <summary>How many sources the last <see cref="Run"/> read and hashed (the rest were up to date by their stamps).</summary>
     internal int SourcesHashed => sourcesHashed;
 
+    /// <summary>Test seam: runs after a source is decoded for its outputs, with its path and how many decodes that took (<see cref="DecodedSource.Decodes"/>).</summary>
+    internal Action<string, int>? AfterDecode { get; set; }
+
+    /// <summary>The most sources that held decoded pixels at once in the last <see cref="Run"/>.</summary>
+    internal int LastPeakDecoded { get; private set; }
+
+    /// <summary>
+    /// Sources whose decoded pixels may be held at once: one per image converted at once, as many as before decode-once
+    /// (each conversion then held its own), so peak memory stays where it was. The pixels are the largest output's, not
+    /// the source's (shrink-on-load).
+    /// </summary>
+    private static int MaxDecodedSources(int parallelism) => parallelism;
+
+    /// <summary>
+    /// At the end of a batch, when fewer encodes are left than cores, each gets more libvips threads, so that no core
+    /// idles: libvips' threads per image are global (vips_concurrency_set), and heifsave hands them to libheif's aom
+    /// encoder as its "threads" parameter when it starts an AVIF encode. Only raised, never lowered, during a batch:
+    /// the next batch sets them again.
+    /// </summary>
+    private static void TailThreads(int unfinished, int parallelism)
+    {
+        if (unfinished < Math.Min(parallelism, Environment.ProcessorCount))
+        {
+            VipsRuntime.RaiseThreadsPerImage(VipsRuntime.ThreadsPerImage(unfinished));
+        }
+    }
+
     /// <param name="onItemDone">Called as each item finishes (from worker threads) with the result and how many are done.</param>
     /// <exception cref="EngineLoadException">libvips could not be loaded.</exception>
     /// <exception cref="ConcurrentBuildException">Another build of the project kept the lock past <see cref="BatchSettings.LockTimeoutSeconds"/>.</exception>
@@ -122,23 +150,93 @@ public sealed class ImageBatch
             }
         }
 
-        // Largest sources first, handed out one at a time: a big photo left for last would otherwise run alone on
-        // one core at the end, and Parallel.ForEach's default range partitioning splits the list up front.
-        var order = toConvert.OrderByDescending(i => SourceLengthOrZero(requests[i].SourcePath)).ToList();
+        // Two passes. First, per source, every variant is checked (up to date, in the cache) from one read of the
+        // source; then the variants left to encode are handed out by cost (WorkQueue), those of one source resized
+        // from one decode of it (ImageConverter.Decode).
         int done = 0;
         var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
+        void Report(int i, ItemResult result)
+        {
+            results[i] = result;
+            onItemDone?.Invoke(result, Interlocked.Increment(ref done));
+        }
+
+        var local = toConvert.Where(i => requests[i].Url == null)
+            .GroupBy(i => requests[i].SourcePath, StringComparer.Ordinal)
+            .Select(g => g.ToList())
+            .ToList();
+        var pendingBySource = new ConcurrentBag<List<PendingItem>>();
         try
         {
-            // Local images largest first, then URL items, handed out one at a time: a big photo left for last would
-            // otherwise run alone on one core at the end, and URL downloads run while the local images convert.
-            var ordered = order.Where(i => requests[i].Url == null).Concat(order.Where(i => requests[i].Url != null));
-            Parallel.ForEach(Partitioner.Create(ordered, EnumerablePartitionerOptions.NoBuffering), options, i =>
+            Parallel.ForEach(Partitioner.Create(local, EnumerablePartitionerOptions.NoBuffering), options, indices =>
             {
-                results[i] = requests[i].Url != null
-                    ? downloads.Process(requests[i], local => Process(local, previous, kept, engineVersion, parallelism, cancellationToken), cancellationToken)
-                    : Process(requests[i], previous, kept, engineVersion, parallelism, cancellationToken);
-                onItemDone?.Invoke(results[i], Interlocked.Increment(ref done));
+                // One read of the source for all its variants; a read that fails fails each of them the same way.
+                var read = new Lazy<byte[]>(() => ReadSource(requests[indices[0]]), LazyThreadSafetyMode.ExecutionAndPublication);
+                var pending = new List<PendingItem>();
+                foreach (int i in indices)
+                {
+                    Step step = Guarded(requests[i], () => Prepare(i, requests[i], previous, kept, engineVersion, read, cancellationToken));
+                    if (step.Pending is { } item)
+                    {
+                        pending.Add(item);
+                    }
+                    else
+                    {
+                        Report(i, step.Result!);
+                    }
+                }
+
+                if (pending.Count > 0)
+                {
+                    pendingBySource.Add(pending);
+                }
             });
+
+            var urls = toConvert.Where(i => requests[i].Url != null).ToList();
+            var queue = new WorkQueue(pendingBySource.Select(p => new SourceWork(p)), urls, MaxDecodedSources(parallelism));
+            Parallel.For(0, parallelism, options, _ =>
+            {
+                try
+                {
+                    while (queue.Next() is { } job)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        if (job.Decode is { } work)
+                        {
+                            work.Decode(settings.MaxSourceBytes, settings.MaxPixels, AfterDecode, cancellationToken);
+                            queue.Decoded(work);
+                        }
+                        else if (job.Encode is { } unit)
+                        {
+                            try
+                            {
+                                TailThreads(queue.Unfinished, parallelism);
+                                Report(unit.Item.Index, unit.Work.Change is string change
+                                    ? SourceChanged(unit.Item.Request, change, unit.Item.SourceLength)
+                                    : Guarded(unit.Item.Request, () => Encode(unit.Item, kept, unit.Work.Source, () => unit.Work.Decoded.Encode(unit.Item.Request.Options, unit.Item.Request.Placeholder, cancellationToken))));
+                            }
+                            finally
+                            {
+                                // After a source's last output, its bytes and pixels are freed and another may be decoded.
+                                queue.Finished(sourceDone: unit.Work.Release());
+                            }
+                        }
+                        else
+                        {
+                            // URL items, after the local images: their downloads ran meanwhile (Prefetch).
+                            int i = job.Download!.Value;
+                            Report(i, downloads.Process(requests[i], localCopy => Process(localCopy, previous, kept, engineVersion, parallelism, cancellationToken), cancellationToken));
+                            queue.Finished(false);
+                        }
+                    }
+                }
+                catch
+                {
+                    queue.Stop();
+                    throw;
+                }
+            });
+            LastPeakDecoded = queue.PeakDecoded;
         }
         catch (AggregateException ex) when (ex.InnerExceptions.OfType<EngineLoadException>().FirstOrDefault() is { } loadFailure)
         {
@@ -181,25 +279,54 @@ public sealed class ImageBatch
         return new BatchResult(results, deleted, stopwatch.Elapsed);
     }
 
-    /// <summary>Converts one item; whatever goes wrong becomes that item's diagnostic, never the batch's exception.</summary>
-    private ItemResult Process(ImageRequest request, OutputState previous, ConcurrentDictionary<string, OutputRecord> kept, string engineVersion, int parallelism, CancellationToken cancellationToken)
+    /// <summary>Converts one item on its own (a URL item's downloaded copy).</summary>
+    private ItemResult Process(ImageRequest request, OutputState previous, ConcurrentDictionary<string, OutputRecord> kept, string engineVersion, int parallelism, CancellationToken cancellationToken) =>
+        Guarded(request, () =>
+        {
+            var read = new Lazy<byte[]>(() => ReadSource(request), LazyThreadSafetyMode.ExecutionAndPublication);
+            Step step = Prepare(-1, request, previous, kept, engineVersion, read, cancellationToken);
+            if (step.Pending is not { } pending)
+            {
+                return step.Result!;
+            }
+
+            VipsRuntime.EnsureInitialized(parallelism);
+            return Encode(pending, kept, read.Value, () => ImageConverter.ConvertWithPlaceholder(read.Value, request.Options, request.Placeholder, settings.MaxPixels, cancellationToken));
+        });
+
+    /// <summary>Whatever goes wrong becomes the item's diagnostic, never the batch's exception.</summary>
+    private static ItemResult Guarded(ImageRequest request, Func<ItemResult> run) => Guarded(request, () => new Step(run(), null)).Result!;
+
+    private static Step Guarded(ImageRequest request, Func<Step> run)
     {
         try
         {
-            return ProcessCore(request, previous, kept, engineVersion, parallelism, cancellationToken);
+            return run();
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not EngineLoadException)
         {
             // A hostile file that trips a bug (in KoalaPic, NetVips or a codec) fails its own item with a code and
             // the file's name, not the whole build with a stack trace (MSB4018).
-            return Failure(request, 0, Diagnostic.Error(
+            return new Step(Failure(request, 0, Diagnostic.Error(
                 DiagnosticCodes.UnexpectedError,
                 $"KoalaImage '{request.ItemSpec}': converting '{request.SourcePath}' failed unexpectedly: {ex.GetType().Name}: {ex.Message}. Please report this with the image.",
-                request.SourcePath));
+                request.SourcePath)), null);
         }
     }
 
-    private ItemResult ProcessCore(ImageRequest request, OutputState previous, ConcurrentDictionary<string, OutputRecord> kept, string engineVersion, int parallelism, CancellationToken cancellationToken)
+    /// <summary>What checking an item found: its result (up to date, from the cache, failed), or the encode it needs.</summary>
+    private readonly record struct Step(ItemResult? Result, PendingItem? Pending);
+
+    private byte[] ReadSource(ImageRequest request)
+    {
+        byte[] source = SourceFile.ReadAllBytes(request.SourcePath, settings.MaxSourceBytes);
+        Interlocked.Increment(ref sourcesHashed);
+        return source;
+    }
+
+    /// <param name="index">The item's place among the batch's requests.</param>
+    /// <param name="read">The source's bytes, read once for all the variants of one source.</param>
+    private Step Prepare(int index, ImageRequest request, OutputState previous, ConcurrentDictionary<string, OutputRecord> kept, string engineVersion, Lazy<byte[]> read, CancellationToken cancellationToken)
     {
         string outputFile;
         try
@@ -210,7 +337,7 @@ public sealed class ImageBatch
         }
         catch (OutsideOwnedFolderException ex)
         {
-            return Failure(request, 0, Diagnostic.Error(DiagnosticCodes.OutputThroughLink, $"KoalaImage '{request.ItemSpec}': nothing was written for '{request.SourcePath}': {ex.Message}. Remove the link.", request.SourcePath));
+            return Done(Failure(request, 0, Diagnostic.Error(DiagnosticCodes.OutputThroughLink, $"KoalaImage '{request.ItemSpec}': nothing was written for '{request.SourcePath}': {ex.Message}. Remove the link.", request.SourcePath)));
         }
 
         string settingsHash = ContentKey.Settings(request.Options, engineVersion);
@@ -226,82 +353,89 @@ public sealed class ImageBatch
                 && ImagePlaceholder.Satisfies(record.Placeholder, request.Placeholder))
             {
                 kept[request.OutputPath] = record;
-                return UpToDate(request, outputFile, stamp.Length, record);
+                return Done(UpToDate(request, outputFile, stamp.Length, record));
             }
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            return Failure(request, 0, Diagnostic.Error(DiagnosticCodes.SourceNotFound, $"KoalaImage '{request.ItemSpec}': the source file '{request.SourcePath}' does not exist.", request.SourcePath));
+            return Done(Failure(request, 0, Diagnostic.Error(DiagnosticCodes.SourceNotFound, $"KoalaImage '{request.ItemSpec}': the source file '{request.SourcePath}' does not exist.", request.SourcePath)));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return Failure(request, 0, Diagnostic.Error(DiagnosticCodes.SourceNotFound, $"KoalaImage '{request.ItemSpec}': the source file '{request.SourcePath}' cannot be read: {ex.Message}", request.SourcePath));
+            return Done(Failure(request, 0, Diagnostic.Error(DiagnosticCodes.SourceNotFound, $"KoalaImage '{request.ItemSpec}': the source file '{request.SourcePath}' cannot be read: {ex.Message}", request.SourcePath)));
         }
 
         byte[] source;
         try
         {
-            source = SourceFile.ReadAllBytes(request.SourcePath, settings.MaxSourceBytes);
+            source = read.Value;
         }
         catch (SourceRefusedException ex)
         {
-            return Failure(request, 0, Diagnostic.Error(ex.Code, $"KoalaImage '{request.ItemSpec}': the source '{request.SourcePath}' {ex.Message}.", request.SourcePath));
+            return Done(Failure(request, 0, Diagnostic.Error(ex.Code, $"KoalaImage '{request.ItemSpec}': the source '{request.SourcePath}' {ex.Message}.", request.SourcePath)));
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            return Failure(request, 0, Diagnostic.Error(DiagnosticCodes.SourceNotFound, $"KoalaImage '{request.ItemSpec}': the source file '{request.SourcePath}' does not exist.", request.SourcePath));
+            return Done(Failure(request, 0, Diagnostic.Error(DiagnosticCodes.SourceNotFound, $"KoalaImage '{request.ItemSpec}': the source file '{request.SourcePath}' does not exist.", request.SourcePath)));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return Failure(request, 0, Diagnostic.Error(DiagnosticCodes.SourceNotFound, $"KoalaImage '{request.ItemSpec}': the source file '{request.SourcePath}' cannot be read: {ex.Message}", request.SourcePath));
+            return Done(Failure(request, 0, Diagnostic.Error(DiagnosticCodes.SourceNotFound, $"KoalaImage '{request.ItemSpec}': the source file '{request.SourcePath}' cannot be read: {ex.Message}", request.SourcePath)));
         }
 
-        Interlocked.Increment(ref sourcesHashed);
         AfterSourceRead?.Invoke(request);
         string key = ContentKey.Compute(source, request.Options, engineVersion);
         if (record != null && OutputState.Matches(record, key, outputFile) && ImagePlaceholder.Satisfies(record.Placeholder, request.Placeholder))
         {
             // Same bytes (a touched or checked-out file): record its new stamp so the next build need not read it.
             kept[request.OutputPath] = OutputState.WithSource(record, request.SourcePath, settingsHash, stamp);
-            return UpToDate(request, outputFile, source.Length, record);
+            return Done(UpToDate(request, outputFile, source.Length, record));
         }
 
-        ItemOutcome outcome = ItemOutcome.FromCache;
-        int sourceWidth = 0;
+        var pending = new PendingItem(index, request, outputFile, key, settingsHash, stamp, source.Length, XxHash128.Hash(source));
         byte[]? bytes = cache.TryRead(key, request.Options.Format, out OutputFacts facts, out bool fromRemote, cancellationToken);
-        if (fromRemote)
+        if (bytes == null || !ImagePlaceholder.Satisfies(facts.Placeholder, request.Placeholder))
         {
-            outcome = ItemOutcome.FromRemoteCache;
+            // Not in the cache, or an entry made without the placeholder now asked for (an older KoalaPic, or
+            // Placeholder just turned on): converted again, which gives the same image bytes and the placeholder with them.
+            // Its cost is estimated now, from the header of the bytes at hand; they are read again when it is encoded.
+            VipsRuntime.EnsureInitialized(Math.Max(1, settings.MaxParallelism));
+            return new Step(null, pending with { Cost = WorkCost.Estimate(source, request.Options, settings.MaxPixels) });
         }
 
-        if (bytes != null && !ImagePlaceholder.Satisfies(facts.Placeholder, request.Placeholder))
+        return Done(Finish(pending, source, bytes, facts, fromRemote ? ItemOutcome.FromRemoteCache : ItemOutcome.FromCache, kept, sourceWidth: 0));
+
+        static Step Done(ItemResult result) => new(result, null);
+    }
+
+    /// <summary>Encodes an item <see cref="Prepare"/> left pending, and writes it.</summary>
+    /// <param name="source">The source's bytes: those <see cref="Prepare"/> read (same hash).</param>
+    private ItemResult Encode(PendingItem pending, ConcurrentDictionary<string, OutputRecord> kept, byte[] source, Func<EncodedImage> encode)
+    {
+        ImageRequest request = pending.Request;
+        EncodedImage encoded;
+        try
         {
-            // An entry made without the placeholder now asked for (an older KoalaPic, or Placeholder just turned on):
-            // converted again, which gives the same image bytes and the placeholder with them.
-            bytes = null;
+            encoded = encode();
+        }
+        catch (ImageConversionException ex)
+        {
+            // A file rewritten while it was read can look corrupt: say what really happened.
+            return SourceChangedFailure(request, pending.Stamp, source)
+                ?? Failure(request, source.Length, Diagnostic.Error(ex.Code, $"KoalaImage '{request.ItemSpec}': '{request.SourcePath}' {ex.Message}.", request.SourcePath));
         }
 
-        if (bytes == null)
-        {
-            try
-            {
-                VipsRuntime.EnsureInitialized(parallelism);
-                EncodedImage encoded = ImageConverter.ConvertWithPlaceholder(source, request.Options, request.Placeholder, settings.MaxPixels, cancellationToken);
-                bytes = encoded.Bytes;
-                facts = new OutputFacts(encoded.Width, encoded.Height, encoded.ChosenQuality) { Placeholder = encoded.Placeholder };
-                sourceWidth = encoded.SourceWidth;
-                outcome = ItemOutcome.Converted;
-            }
-            catch (ImageConversionException ex)
-            {
-                // A file rewritten while it was read can look corrupt: say what really happened.
-                return SourceChangedFailure(request, stamp, source)
-                    ?? Failure(request, source.Length, Diagnostic.Error(ex.Code, $"KoalaImage '{request.ItemSpec}': '{request.SourcePath}' {ex.Message}.", request.SourcePath));
-            }
-        }
+        var facts = new OutputFacts(encoded.Width, encoded.Height, encoded.ChosenQuality) { Placeholder = encoded.Placeholder };
+        return Finish(pending, source, encoded.Bytes, facts, ItemOutcome.Converted, kept, encoded.SourceWidth);
+    }
+
+    /// <summary>Writes an output (converted, or taken from the cache) and records it.</summary>
+    private ItemResult Finish(PendingItem pending, byte[] source, byte[] bytes, OutputFacts facts, ItemOutcome outcome, ConcurrentDictionary<string, OutputRecord> kept, int sourceWidth)
+    {
+        ImageRequest request = pending.Request;
 
         // Nothing is written for bytes that are no longer the source's: the next build converts what is there then.
-        if (SourceChangedFailure(request, stamp, source) is ItemResult changed)
+        if (SourceChangedFailure(request, pending.Stamp, source) is ItemResult changed)
         {
             return changed;
         }
@@ -311,22 +445,22 @@ public sealed class ImageBatch
         {
             if (outcome == ItemOutcome.Converted)
             {
-                writing = cache.Describe(key, request.Options.Format);
-                cache.Write(key, request.Options.Format, bytes, facts);
+                writing = cache.Describe(pending.Key, request.Options.Format);
+                cache.Write(pending.Key, request.Options.Format, bytes, facts);
             }
 
-            writing = "the output '" + outputFile + "'";
-            AtomicFile.WriteIfChanged(outputFile, bytes, settings.TemporaryDirectory);
+            writing = "the output '" + pending.OutputFile + "'";
+            AtomicFile.WriteIfChanged(pending.OutputFile, bytes, settings.TemporaryDirectory);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return Failure(request, source.Length, Diagnostic.Error(DiagnosticCodes.CannotWrite, $"KoalaImage '{request.ItemSpec}': cannot write {writing} for '{request.SourcePath}': {ex.Message}", request.SourcePath));
         }
 
-        OutputRecord made = OutputState.Describe(key, outputFile, facts, request.SourcePath, settingsHash, stamp);
+        OutputRecord made = OutputState.Describe(pending.Key, pending.OutputFile, facts, request.SourcePath, pending.SettingsHash, pending.Stamp);
         made.SourceWidth = sourceWidth;
         kept[request.OutputPath] = made;
-        return new ItemResult(request, outputFile, outcome, source.Length, bytes.Length, null)
+        return new ItemResult(request, pending.OutputFile, outcome, source.Length, bytes.Length, null)
         {
             ChosenQuality = facts.ChosenQuality,
             Width = facts.Width > 0 ? facts.Width : null,
@@ -336,16 +470,15 @@ public sealed class ImageBatch
     }
 
     /// <summary>KP2009 when the source on disk is no longer the bytes that were read (edited, replaced or deleted).</summary>
-    private static ItemResult? SourceChangedFailure(ImageRequest request, SourceStamp before, byte[] source)
-    {
-        string? change = SourceStamp.DescribeChange(request.SourcePath, before, source);
-        return change == null
-            ? null
-            : Failure(request, source.Length, Diagnostic.Error(
-                DiagnosticCodes.SourceChanged,
-                $"KoalaImage '{request.ItemSpec}': '{request.SourcePath}' {change} while KoalaPic was converting it, so nothing was written for it. Build again once the file is complete.",
-                request.SourcePath));
-    }
+    private static ItemResult? SourceChangedFailure(ImageRequest request, SourceStamp before, byte[] source) =>
+        SourceStamp.DescribeChange(request.SourcePath, before, source) is string change ? SourceChanged(request, change, source.Length) : null;
+
+    /// <param name="change">"changed", "was deleted".</param>
+    private static ItemResult SourceChanged(ImageRequest request, string change, long sourceBytes) =>
+        Failure(request, sourceBytes, Diagnostic.Error(
+            DiagnosticCodes.SourceChanged,
+            $"KoalaImage '{request.ItemSpec}': '{request.SourcePath}' {change} while KoalaPic was converting it, so nothing was written for it. Build again once the file is complete.",
+            request.SourcePath));
 
     /// <summary>An output already made from these bytes and settings, with the size and quality recorded when it was made.</summary>
     private static ItemResult UpToDate(ImageRequest request, string outputFile, long sourceBytes, OutputRecord record) =>
@@ -356,19 +489,6 @@ public sealed class ImageBatch
             ChosenQuality = record.ChosenQuality,
             Placeholder = ImagePlaceholder.For(record.Placeholder, request.Placeholder),
         };
-
-    private static long SourceLengthOrZero(string path)
-    {
-        try
-        {
-            var info = new FileInfo(path);
-            return info.Exists ? info.Length : 0;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            return 0;
-        }
-    }
 
     private static ItemResult Failure(ImageRequest request, long sourceBytes, Diagnostic diagnostic) =>
         new(request, "", ItemOutcome.Failed, sourceBytes, 0, diagnostic);

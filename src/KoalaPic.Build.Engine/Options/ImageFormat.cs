@@ -57,7 +57,8 @@ public sealed class FormatDescriptor
         bool warnsWhenLargerThanSource,
         bool decodedByImageMagick = false,
         int[]? qualityScale = null,
-        FormatEffort? effort = null)
+        FormatEffort? effort = null,
+        double encodeCost = 1)
     {
         Format = format;
         Name = name;
@@ -73,6 +74,7 @@ public sealed class FormatDescriptor
         DecodedByImageMagick = decodedByImageMagick;
         QualityScale = qualityScale;
         Effort = effort;
+        EncodeCost = encodeCost;
     }
 
     public ImageFormat Format { get; }
@@ -129,51 +131,68 @@ public sealed class FormatDescriptor
     /// <summary>The encoder's effort knob (the <c>Effort</c> metadata): its range and KoalaPic's default; null where the encoder has none.</summary>
     public FormatEffort? Effort { get; }
 
+    /// <summary>
+    /// CPU time per output pixel of its encode at the defaults, relative to JPEG's (1): the batch orders its work by
+    /// output pixels × this (the costliest first). Measured by <c>bash bench/run.sh --only encodecost</c> (docs/performance.md).
+    /// </summary>
+    public double EncodeCost { get; }
+
     /// <summary>Whether writing it needs the native ImageMagick library.</summary>
     public bool EncodedByImageMagick => Encoder == FormatEncoder.ImageMagick;
 
     public override string ToString() => Name;
 
     public static readonly FormatDescriptor Jpeg = new(ImageFormat.Jpeg, "jpg", new[] { "jpeg" }, "image/jpeg", FormatEncoder.Libvips,
-        carriesAlpha: false, canAnimate: false, supportsLossless: false, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true);
+        carriesAlpha: false, canAnimate: false, supportsLossless: false, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true,
+        encodeCost: 1);
 
     public static readonly FormatDescriptor Png = new(ImageFormat.Png, "png", Array.Empty<string>(), "image/png", FormatEncoder.Libvips,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
-        effort: new FormatEffort(0, 9, 9, "libvips' pngsave compression: the zlib level, lossless either way; KoalaPic has always written level 9, and PNG outputs are small at the sizes the web uses"));
+        effort: new FormatEffort(0, 9, 9, "libvips' pngsave compression: the zlib level, lossless either way; KoalaPic has always written level 9, and PNG outputs are small at the sizes the web uses"),
+        encodeCost: 80);
 
     public static readonly FormatDescriptor Webp = new(ImageFormat.Webp, "webp", Array.Empty<string>(), "image/webp", FormatEncoder.Libvips,
         carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true,
         qualityScale: new[] { 23, 26, 30, 33, 36, 39, 43, 50, 58, 68, 77, 81, 96, 100, 100 },
-        effort: new FormatEffort(0, 6, 4, "libwebp's method; 4 is libwebp's and sharp's default"));
+        effort: new FormatEffort(0, 6, 4, "libwebp's method; 4 is libwebp's and sharp's default"),
+        encodeCost: 8);
 
     public static readonly FormatDescriptor Avif = new(ImageFormat.Avif, "avif", Array.Empty<string>(), "image/avif", FormatEncoder.Libvips,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true,
         qualityScale: new[] { 38, 41, 43, 44, 46, 47, 49, 52, 54, 57, 60, 68, 87, 91, 99 },
-        effort: new FormatEffort(0, 9, 4, "aom's speed is 9 minus the effort; 4 is libvips' and sharp's default"));
+        effort: new FormatEffort(0, 9, 4, "aom's speed is 9 minus the effort; 4 is libvips' and sharp's default"),
+        encodeCost: 220);
 
     public static readonly FormatDescriptor Gif = new(ImageFormat.Gif, "gif", Array.Empty<string>(), "image/gif", FormatEncoder.Libvips,
-        carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: true);
+        carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: true,
+        encodeCost: 85);
 
     public static readonly FormatDescriptor Tiff = new(ImageFormat.Tiff, "tiff", new[] { "tif" }, "image/tiff", FormatEncoder.Libvips,
-        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        encodeCost: 0.8);
 
     public static readonly FormatDescriptor Ico = new(ImageFormat.Ico, "ico", Array.Empty<string>(), "image/x-icon", FormatEncoder.ImageMagick,
-        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        encodeCost: 14);
 
     public static readonly FormatDescriptor Bmp = new(ImageFormat.Bmp, "bmp", Array.Empty<string>(), "image/bmp", FormatEncoder.ImageMagick,
-        carriesAlpha: false, canAnimate: false, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+        carriesAlpha: false, canAnimate: false, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        encodeCost: 2.6);
 
     /// <remarks>Carries alpha only when lossless (Lossless or Quality=100): a JPEG inside a PDF cannot (see <c>ImageConverter.KeepsAlpha</c>).</remarks>
     public static readonly FormatDescriptor Pdf = new(ImageFormat.Pdf, "pdf", Array.Empty<string>(), "application/pdf", FormatEncoder.ImageMagick,
-        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        encodeCost: 3.2);
 
     public static readonly FormatDescriptor Heic = new(ImageFormat.Heic, "heic", new[] { "heif" }, "image/heic", FormatEncoder.HeicEncoder,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
         decodedByImageMagick: true, qualityScale: new[] { 29, 31, 32, 33, 34, 35, 37, 39, 41, 43, 46, 51, 66, 86, 100 },
-        effort: new FormatEffort(0, 9, 6, "x265's preset, ultrafast (0) to placebo (9); 6 is slow, libheif's own default"));
+        effort: new FormatEffort(0, 9, 6, "x265's preset, ultrafast (0) to placebo (9); 6 is slow, libheif's own default"),
+        encodeCost: 85);
 
     public static readonly FormatDescriptor Svg = new(ImageFormat.Svg, "svg", Array.Empty<string>(), "image/svg+xml", FormatEncoder.SvgWriter,
-        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        encodeCost: 1.1);
 
     /// <remarks>
     /// JPEG XL through ImageMagick's libjxl coder. Not SmartQuality: libvips (NetVips.Native) has no JXL loader to read
@@ -182,7 +201,8 @@ public sealed class FormatDescriptor
     public static readonly FormatDescriptor Jxl = new(ImageFormat.Jxl, "jxl", new[] { "jpeg-xl" }, "image/jxl", FormatEncoder.ImageMagick,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
         decodedByImageMagick: true, qualityScale: new[] { 42, 48, 54, 58, 61, 63, 66, 68, 71, 74, 78, 81, 93, 97, 99 },
-        effort: new FormatEffort(1, 9, 7, "libjxl's effort (ImageMagick's jxl:effort); 7 is libjxl's own default"));
+        effort: new FormatEffort(1, 9, 7, "libjxl's effort (ImageMagick's jxl:effort); 7 is libjxl's own default"),
+        encodeCost: 40);
 }
 
 /// <summary>

@@ -33,9 +33,10 @@ public sealed class ImageConversionException : Exception
 /// <summary>
 /// Decodes, resizes and encodes one image, in sharp's pipeline: shrink-on-load thumbnailing, EXIF orientation applied,
 /// colour converted to sRGB, metadata stripped. libvips does the work; Magick.NET (ico, bmp, pdf, HEIC input), the
-/// system's libheif (HEIC output) and the SVG writer only encode or decode at the edges.
+/// system's libheif (HEIC output) and the SVG writer only encode or decode at the edges. Several outputs of one source
+/// come from one decode through <see cref="Decode"/>.
 /// </summary>
-public static class ImageConverter
+public static partial class ImageConverter
 {
     /// <summary>sharp's default <c>limitInputPixels</c>: 0x3FFF × 0x3FFF.</summary>
     public const long DefaultMaxPixels = 268_402_689;
@@ -66,7 +67,15 @@ public static class ImageConverter
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public static EncodedImage ConvertWithPlaceholder(byte[] source, ConversionOptions options, PlaceholderKind placeholder, long maxPixels = DefaultMaxPixels, CancellationToken cancellationToken = default)
     {
-        VipsRuntime.EnsureInitialized();
+        // One output streams from the source as libvips decodes it: nothing is shared, so nothing is held in memory.
+        using DecodedSource decoded = Decode(source, new[] { options }, maxPixels, cancellationToken);
+        return decoded.Encode(options, placeholder, cancellationToken);
+    }
+
+    /// <summary>One output from a source opened by <see cref="Decode"/>: resized from its shared pixels when it has them.</summary>
+    internal static EncodedImage EncodeVariant(DecodedSource decoded, ConversionOptions options, PlaceholderKind placeholder, long maxPixels, CancellationToken cancellationToken)
+    {
+        byte[] source = decoded.Source;
 
         // SVG to SVG stays a vector: a sanitised copy, resized by its root attributes, never rasterised, and never
         // parsed by librsvg (the sanitiser's own parser refuses entity declarations and reads no DTD).
@@ -84,7 +93,7 @@ public static class ImageConverter
         {
             // libvips is lazy: sizes are known before any pixel is made, so an enlarged or drawn-large image is refused
             // here, before a byte of it is allocated (the input check above only bounds what is decoded).
-            Image image = scope.Add(Load(source, info, options, maxPixels, scope));
+            Image image = scope.Add(SizeVariant(decoded, info, options, scope));
             CheckOutputPixels(image, maxPixels);
             image = scope.Add(ToSrgb8(image, NeedsColour(image, options)));
             image = Frames.Map(image, info.Frames, scope, frame => Fit(frame, options, animated: info.Frames > 1, scope));
@@ -238,17 +247,31 @@ public static class ImageConverter
     {
         if (info.Kind is SourceKind.Heic or SourceKind.Jxl)
         {
-            // ImageMagick's decoders check the pixel limit themselves, from the header, once they know the size.
-            Image decoded = scope.Add(info.Kind == SourceKind.Heic ? MagickCodec.DecodeHeic(source, maxPixels) : MagickCodec.DecodeJxl(source, maxPixels));
-            var (w, h, size) = ResizePlan.ThumbnailBounds(decoded.Width, decoded.Height, options, vector: false);
-            return decoded.ThumbnailImage(
-                w,
-                height: h,
-                size: size,
-                outputProfile: decoded.Bands >= 3 && decoded.Contains("icc-profile-data") ? "srgb" : null);
+            return ResizeMagickDecoded(scope.Add(DecodeWithMagick(source, info, maxPixels)), options);
         }
 
         var (width, height, thumbnailSize) = ResizePlan.ThumbnailBounds(info.Width, info.Height, options, vector: info.Kind == SourceKind.Svg);
+        return LoadAt(source, info, width, height, thumbnailSize);
+    }
+
+    /// <summary>HEIC and JPEG XL, which libvips here cannot read, decoded whole by ImageMagick.</summary>
+    private static Image DecodeWithMagick(byte[] source, SourceInfo info, long maxPixels) =>
+        // ImageMagick's decoders check the pixel limit themselves, from the header, once they know the size.
+        info.Kind == SourceKind.Heic ? MagickCodec.DecodeHeic(source, maxPixels) : MagickCodec.DecodeJxl(source, maxPixels);
+
+    private static Image ResizeMagickDecoded(Image decoded, ConversionOptions options)
+    {
+        var (w, h, size) = ResizePlan.ThumbnailBounds(decoded.Width, decoded.Height, options, vector: false);
+        return decoded.ThumbnailImage(
+            w,
+            height: h,
+            size: size,
+            outputProfile: decoded.Bands >= 3 && decoded.Contains("icc-profile-data") ? "srgb" : null);
+    }
+
+    /// <summary>The source thumbnailed into a width × height box: lazy, so only the header is read until pixels are asked for.</summary>
+    private static Image LoadAt(byte[] source, SourceInfo info, int width, int height, Enums.Size thumbnailSize)
+    {
         return Image.ThumbnailBuffer(
             source,
             width,

@@ -95,6 +95,21 @@ public static class VipsRuntime
         }
     }
 
+    /// <summary>Raises libvips' worker threads per image to <paramref name="threads"/> if it is lower; never lowers it.</summary>
+    internal static void RaiseThreadsPerImage(int threads)
+    {
+        lock (Gate)
+        {
+            if (libvipsVersion != null && threads > CurrentConcurrency())
+            {
+                SetConcurrency(threads);
+            }
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static int CurrentConcurrency() => global::NetVips.NetVips.Concurrency;
+
     // Kept out of EnsureInitialized, which must not reference NetVips before the preload.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void SetConcurrency(int threads) => global::NetVips.NetVips.Concurrency = threads;
