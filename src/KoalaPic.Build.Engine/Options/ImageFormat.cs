@@ -56,7 +56,10 @@ public sealed class FormatDescriptor
         bool smartQualityApplies,
         bool warnsWhenLargerThanSource,
         bool decodedByImageMagick = false,
-        int[]? qualityScale = null)
+        int[]? qualityScale = null,
+        MagickNames? magick = null,
+        string? libvipsLoader = null,
+        Func<byte[], bool>? recognises = null)
     {
         Format = format;
         Name = name;
@@ -71,6 +74,17 @@ public sealed class FormatDescriptor
         WarnsWhenLargerThanSource = warnsWhenLargerThanSource;
         DecodedByImageMagick = decodedByImageMagick;
         QualityScale = qualityScale;
+        Magick = magick;
+        LibvipsLoader = libvipsLoader;
+        Recognises = recognises;
+        if (decodedByImageMagick && recognises == null)
+        {
+            throw new ArgumentException($"{name}: a format ImageMagick reads says how its bytes are recognised (libvips recognises only its own).", nameof(recognises));
+        }
+        if ((encoder == FormatEncoder.ImageMagick || decodedByImageMagick) && magick == null)
+        {
+            throw new ArgumentException($"{name}: a format ImageMagick reads or writes names its ImageMagick modules and coders (the security policy allows only those).", nameof(magick));
+        }
     }
 
     public ImageFormat Format { get; }
@@ -124,47 +138,82 @@ public sealed class FormatDescriptor
     /// </summary>
     public IReadOnlyList<int>? QualityScale { get; }
 
+    /// <summary>
+    /// ImageMagick's names for the format, where ImageMagick reads or writes it: the security policy
+    /// (<c>MagickRuntime.PolicyXml</c>) allows these modules and coders and no other, reading when
+    /// <see cref="DecodedByImageMagick"/>, writing when <see cref="EncodedByImageMagick"/>.
+    /// </summary>
+    public MagickNames? Magick { get; }
+
+    /// <summary>
+    /// The libvips loader that reads a source in this format (its class name without <c>Buffer</c>/<c>Source</c>: only
+    /// these loaders may read a source); null where libvips does not read it.
+    /// </summary>
+    public string? LibvipsLoader { get; }
+
+    /// <summary>Recognises a source in this format by its first bytes, for a format ImageMagick reads (<see cref="DecodedByImageMagick"/>); null elsewhere (libvips recognises its own).</summary>
+    public Func<byte[], bool>? Recognises { get; }
+
+    /// <summary>Whether KoalaPic reads a source in this format.</summary>
+    public bool IsReadAsSource => LibvipsLoader != null || DecodedByImageMagick;
+
     /// <summary>Whether writing it needs the native ImageMagick library.</summary>
     public bool EncodedByImageMagick => Encoder == FormatEncoder.ImageMagick;
 
     public override string ToString() => Name;
 
+    // Before the descriptors: static fields are set in the order they are written.
+    /// <summary>JPEG XL's signatures (ISO/IEC 18181-2): a bare codestream starts FF 0A, the ISOBMFF container with its 12-byte 'JXL ' box.</summary>
+    private static readonly byte[] JxlCodestream = { 0xFF, 0x0A };
+
+    private static readonly byte[] JxlContainer = { 0x00, 0x00, 0x00, 0x0C, 0x4A, 0x58, 0x4C, 0x20, 0x0D, 0x0A, 0x87, 0x0A };
+
     public static readonly FormatDescriptor Jpeg = new(ImageFormat.Jpeg, "jpg", new[] { "jpeg" }, "image/jpeg", FormatEncoder.Libvips,
-        carriesAlpha: false, canAnimate: false, supportsLossless: false, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true);
+        carriesAlpha: false, canAnimate: false, supportsLossless: false, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true,
+        libvipsLoader: "VipsForeignLoadJpeg");
 
     public static readonly FormatDescriptor Png = new(ImageFormat.Png, "png", Array.Empty<string>(), "image/png", FormatEncoder.Libvips,
-        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true);
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
+        libvipsLoader: "VipsForeignLoadPng");
 
     public static readonly FormatDescriptor Webp = new(ImageFormat.Webp, "webp", Array.Empty<string>(), "image/webp", FormatEncoder.Libvips,
         carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true,
-        qualityScale: new[] { 23, 26, 30, 33, 36, 39, 43, 50, 58, 68, 77, 81, 96, 100, 100 });
+        qualityScale: new[] { 23, 26, 30, 33, 36, 39, 43, 50, 58, 68, 77, 81, 96, 100, 100 }, libvipsLoader: "VipsForeignLoadWebp");
 
     public static readonly FormatDescriptor Avif = new(ImageFormat.Avif, "avif", Array.Empty<string>(), "image/avif", FormatEncoder.Libvips,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true,
-        qualityScale: new[] { 38, 41, 43, 44, 46, 47, 49, 52, 54, 57, 60, 68, 87, 91, 99 });
+        qualityScale: new[] { 38, 41, 43, 44, 46, 47, 49, 52, 54, 57, 60, 68, 87, 91, 99 },
+        libvipsLoader: "VipsForeignLoadHeif"); // which also reads HEIC, were its libheif able to decode HEVC: HEIC is recognised first
 
     public static readonly FormatDescriptor Gif = new(ImageFormat.Gif, "gif", Array.Empty<string>(), "image/gif", FormatEncoder.Libvips,
-        carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: true);
+        carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: true,
+        libvipsLoader: "VipsForeignLoadNsgif");
 
     public static readonly FormatDescriptor Tiff = new(ImageFormat.Tiff, "tiff", new[] { "tif" }, "image/tiff", FormatEncoder.Libvips,
-        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        libvipsLoader: "VipsForeignLoadTiff");
 
     public static readonly FormatDescriptor Ico = new(ImageFormat.Ico, "ico", Array.Empty<string>(), "image/x-icon", FormatEncoder.ImageMagick,
-        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        magick: new MagickNames(new[] { "ICON", "PNG" }, new[] { "ICO", "PNG32" })); // entries of 256 px and more are written as PNG32
 
     public static readonly FormatDescriptor Bmp = new(ImageFormat.Bmp, "bmp", Array.Empty<string>(), "image/bmp", FormatEncoder.ImageMagick,
-        carriesAlpha: false, canAnimate: false, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+        carriesAlpha: false, canAnimate: false, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        magick: new MagickNames(new[] { "BMP" }, new[] { "BMP", "BMP3" }));
 
     /// <remarks>Carries alpha only when lossless (Lossless or Quality=100): a JPEG inside a PDF cannot (see <c>ImageConverter.KeepsAlpha</c>).</remarks>
     public static readonly FormatDescriptor Pdf = new(ImageFormat.Pdf, "pdf", Array.Empty<string>(), "application/pdf", FormatEncoder.ImageMagick,
-        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        magick: new MagickNames(new[] { "PDF", "JPEG" }, new[] { "PDF", "JPEG" })); // its image streams are JPEG
 
     public static readonly FormatDescriptor Heic = new(ImageFormat.Heic, "heic", new[] { "heif" }, "image/heic", FormatEncoder.HeicEncoder,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
-        decodedByImageMagick: true, qualityScale: new[] { 29, 31, 32, 33, 34, 35, 37, 39, 41, 43, 46, 51, 66, 86, 100 });
+        decodedByImageMagick: true, qualityScale: new[] { 29, 31, 32, 33, 34, 35, 37, 39, 41, 43, 46, 51, 66, 86, 100 },
+        magick: new MagickNames(new[] { "HEIC" }, new[] { "HEIC" }), recognises: HeifBrands.IsHeic);
 
     public static readonly FormatDescriptor Svg = new(ImageFormat.Svg, "svg", Array.Empty<string>(), "image/svg+xml", FormatEncoder.SvgWriter,
-        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false);
+        carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        libvipsLoader: "VipsForeignLoadSvg");
 
     /// <remarks>
     /// JPEG XL through ImageMagick's libjxl coder. Not SmartQuality: libvips (NetVips.Native) has no JXL loader to read
@@ -172,7 +221,25 @@ public sealed class FormatDescriptor
     /// </remarks>
     public static readonly FormatDescriptor Jxl = new(ImageFormat.Jxl, "jxl", new[] { "jpeg-xl" }, "image/jxl", FormatEncoder.ImageMagick,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
-        decodedByImageMagick: true);
+        decodedByImageMagick: true, magick: new MagickNames(new[] { "JXL" }, new[] { "JXL" }),
+        recognises: StartsWithAny(JxlCodestream, JxlContainer));
+
+    private static Func<byte[], bool> StartsWithAny(params byte[][] signatures) =>
+        source => signatures.Any(signature => source.AsSpan().StartsWith(signature));
+}
+
+/// <summary>ImageMagick's names for a format: the modules its coders live in, and the coders it is read or written with (its own, and those it writes its streams through).</summary>
+public sealed class MagickNames
+{
+    public MagickNames(string[] modules, string[] coders)
+    {
+        Modules = modules;
+        Coders = coders;
+    }
+
+    public IReadOnlyList<string> Modules { get; }
+
+    public IReadOnlyList<string> Coders { get; }
 }
 
 /// <summary>The format descriptors: lookup by <see cref="ImageFormat"/> and by name.</summary>
