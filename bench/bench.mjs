@@ -280,11 +280,19 @@ function noop() {
   build(off);
   const withItems = [];
   const without = [];
+  const withCpu = [];
+  const withoutCpu = [];
+  const loads = [];
   const pairs = Math.max(reps, 5);
   for (let i = 0; i < pairs; i++) {
     log(`no-op: repetition ${i + 1}/${pairs}`);
-    without.push(build(off).ms);
-    withItems.push(build(on).ms);
+    loads.push(loadavg()[0]);
+    const plain = build(off);
+    const koala = build(on);
+    without.push(plain.ms);
+    withItems.push(koala.ms);
+    withoutCpu.push(plain.cpuMs);
+    withCpu.push(koala.cpuMs);
   }
 
   // Where KoalaPic's part of a no-op build goes: its targets and tasks, as MSBuild timed them.
@@ -296,6 +304,14 @@ function noop() {
   rows.push({ group: 'd', what: '  with KoalaImage items', stats: withItems, unit: 's' });
   rows.push({ group: 'd', what: '  same project without KoalaImage items', stats: without, unit: 's' });
   rows.push({ group: 'd', what: '  KoalaPic overhead (pairwise difference)', stats: withItems.map((w, i) => w - without[i]), unit: 's' });
+  // CPU time (user + sys of dotnet build and its MSBuild node, GNU time): less disturbed by the other load than wall time.
+  if (gnuTime) {
+    rows.push({ group: 'd', what: '  CPU: with KoalaImage items', stats: withCpu, unit: 's' });
+    rows.push({ group: 'd', what: '  CPU: same project without KoalaImage items', stats: withoutCpu, unit: 's' });
+    rows.push({ group: 'd', what: '  CPU: KoalaPic overhead (pairwise difference)', stats: withCpu.map((w, i) => w - withoutCpu[i]), unit: 's' });
+  }
+
+  notes.push(`no-op pairs: 1-minute load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`);
 }
 
 function restore() {

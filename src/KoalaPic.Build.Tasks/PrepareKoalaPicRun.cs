@@ -3,7 +3,10 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.IO.Hashing;
 using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using KoalaPic.Build.Engine;
 using Microsoft.Build.Framework;
@@ -21,6 +24,8 @@ namespace KoalaPic.Build.Tasks;
 /// <remarks>
 /// The decision follows MSBuild's own rule for the Inputs/Outputs it hands over (run when an input is missing or newer
 /// than the stamp); when it says "run" it adds a file that never exists to the Outputs, so MSBuild runs the target too.
+/// Every build runs this task over every item, so its no-op path is kept lean (docs/performance.md, issue 19): no text of
+/// the items is made, no engine table is built, and no file is checked twice.
 /// </remarks>
 public sealed class PrepareKoalaPicRun : Task
 {
@@ -53,6 +58,9 @@ public sealed class PrepareKoalaPicRun : Task
     /// <summary>$(KoalaPicIncremental): "false" makes the converter always run.</summary>
     public string Incremental { get; set; } = "";
 
+    /// <summary>$(KoalaPicStaticWebAssets): "true" asks for <see cref="ContentTypes"/>.</summary>
+    public bool StaticWebAssets { get; set; }
+
     [Output] public string JobDirectory { get; set; } = "";
 
     /// <summary>The outputs' folder in the job folder (out/): static web assets' content root is its wwwroot/.</summary>
@@ -82,12 +90,19 @@ public sealed class PrepareKoalaPicRun : Task
 
     [Output] public ITaskItem[] ConverterInputs { get; set; } = Array.Empty<ITaskItem>();
 
+    /// <summary>
+    /// With <see cref="StaticWebAssets"/>, one item per output format, as the SDK's StaticWebAssetContentTypeMapping:
+    /// the MIME type (<see cref="FormatDescriptor.MimeType"/>) and its Pattern (<c>*.avif</c>). The SDK maps no content
+    /// type for some of them (avif, heic, jxl when this was written).
+    /// </summary>
+    [Output] public ITaskItem[] ContentTypes { get; set; } = Array.Empty<ITaskItem>();
+
     [Output] public ITaskItem[] ConverterOutputs { get; set; } = Array.Empty<ITaskItem>();
 
     /// <summary>True when the converter must run; false when the last run's record stands (its warnings were logged again).</summary>
     [Output] public bool ConverterNeeded { get; set; }
 
-    /// <summary>True when an item needs ImageMagick (KoalaPicImageMagick=auto downloads it then), from the format descriptors.</summary>
+    /// <summary>True when the converter runs and an item needs ImageMagick (KoalaPicImageMagick=auto downloads it then), from the format descriptors.</summary>
     [Output] public bool NeedsImageMagick { get; set; }
 
     public override bool Execute()
@@ -107,7 +122,8 @@ public sealed class PrepareKoalaPicRun : Task
         ServedManifestFile = layout.ServedManifestFile;
         StampFile = layout.StampFile;
         NativesRestoreDirectory = layout.NativesRestoreDirectory;
-        NeedsImageMagick = Images.Any(i => ImageMagickNeed.For(i.ItemSpec, i.GetMetadata));
+
+        ContentTypes = StaticWebAssets ? ImageFormats.All.Select(ContentType).ToArray() : Array.Empty<ITaskItem>();
 
         var sources = new Sources();
         WriteInputs(layout.InputsFile, cache, sources);
@@ -129,15 +145,18 @@ public sealed class PrepareKoalaPicRun : Task
 
         string? reason = RunReason(layout, record, sources, outputRefused);
         ConverterNeeded = reason != null;
-        ConverterInputs = Images.Where(i => !IsUrlItem(i))
-            .Concat(new[] { TaskItems.FileItem(layout.InputsFile) })
-            .Concat(RunInputs)
-            .ToArray();
+        // Up to date, the target gets the inputs file alone (older than the stamp): every source was just compared with
+        // the stamp here, and MSBuild would stat them all again.
+        ConverterInputs = ConverterNeeded
+            ? Images.Where(i => !IsUrlItem(i)).Concat(new[] { TaskItems.FileItem(layout.InputsFile) }).Concat(RunInputs).ToArray()
+            : new ITaskItem[] { TaskItems.FileItem(layout.InputsFile) };
         ConverterOutputs = (ConverterNeeded ? new[] { layout.StampFile, layout.NeverFile } : new[] { layout.StampFile })
             .Select(f => (ITaskItem)TaskItems.FileItem(f)).ToArray();
 
         if (ConverterNeeded)
         {
+            // Only a run loads natives: a build that skips it does not judge (nor download) them.
+            NeedsImageMagick = ImageMagickNeed.ForAny(Images, i => i.ItemSpec, (i, name) => i.GetMetadata(name));
             Log.LogMessage(MessageImportance.Low, $"KoalaPic: the converter runs: {reason}.");
         }
         else
@@ -146,6 +165,13 @@ public sealed class PrepareKoalaPicRun : Task
         }
 
         return true;
+    }
+
+    private static ITaskItem ContentType(FormatDescriptor format)
+    {
+        TaskItem item = TaskItems.FileItem(format.MimeType);
+        item.SetMetadata("Pattern", TaskItems.Escape("*" + format.Extension));
+        return item;
     }
 
     /// <summary>The last run's warnings and summary, for a build that does not run the converter.</summary>
@@ -186,11 +212,13 @@ public sealed class PrepareKoalaPicRun : Task
             return "an output of the last run could not be handed to MSBuild";
         }
 
-        // Outputs keep their time when their bytes do not change, so they are checked for existence, not for age.
-        string? missing = record.Outputs.Select(o => o.File)
-            .Concat(Images.Length > 0 ? record.WrittenFiles.Concat(new[] { layout.ManifestFile }) : Enumerable.Empty<string>())
-            .FirstOrDefault(f => !File.Exists(f));
-        if (missing != null)
+        var stamp = new FileInfo(layout.StampFile);
+        if (!stamp.Exists)
+        {
+            return "the last run did not end well (no stamp)";
+        }
+
+        if (MissingOutput(layout, record) is string missing)
         {
             return $"'{missing}' is missing";
         }
@@ -199,12 +227,6 @@ public sealed class PrepareKoalaPicRun : Task
         {
             // The engine refuses it with KP3002; no output item may let MSBuild copy through it.
             return $"the folder of '{linked}' in the output folder is now a link leading outside it";
-        }
-
-        var stamp = new FileInfo(layout.StampFile);
-        if (!stamp.Exists)
-        {
-            return "the last run did not end well (no stamp)";
         }
 
         // MSBuild's rule for Inputs/Outputs: an input that is missing, or newer than the oldest output.
@@ -229,6 +251,33 @@ public sealed class PrepareKoalaPicRun : Task
         }
 
         return null;
+    }
+
+    /// <summary>An output (or report, ZIP, manifest) of the last run that no longer exists, or null.</summary>
+    /// <remarks>
+    /// Outputs keep their time when their bytes do not change, so they are checked for existence, not for age. The
+    /// engine writes the record after the outputs, and a folder gets a new time whenever an entry in it is added,
+    /// removed or renamed: a folder older than the record holds every output the record lists there, without asking
+    /// for each (1,000 outputs in img/ are one look). A folder touched since, or as old, is checked file by file.
+    /// </remarks>
+    private string? MissingOutput(JobLayout layout, LastRun record)
+    {
+        DateTime recordTime = File.GetLastWriteTimeUtc(layout.LastRunFile);
+        foreach (var folder in record.Outputs.GroupBy(o => Path.GetDirectoryName(o.File) ?? "", StringComparer.Ordinal))
+        {
+            var info = new DirectoryInfo(folder.Key.Length > 0 ? folder.Key : ".");
+            if (info.Exists && info.LastWriteTimeUtc < recordTime)
+            {
+                continue;
+            }
+
+            if (folder.FirstOrDefault(o => !File.Exists(o.File)) is JobOutput gone)
+            {
+                return gone.File;
+            }
+        }
+
+        return Images.Length > 0 ? record.WrittenFiles.Concat(new[] { layout.ManifestFile }).FirstOrDefault(f => !File.Exists(f)) : null;
     }
 
     /// <summary>A TargetPath of the last run whose folder in OutDir is now a link leading outside it, or null.</summary>
@@ -268,28 +317,82 @@ public sealed class PrepareKoalaPicRun : Task
     /// Writes what a conversion depends on besides the bytes of the sources, only when it changed: every item with all
     /// its metadata (a Url's credentials masked), its source's size and last write time, and the settings.
     /// </summary>
+    /// <remarks>
+    /// A build where nothing changed must not pay for the text of 1,000 items: it hashes the same lines as they are
+    /// made (no text is kept) and compares the hash with the one in the file's first line, which is all it reads. Only
+    /// when they differ is the text made again and written. Large strings and byte arrays would land on the large object
+    /// heap and bring a full collection of MSBuild's heap into the build, which costs more than the rest of this task.
+    /// </remarks>
     private void WriteInputs(string file, string cache, Sources sources)
     {
-        var text = new StringBuilder();
-        text.Append("# KoalaPic: what the conversion depends on besides the sources' bytes. Written only when it changes.\n");
-        text.Append("cache=").Append(cache).Append('\n');
+        var fingerprint = new Fingerprint();
+        AddInputs(cache, sources, fingerprint.Add);
+        string header = "# KoalaPic: what the conversion depends on besides the sources' bytes. Written only when it changes. Fingerprint "
+            + Hex(fingerprint.Hash.GetCurrentHash()) + "\n";
+        if (StartsWith(file, Encoding.UTF8.GetBytes(header)))
+        {
+            return;
+        }
+
+        var text = new StringBuilder(header);
+        AddInputs(cache, new Sources(), line => text.Append(line));
+        byte[] bytes = Encoding.UTF8.GetBytes(text.ToString());
+        try
+        {
+            AtomicFile.Write(file, bytes);
+            sources.NewestWriteUtc = DateTime.MaxValue; // the inputs file is newer than any stamp now
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not fatal: without the file the convert target runs (a missing input), and the engine decides what is up to date.
+            Log.LogMessage(MessageImportance.Low, $"KoalaPic: cannot write '{file}': {ex.Message}");
+            AtomicFile.TryDelete(file);
+            sources.Missing ??= file;
+        }
+    }
+
+    /// <summary>The lines of the inputs file after its first, each handed to <paramref name="add"/>; gathers the sources' stamps.</summary>
+    /// <remarks>
+    /// Optimised at once (AggressiveOptimization), as the hash below: the task runs once per build, too few calls for
+    /// .NET's tiered compilation to optimise this loop over 1,000 items. In a node that stays up between builds, a run of
+    /// the task took 41 ms of CPU with it unoptimised, 16 ms with it optimised (docs/performance.md).
+    /// </remarks>
+    [MethodImpl(OptimizedAtOnce)]
+    private void AddInputs(string cache, Sources sources, Action<string> add)
+    {
+        // A line in pieces, not joined: the hash of the pieces is the hash of their text, and 1,000 items make no strings.
+        [MethodImpl(OptimizedAtOnce)]
+        void Line(string a, string b = "", string c = "", string d = "", string e = "")
+        {
+            add(a);
+            add(b);
+            add(c);
+            add(d);
+            add(e);
+            add("\n");
+        }
+
+        Line("cache=", cache);
         foreach (string value in Values)
         {
-            text.Append(value).Append('\n');
+            Line(value);
         }
 
         foreach (ITaskItem property in Properties)
         {
-            text.Append(property.ItemSpec).Append('=').Append(property.GetMetadata("Value")).Append('\n');
+            Line(property.ItemSpec, "=", property.GetMetadata("Value"));
         }
 
         foreach (ITaskItem item in Images)
         {
-            text.Append("item ").Append(item.ItemSpec).Append('\n');
+            Line("item ", item.ItemSpec);
             IDictionary metadata = item.CloneCustomMetadata();
-            foreach (string name in metadata.Keys.Cast<string>().OrderBy(n => n, StringComparer.OrdinalIgnoreCase))
+            var names = new string[metadata.Count];
+            metadata.Keys.CopyTo(names, 0);
+            Array.Sort(names, StringComparer.OrdinalIgnoreCase);
+            foreach (string name in names)
             {
-                text.Append("  ").Append(name).Append('=').Append(UrlSource.Redact(metadata[name]?.ToString() ?? "")).Append('\n');
+                Line("  ", name, "=", UrlSource.Redact(metadata[name]?.ToString() ?? ""));
             }
 
             if (IsUrlItem(item))
@@ -303,38 +406,68 @@ public sealed class PrepareKoalaPicRun : Task
                 var info = new FileInfo(Path.Combine(ProjectDirectory, item.ItemSpec));
                 if (info.Exists)
                 {
-                    text.Append("  source ").Append(info.Length.ToString(CultureInfo.InvariantCulture)).Append(' ')
-                        .Append(info.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                    Line("  source ", info.Length.ToString(CultureInfo.InvariantCulture), " ", info.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture));
                     sources.NewestWriteUtc = info.LastWriteTimeUtc > sources.NewestWriteUtc ? info.LastWriteTimeUtc : sources.NewestWriteUtc;
                 }
                 else
                 {
-                    text.Append("  source missing\n");
+                    Line("  source missing");
                     sources.Missing ??= item.ItemSpec;
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
             {
-                text.Append("  source unreadable\n");
+                Line("  source unreadable");
                 sources.Missing ??= item.ItemSpec;
             }
         }
+    }
 
-        byte[] bytes = Encoding.UTF8.GetBytes(text.ToString());
+    /// <summary>Whether the file is a regular file that begins with <paramref name="prefix"/>; reads no more than that.</summary>
+    private static bool StartsWith(string file, byte[] prefix)
+    {
         try
         {
-            if (!AtomicFile.HasContent(file, bytes))
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+            var start = new byte[prefix.Length];
+            int read = 0;
+            for (int n; read < start.Length && (n = stream.Read(start, read, start.Length - read)) > 0;)
             {
-                AtomicFile.Write(file, bytes);
-                sources.NewestWriteUtc = DateTime.MaxValue; // the inputs file is newer than any stamp now
+                read += n;
             }
+
+            return read == start.Length && start.AsSpan().SequenceEqual(prefix);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // Not fatal: without the file the convert target runs (a missing input), and the engine decides what is up to date.
-            Log.LogMessage(MessageImportance.Low, $"KoalaPic: cannot write '{file}': {ex.Message}");
-            AtomicFile.TryDelete(file);
-            sources.Missing ??= file;
+            return false;
         }
+    }
+
+#if NET
+    private const MethodImplOptions OptimizedAtOnce = MethodImplOptions.AggressiveOptimization;
+#else
+    // .NET Framework (Visual Studio's MSBuild) has no tiered compilation: it optimises every method at once anyway.
+    private const MethodImplOptions OptimizedAtOnce = 0;
+#endif
+
+    /// <summary>The XxHash128 of the inputs' text, fed in pieces as UTF-16.</summary>
+    private sealed class Fingerprint
+    {
+        public XxHash128 Hash { get; } = new();
+
+        [MethodImpl(OptimizedAtOnce)]
+        public void Add(string piece) => Hash.Append(MemoryMarshal.AsBytes(piece.AsSpan()));
+    }
+
+    private static string Hex(byte[] bytes)
+    {
+        var hex = new StringBuilder(bytes.Length * 2);
+        foreach (byte b in bytes)
+        {
+            hex.Append(b.ToString("x2", CultureInfo.InvariantCulture));
+        }
+
+        return hex.ToString();
     }
 }

@@ -83,3 +83,48 @@ public class FormatDescriptorTests
         Assert.Contains("\"type\": \"image/avif\"", System.Text.Encoding.UTF8.GetString(manifest.ToJsonBytes()));
     }
 }
+
+/// <summary>Adding a format touches its descriptor and its encoder: the build's targets spell no format's facts.</summary>
+public class FormatFactsOutsideDescriptorsTests
+{
+    [Fact]
+    public void Targets_SpellNoFormatsExtensionOrMimeType()
+    {
+        string targets = File.ReadAllText(Path.Combine(TestSupport.RepositoryRoot, "build", "KoalaPic.Build.targets"));
+
+        foreach (FormatDescriptor format in ImageFormats.All)
+        {
+            Assert.DoesNotContain(format.MimeType, targets, StringComparison.OrdinalIgnoreCase);
+            foreach (string name in format.Aliases.Append(format.Name))
+            {
+                // ".avif", "*.avif", '.avif': an extension, wherever it would be matched or mapped.
+                Assert.False(
+                    System.Text.RegularExpressions.Regex.IsMatch(targets, @"\." + System.Text.RegularExpressions.Regex.Escape(name) + @"(?![\w-])", System.Text.RegularExpressions.RegexOptions.IgnoreCase),
+                    $"build/KoalaPic.Build.targets spells the extension '.{name}'; take the format's facts from its descriptor, through the task");
+            }
+        }
+    }
+
+    [Fact]
+    public void MagickPolicy_AllowsExactlyTheDescriptorsCodersAndModules_ReadOrWrittenAsTheyAre()
+    {
+        string policy = MagickRuntime.PolicyXml("/tmp/koalapic-magick");
+
+        Assert.Contains("<policy domain=\"module\" rights=\"read|write\" pattern=\"{ICON,PNG,BMP,PDF,JPEG,HEIC,JXL}\"/>", policy);
+        Assert.Contains("<policy domain=\"coder\" rights=\"read\" pattern=\"HEIC\"/>", policy);
+        Assert.Contains("<policy domain=\"coder\" rights=\"write\" pattern=\"{ICO,PNG32,BMP,BMP3,PDF,JPEG}\"/>", policy);
+        Assert.Contains("<policy domain=\"coder\" rights=\"read|write\" pattern=\"JXL\"/>", policy);
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(policy, "domain=\"coder\" rights=\"(read|write|read\\|write)\"").Count);
+    }
+
+    [Fact]
+    public void SourcesAreReadByTheLoadersAndSignaturesOfTheDescriptors()
+    {
+        Assert.Equal("jpg, png, webp, avif, gif, tiff, heic, svg, jxl", SourceSignature.FormatsRead);
+        Assert.Equal(ImageFormats.All.Where(f => f.LibvipsLoader != null).Select(f => f.LibvipsLoader), ImageConverter.AllowedLoaders.Keys);
+        Assert.All(ImageFormats.All.Where(f => f.DecodedByImageMagick), f => Assert.NotNull(f.Recognises));
+        Assert.True(FormatDescriptor.Jxl.Recognises!(new byte[] { 0xFF, 0x0A, 0x00 }));
+        Assert.False(FormatDescriptor.Jxl.Recognises!(new byte[] { 0xFF, 0xD8, 0xFF }));
+        Assert.False(FormatDescriptor.Heic.Recognises!(new byte[] { 0xFF, 0x0A, 0x00 }));
+    }
+}

@@ -322,4 +322,37 @@ public sealed class PrepareKoalaPicRunTests
         Assert.Contains(why, problem.Message, StringComparison.Ordinal);
         Assert.Equal(project.Path("img", "b.png"), problem.File);
     }
+
+    [Fact]
+    public void With_static_web_assets_the_content_type_of_every_format_comes_from_its_descriptor()
+    {
+        using var project = new TaskProject();
+        PrepareKoalaPicRun plain = Task(project);
+        PrepareKoalaPicRun web = Task(project);
+        web.StaticWebAssets = true;
+
+        Assert.True(plain.Execute());
+        Assert.True(web.Execute());
+
+        Assert.Empty(plain.ContentTypes);
+        Assert.Equal(
+            ImageFormats.All.Select(f => (f.MimeType, "*" + f.Extension)),
+            web.ContentTypes.Select(t => (t.ItemSpec, t.GetMetadata("Pattern"))));
+        Assert.Contains(web.ContentTypes, t => t.ItemSpec == "image/jxl" && t.GetMetadata("Pattern") == "*.jxl");
+    }
+
+    [Fact]
+    public void An_unchanged_project_hands_the_convert_target_only_the_inputs_file()
+    {
+        using var project = new TaskProject();
+        ITaskItem image = TaskSupport.Item(project.AddFixture("with-alpha.png", "img/logo.png"), ("Format", "webp"));
+        Convert(project, image);
+
+        PrepareKoalaPicRun again = Task(project, image);
+        Assert.True(again.Execute(), again.Engine().Log);
+
+        Assert.False(again.ConverterNeeded, again.Engine().Log);
+        Assert.Equal(new[] { Layout(project).InputsFile }, again.ConverterInputs.Select(i => i.ItemSpec));
+        Assert.StartsWith("# KoalaPic: ", File.ReadAllText(Layout(project).InputsFile), StringComparison.Ordinal);
+    }
 }

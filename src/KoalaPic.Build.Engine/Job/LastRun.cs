@@ -43,7 +43,12 @@ public sealed class LastRun
         ImageCount = result.ImageCount,
     };
 
-    /// <summary>Writes the record, only when its bytes change.</summary>
+    /// <summary>Writes the record, also when its bytes are those already there.</summary>
+    /// <remarks>
+    /// Its time is the end of the last run: PrepareKoalaPicRun takes an output folder older than the record to hold every
+    /// output the record lists there. Rewritten (not touched with the clock), so that the file system stamps it with the
+    /// same clock as the folders.
+    /// </remarks>
     public void Write(string path)
     {
         using var buffer = new MemoryStream();
@@ -91,7 +96,7 @@ public sealed class LastRun
             json.WriteEndObject();
         }
 
-        AtomicFile.WriteIfChanged(path, buffer.ToArray());
+        AtomicFile.Write(path, buffer.ToArray());
     }
 
     /// <summary>The record at <paramref name="path"/>, or null when there is none or it cannot be read (then the converter runs).</summary>

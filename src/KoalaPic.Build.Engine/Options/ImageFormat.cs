@@ -57,6 +57,9 @@ public sealed class FormatDescriptor
         bool warnsWhenLargerThanSource,
         bool decodedByImageMagick = false,
         int[]? qualityScale = null,
+        MagickNames? magick = null,
+        string? libvipsLoader = null,
+        Func<byte[], bool>? recognises = null,
         FormatEffort? effort = null,
         double encodeCost = 1)
     {
@@ -73,8 +76,19 @@ public sealed class FormatDescriptor
         WarnsWhenLargerThanSource = warnsWhenLargerThanSource;
         DecodedByImageMagick = decodedByImageMagick;
         QualityScale = qualityScale;
+        Magick = magick;
+        LibvipsLoader = libvipsLoader;
+        Recognises = recognises;
         Effort = effort;
         EncodeCost = encodeCost;
+        if (decodedByImageMagick && recognises == null)
+        {
+            throw new ArgumentException($"{name}: a format ImageMagick reads says how its bytes are recognised (libvips recognises only its own).", nameof(recognises));
+        }
+        if ((encoder == FormatEncoder.ImageMagick || decodedByImageMagick) && magick == null)
+        {
+            throw new ArgumentException($"{name}: a format ImageMagick reads or writes names its ImageMagick modules and coders (the security policy allows only those).", nameof(magick));
+        }
     }
 
     public ImageFormat Format { get; }
@@ -128,6 +142,22 @@ public sealed class FormatDescriptor
     /// </summary>
     public IReadOnlyList<int>? QualityScale { get; }
 
+    /// <summary>
+    /// ImageMagick's names for the format, where ImageMagick reads or writes it: the security policy
+    /// (<c>MagickRuntime.PolicyXml</c>) allows these modules and coders and no other, reading when
+    /// <see cref="DecodedByImageMagick"/>, writing when <see cref="EncodedByImageMagick"/>.
+    /// </summary>
+    public MagickNames? Magick { get; }
+
+    /// <summary>
+    /// The libvips loader that reads a source in this format (its class name without <c>Buffer</c>/<c>Source</c>: only
+    /// these loaders may read a source); null where libvips does not read it.
+    /// </summary>
+    public string? LibvipsLoader { get; }
+
+    /// <summary>Recognises a source in this format by its first bytes, for a format ImageMagick reads (<see cref="DecodedByImageMagick"/>); null elsewhere (libvips recognises its own).</summary>
+    public Func<byte[], bool>? Recognises { get; }
+
     /// <summary>The encoder's effort knob (the <c>Effort</c> metadata): its range and KoalaPic's default; null where the encoder has none.</summary>
     public FormatEffort? Effort { get; }
 
@@ -137,61 +167,76 @@ public sealed class FormatDescriptor
     /// </summary>
     public double EncodeCost { get; }
 
+    /// <summary>Whether KoalaPic reads a source in this format.</summary>
+    public bool IsReadAsSource => LibvipsLoader != null || DecodedByImageMagick;
+
     /// <summary>Whether writing it needs the native ImageMagick library.</summary>
     public bool EncodedByImageMagick => Encoder == FormatEncoder.ImageMagick;
 
     public override string ToString() => Name;
 
+    // Before the descriptors: static fields are set in the order they are written.
+    /// <summary>JPEG XL's signatures (ISO/IEC 18181-2): a bare codestream starts FF 0A, the ISOBMFF container with its 12-byte 'JXL ' box.</summary>
+    private static readonly byte[] JxlCodestream = { 0xFF, 0x0A };
+
+    private static readonly byte[] JxlContainer = { 0x00, 0x00, 0x00, 0x0C, 0x4A, 0x58, 0x4C, 0x20, 0x0D, 0x0A, 0x87, 0x0A };
+
     public static readonly FormatDescriptor Jpeg = new(ImageFormat.Jpeg, "jpg", new[] { "jpeg" }, "image/jpeg", FormatEncoder.Libvips,
         carriesAlpha: false, canAnimate: false, supportsLossless: false, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true,
+        libvipsLoader: "VipsForeignLoadJpeg",
         encodeCost: 1);
 
     public static readonly FormatDescriptor Png = new(ImageFormat.Png, "png", Array.Empty<string>(), "image/png", FormatEncoder.Libvips,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
-        effort: new FormatEffort(0, 9, 9, "libvips' pngsave compression: the zlib level, lossless either way; KoalaPic has always written level 9, and PNG outputs are small at the sizes the web uses"),
-        encodeCost: 80);
+        libvipsLoader: "VipsForeignLoadPng",
+        effort: new FormatEffort(0, 9, 9, "libvips' pngsave compression: the zlib level, lossless either way; KoalaPic has always written level 9, and PNG outputs are small at the sizes the web uses"), encodeCost: 80);
 
     public static readonly FormatDescriptor Webp = new(ImageFormat.Webp, "webp", Array.Empty<string>(), "image/webp", FormatEncoder.Libvips,
         carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true,
-        qualityScale: new[] { 23, 26, 30, 33, 36, 39, 43, 50, 58, 68, 77, 81, 96, 100, 100 },
-        effort: new FormatEffort(0, 6, 4, "libwebp's method; 4 is libwebp's and sharp's default"),
-        encodeCost: 8);
+        qualityScale: new[] { 23, 26, 30, 33, 36, 39, 43, 50, 58, 68, 77, 81, 96, 100, 100 }, libvipsLoader: "VipsForeignLoadWebp",
+        effort: new FormatEffort(0, 6, 4, "libwebp's method; 4 is libwebp's and sharp's default"), encodeCost: 8);
 
     public static readonly FormatDescriptor Avif = new(ImageFormat.Avif, "avif", Array.Empty<string>(), "image/avif", FormatEncoder.Libvips,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: true, warnsWhenLargerThanSource: true,
         qualityScale: new[] { 38, 41, 43, 44, 46, 47, 49, 52, 54, 57, 60, 68, 87, 91, 99 },
-        effort: new FormatEffort(0, 9, 4, "aom's speed is 9 minus the effort; 4 is libvips' and sharp's default"),
-        encodeCost: 220);
+        libvipsLoader: "VipsForeignLoadHeif", // which also reads HEIC, were its libheif able to decode HEVC: HEIC is recognised first
+        effort: new FormatEffort(0, 9, 4, "aom's speed is 9 minus the effort; 4 is libvips' and sharp's default"), encodeCost: 220);
 
     public static readonly FormatDescriptor Gif = new(ImageFormat.Gif, "gif", Array.Empty<string>(), "image/gif", FormatEncoder.Libvips,
         carriesAlpha: true, canAnimate: true, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: true,
+        libvipsLoader: "VipsForeignLoadNsgif",
         encodeCost: 85);
 
     public static readonly FormatDescriptor Tiff = new(ImageFormat.Tiff, "tiff", new[] { "tif" }, "image/tiff", FormatEncoder.Libvips,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        libvipsLoader: "VipsForeignLoadTiff",
         encodeCost: 0.8);
 
     public static readonly FormatDescriptor Ico = new(ImageFormat.Ico, "ico", Array.Empty<string>(), "image/x-icon", FormatEncoder.ImageMagick,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        magick: new MagickNames(new[] { "ICON", "PNG" }, new[] { "ICO", "PNG32" }), // entries of 256 px and more are written as PNG32
         encodeCost: 14);
 
     public static readonly FormatDescriptor Bmp = new(ImageFormat.Bmp, "bmp", Array.Empty<string>(), "image/bmp", FormatEncoder.ImageMagick,
         carriesAlpha: false, canAnimate: false, supportsLossless: true, takesQuality: false, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        magick: new MagickNames(new[] { "BMP" }, new[] { "BMP", "BMP3" }),
         encodeCost: 2.6);
 
     /// <remarks>Carries alpha only when lossless (Lossless or Quality=100): a JPEG inside a PDF cannot (see <c>ImageConverter.KeepsAlpha</c>).</remarks>
     public static readonly FormatDescriptor Pdf = new(ImageFormat.Pdf, "pdf", Array.Empty<string>(), "application/pdf", FormatEncoder.ImageMagick,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        magick: new MagickNames(new[] { "PDF", "JPEG" }, new[] { "PDF", "JPEG" }), // its image streams are JPEG
         encodeCost: 3.2);
 
     public static readonly FormatDescriptor Heic = new(ImageFormat.Heic, "heic", new[] { "heif" }, "image/heic", FormatEncoder.HeicEncoder,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
         decodedByImageMagick: true, qualityScale: new[] { 29, 31, 32, 33, 34, 35, 37, 39, 41, 43, 46, 51, 66, 86, 100 },
-        effort: new FormatEffort(0, 9, 6, "x265's preset, ultrafast (0) to placebo (9); 6 is slow, libheif's own default"),
-        encodeCost: 85);
+        magick: new MagickNames(new[] { "HEIC" }, new[] { "HEIC" }), recognises: HeifBrands.IsHeic,
+        effort: new FormatEffort(0, 9, 6, "x265's preset, ultrafast (0) to placebo (9); 6 is slow, libheif's own default"), encodeCost: 85);
 
     public static readonly FormatDescriptor Svg = new(ImageFormat.Svg, "svg", Array.Empty<string>(), "image/svg+xml", FormatEncoder.SvgWriter,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: false,
+        libvipsLoader: "VipsForeignLoadSvg",
         encodeCost: 1.1);
 
     /// <remarks>
@@ -200,9 +245,28 @@ public sealed class FormatDescriptor
     /// </remarks>
     public static readonly FormatDescriptor Jxl = new(ImageFormat.Jxl, "jxl", new[] { "jpeg-xl" }, "image/jxl", FormatEncoder.ImageMagick,
         carriesAlpha: true, canAnimate: false, supportsLossless: true, takesQuality: true, smartQualityApplies: false, warnsWhenLargerThanSource: true,
-        decodedByImageMagick: true, qualityScale: new[] { 42, 48, 54, 58, 61, 63, 66, 68, 71, 74, 78, 81, 93, 97, 99 },
+        decodedByImageMagick: true, magick: new MagickNames(new[] { "JXL" }, new[] { "JXL" }),
+        recognises: StartsWithAny(JxlCodestream, JxlContainer),
+        qualityScale: new[] { 42, 48, 54, 58, 61, 63, 66, 68, 71, 74, 78, 81, 93, 97, 99 },
         effort: new FormatEffort(1, 9, 7, "libjxl's effort (ImageMagick's jxl:effort); 7 is libjxl's own default"),
         encodeCost: 40);
+
+    private static Func<byte[], bool> StartsWithAny(params byte[][] signatures) =>
+        source => signatures.Any(signature => source.AsSpan().StartsWith(signature));
+}
+
+/// <summary>ImageMagick's names for a format: the modules its coders live in, and the coders it is read or written with (its own, and those it writes its streams through).</summary>
+public sealed class MagickNames
+{
+    public MagickNames(string[] modules, string[] coders)
+    {
+        Modules = modules;
+        Coders = coders;
+    }
+
+    public IReadOnlyList<string> Modules { get; }
+
+    public IReadOnlyList<string> Coders { get; }
 }
 
 /// <summary>

@@ -14,15 +14,38 @@ namespace KoalaPic.Build.Engine;
 /// </summary>
 public static class ImageMagickNeed
 {
+    private const string FormatMetadata = "Format";
+    private const string OptimizeForMetadata = "OptimizeFor";
+
     /// <param name="metadata">Returns a metadata value, or an empty string when it is not set.</param>
-    public static bool For(string itemSpec, Func<string, string> metadata)
+    public static bool For(string itemSpec, Func<string, string> metadata) =>
+        For(itemSpec, metadata(FormatMetadata), metadata(OptimizeForMetadata));
+
+    /// <summary>The judgement itself: from the source's name and the two metadata that choose output formats.</summary>
+    private static bool For(string itemSpec, string format, string optimizeFor) =>
+        ImageFormats.Find(SafeExtension(itemSpec)) is { DecodedByImageMagick: true }
+        || OutputFormats(format, optimizeFor).Any(f => f.EncodedByImageMagick);
+
+    /// <summary>Whether any of <paramref name="items"/> needs ImageMagick.</summary>
+    /// <remarks>
+    /// Every build asks this of every item, and 1,000 items usually share a few metadata values: each distinct
+    /// combination of what <see cref="For"/> reads (the extension, Format, OptimizeFor) is judged once.
+    /// </remarks>
+    public static bool ForAny<T>(IEnumerable<T> items, Func<T, string> itemSpec, Func<T, string, string> metadata)
     {
-        if (ImageFormats.Find(SafeExtension(itemSpec)) is { DecodedByImageMagick: true })
+        var judged = new HashSet<string>(StringComparer.Ordinal);
+        foreach (T item in items)
         {
-            return true;
+            string spec = itemSpec(item);
+            string format = metadata(item, FormatMetadata);
+            string preset = metadata(item, OptimizeForMetadata);
+            if (judged.Add(SafeExtension(spec) + "\n" + format + "\n" + preset) && For(spec, format, preset))
+            {
+                return true;
+            }
         }
 
-        return OutputFormats(metadata).Any(f => f.EncodedByImageMagick);
+        return false;
     }
 
     /// <summary>What makes an item need ImageMagick, for messages: <c>ico, bmp, pdf or jxl in Format, OptimizeFor=favicon, a source named .heic, .heif, .jxl or .jpeg-xl</c>.</summary>
@@ -34,15 +57,15 @@ public static class ImageMagickNeed
     }.Where(part => part.Length > 0));
 
     /// <summary>The formats the item's variants are written in: those Format lists, else the preset's, else the default.</summary>
-    private static IEnumerable<FormatDescriptor> OutputFormats(Func<string, string> metadata)
+    private static IEnumerable<FormatDescriptor> OutputFormats(string format, string optimizeFor)
     {
-        var listed = ImageVariants.FormatNames(metadata("Format")).Select(ImageFormats.Find).Where(f => f != null).Select(f => f!).ToList();
+        var listed = ImageVariants.FormatNames(format).Select(ImageFormats.Find).Where(f => f != null).Select(f => f!).ToList();
         if (listed.Count > 0)
         {
             return listed;
         }
 
-        return new[] { ImageFormats.Of(Presets.TryGet(metadata("OptimizeFor"), out Preset preset) ? preset.Format : ConversionOptions.Default.Format) };
+        return new[] { ImageFormats.Of(Presets.TryGet(optimizeFor, out Preset preset) ? preset.Format : ConversionOptions.Default.Format) };
     }
 
     /// <summary>An item spec may hold any character (it is never a path that must exist here).</summary>

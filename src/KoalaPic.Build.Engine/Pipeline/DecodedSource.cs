@@ -164,7 +164,7 @@ public static partial class ImageConverter
         using var scope = new ImageScope();
         try
         {
-            if (info.Kind is SourceKind.Heic or SourceKind.Jxl)
+            if (info.ReadByImageMagick != null)
             {
                 // ImageMagick decodes the whole image anyway; each output is resized from it as before.
                 return DecodeWithMagick(source, info, maxPixels);
@@ -231,7 +231,7 @@ public static partial class ImageConverter
             return Load(decoded.Source, info, options, decoded.MaxPixels, scope);
         }
 
-        if (info.Kind is SourceKind.Heic or SourceKind.Jxl)
+        if (info.ReadByImageMagick != null)
         {
             return ResizeMagickDecoded(shared, options);
         }

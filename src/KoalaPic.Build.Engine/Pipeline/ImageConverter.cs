@@ -45,16 +45,9 @@ public static partial class ImageConverter
     /// The libvips loader classes that may run, by the format they read. libvips picks the loader from the magic bytes,
     /// never the file name; every other loader is blocked (<see cref="VipsRuntime"/>).
     /// </summary>
-    internal static readonly Dictionary<string, string> AllowedLoaders = new(StringComparer.Ordinal)
-    {
-        ["VipsForeignLoadJpeg"] = "JPEG",
-        ["VipsForeignLoadPng"] = "PNG",
-        ["VipsForeignLoadWebp"] = "WebP",
-        ["VipsForeignLoadNsgif"] = "GIF",
-        ["VipsForeignLoadTiff"] = "TIFF",
-        ["VipsForeignLoadHeif"] = "AVIF",
-        ["VipsForeignLoadSvg"] = "SVG",
-    };
+    internal static readonly Dictionary<string, string> AllowedLoaders = ImageFormats.All
+        .Where(f => f.LibvipsLoader != null)
+        .ToDictionary(f => f.LibvipsLoader!, f => f.Name, StringComparer.Ordinal);
 
     /// <exception cref="ImageConversionException">The image cannot be read, is too large, or cannot be encoded.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
@@ -148,13 +141,15 @@ public static partial class ImageConverter
     {
         Raster,
         Svg,
-        Heic,
-        Jxl,
+
+        /// <summary>A format ImageMagick reads (<see cref="SourceInfo.ReadByImageMagick"/>).</summary>
+        ImageMagick,
     }
 
-    /// <param name="Width">Width after EXIF orientation (0 for HEIC and JXL, known only once decoded).</param>
+    /// <param name="Width">Width after EXIF orientation (0 for a source ImageMagick reads, known only once decoded).</param>
     /// <param name="Frames">Frames to convert: all of an animation when the output can animate, else 1.</param>
-    private sealed record SourceInfo(SourceKind Kind, int Width, int Height, int Frames, bool HasColourProfile);
+    /// <param name="ReadByImageMagick">The format of a source ImageMagick reads; null for libvips' own.</param>
+    private sealed record SourceInfo(SourceKind Kind, int Width, int Height, int Frames, bool HasColourProfile, FormatDescriptor? ReadByImageMagick = null);
 
     /// <summary>
     /// Identifies the format from the magic bytes among those KoalaPic reads, and refuses decompression bombs from the
@@ -167,16 +162,11 @@ public static partial class ImageConverter
             throw SourceSignature.Unrecognised(source);
         }
 
-        // libvips' heif loader recognises HEIC too, but its libheif has no HEVC decoder: Magick.NET reads those.
-        if (HeifBrands.IsHeic(source))
+        // Magick.NET reads what NetVips.Native cannot (its libheif has no HEVC decoder, though its heif loader would
+        // recognise HEIC; it has no libjxl): those formats are recognised first, by their descriptors.
+        if (ImageFormats.All.FirstOrDefault(f => f.DecodedByImageMagick && f.Recognises!(source)) is FormatDescriptor readByImageMagick)
         {
-            return new SourceInfo(SourceKind.Heic, 0, 0, 1, false);
-        }
-
-        // NetVips.Native has no libjxl: Magick.NET reads JPEG XL.
-        if (JxlSignature.IsJxl(source))
-        {
-            return new SourceInfo(SourceKind.Jxl, 0, 0, 1, false);
+            return new SourceInfo(SourceKind.ImageMagick, 0, 0, 1, false, readByImageMagick);
         }
 
         string? loader = Image.FindLoadBuffer(source);
@@ -245,7 +235,7 @@ public static partial class ImageConverter
     /// <summary>Decodes at the scaled size: shrink-on-load for JPEG/WebP, rendering at that size for SVG.</summary>
     private static Image Load(byte[] source, SourceInfo info, ConversionOptions options, long maxPixels, ImageScope scope)
     {
-        if (info.Kind is SourceKind.Heic or SourceKind.Jxl)
+        if (info.ReadByImageMagick != null)
         {
             return ResizeMagickDecoded(scope.Add(DecodeWithMagick(source, info, maxPixels)), options);
         }
@@ -254,10 +244,10 @@ public static partial class ImageConverter
         return LoadAt(source, info, width, height, thumbnailSize);
     }
 
-    /// <summary>HEIC and JPEG XL, which libvips here cannot read, decoded whole by ImageMagick.</summary>
+    /// <summary>A format libvips here cannot read (HEIC, JPEG XL), decoded whole by ImageMagick.</summary>
     private static Image DecodeWithMagick(byte[] source, SourceInfo info, long maxPixels) =>
         // ImageMagick's decoders check the pixel limit themselves, from the header, once they know the size.
-        info.Kind == SourceKind.Heic ? MagickCodec.DecodeHeic(source, maxPixels) : MagickCodec.DecodeJxl(source, maxPixels);
+        MagickCodec.Decode(info.ReadByImageMagick!, source, maxPixels);
 
     private static Image ResizeMagickDecoded(Image decoded, ConversionOptions options)
     {

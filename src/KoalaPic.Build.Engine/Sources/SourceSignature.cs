@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Text;
 
 namespace KoalaPic.Build.Engine;
@@ -10,7 +11,8 @@ namespace KoalaPic.Build.Engine;
 /// </summary>
 internal static class SourceSignature
 {
-    public const string FormatsRead = "jpg, png, webp, gif, tiff, avif, heic, jxl, svg";
+    /// <summary>The formats KoalaPic reads, from the descriptors: <c>jpg, png, webp, avif, gif, tiff, heic, svg, jxl</c>.</summary>
+    public static string FormatsRead { get; } = string.Join(", ", ImageFormats.All.Where(f => f.IsReadAsSource).Select(f => f.Name));
 
     public static ImageConversionException Unrecognised(byte[] source)
     {

@@ -15,6 +15,8 @@ internal static class MagickCodec
     /// <summary>The Magick.NET package version, for cache keys of outputs ImageMagick writes (reading it loads nothing).</summary>
     internal const string MagickNetVersion = "15.1.0";
 
+    public static Image Decode(FormatDescriptor format, byte[] source, long maxPixels) => throw Unavailable();
+
     public static Image DecodeHeic(byte[] source, long maxPixels) => throw Unavailable();
 
     public static byte[] EncodeIco(Image image, IReadOnlyList<int> sizes) => throw Unavailable();

@@ -28,6 +28,14 @@ internal static class MagickCodec
     /// </summary>
     internal static readonly DateTime PdfDate = new(1980, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
+    /// <summary>Decodes a source in a format ImageMagick reads for KoalaPic (<see cref="FormatDescriptor.DecodedByImageMagick"/>).</summary>
+    public static Image Decode(FormatDescriptor format, byte[] source, long maxPixels) => format.Format switch
+    {
+        ImageFormat.Heic => DecodeHeic(source, maxPixels),
+        ImageFormat.Jxl => DecodeJxl(source, maxPixels),
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format.Name, "ImageMagick reads no such format for KoalaPic"),
+    };
+
     /// <summary>
     /// Decodes an HEIC (HEVC) image, which libvips cannot: 8-bit sRGB (or sRGB plus alpha), upright, with the embedded
     /// ICC profile as <c>icc-profile-data</c> for the caller to convert. The image is refused from its header when it has
@@ -72,7 +80,7 @@ internal static class MagickCodec
             throw new ImageConversionException(DiagnosticCodes.CannotDecode, "is empty");
         }
 
-        if (!JxlSignature.IsJxl(source))
+        if (!FormatDescriptor.Jxl.Recognises!(source))
         {
             throw new ImageConversionException(DiagnosticCodes.CannotDecode, "cannot be decoded: not a JPEG XL image (no JPEG XL codestream or container signature)");
         }

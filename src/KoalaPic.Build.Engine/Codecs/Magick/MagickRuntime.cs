@@ -59,11 +59,11 @@ internal static class MagickRuntime
 
     /// <summary>
     /// The security policy. ImageMagick evaluates policies in order and the last match wins, so each domain starts with a
-    /// deny-all and then allows the few coders KoalaPic uses (a coder matched by two rules gets only the last one's rights, so
-    /// JXL, read and written, has its own). Coders are checked by name and again by module (a module
-    /// registers only with read and write rights, so the direction is set per coder): ICO lives in
-    /// the ICON module and writes entries of 256 px and more as PNG32; PDF writes JPEG streams through the JPEG coder;
-    /// HEIC reads through libheif; JXL reads and writes through libjxl. Pixels go in and out with ImportImagePixels/ExportImagePixels, which need no coder.
+    /// deny-all and then allows the few coders KoalaPic uses, taken from the format descriptors
+    /// (<see cref="FormatDescriptor.Magick"/>): read for a format ImageMagick decodes, write for one it encodes. A coder
+    /// matched by two rules gets only the last one's rights, so each coder is in exactly one rule, with all its rights.
+    /// Coders are checked by name and again by module (a module registers only with read and write rights, so the
+    /// direction is set per coder). Pixels go in and out with ImportImagePixels/ExportImagePixels, which need no coder.
     /// Denying every other coder also denies the pseudo-formats that read files or URLs or run scripts (TEXT, MSL, MVG,
     /// EPHEMERAL, INLINE, LABEL, CAPTION, URL, HTTP(S), FTP, SVG, PS/EPS through Ghostscript, …).
     /// </summary>
@@ -89,11 +89,9 @@ internal static class MagickRuntime
           <policy domain="path" rights="none" pattern="@*"/>
           <policy domain="path" rights="none" pattern="|*"/>
           <policy domain="module" rights="none" pattern="*"/>
-          <policy domain="module" rights="read|write" pattern="{{HEIC,JXL,ICON,BMP,PDF,PNG,JPEG}}"/>
+          <policy domain="module" rights="read|write" pattern="{7}"/>
           <policy domain="coder" rights="none" pattern="*"/>
-          <policy domain="coder" rights="read" pattern="HEIC"/>
-          <policy domain="coder" rights="write" pattern="{{ICO,BMP,BMP3,PDF,PNG32,JPEG}}"/>
-          <policy domain="coder" rights="read|write" pattern="JXL"/>
+        {8}
         </policymap>
 
         """,
@@ -103,7 +101,34 @@ internal static class MagickRuntime
         MaxWidth,
         MaxHeight,
         MaxListLength,
-        MaxSecondsPerImage);
+        MaxSecondsPerImage,
+        Pattern(ImageFormats.All.Where(f => f.Magick != null).SelectMany(f => f.Magick!.Modules)),
+        string.Join("\n", CoderRights().Select(rule => $"  <policy domain=\"coder\" rights=\"{rule.Key}\" pattern=\"{Pattern(rule)}\"/>")));
+
+    /// <summary>The coders of the format descriptors, grouped by their rights (read, write, read|write), each coder once.</summary>
+    private static IEnumerable<IGrouping<string, string>> CoderRights()
+    {
+        var rights = new Dictionary<string, (bool Read, bool Write)>(StringComparer.Ordinal);
+        foreach (FormatDescriptor format in ImageFormats.All.Where(f => f.Magick != null))
+        {
+            foreach (string coder in format.Magick!.Coders)
+            {
+                rights.TryGetValue(coder, out var had);
+                rights[coder] = (had.Read || format.DecodedByImageMagick, had.Write || format.EncodedByImageMagick);
+            }
+        }
+
+        return rights
+            .GroupBy(r => r.Value.Read && r.Value.Write ? "read|write" : r.Value.Read ? "read" : "write", r => r.Key)
+            .OrderBy(g => g.Key == "read" ? 0 : g.Key == "write" ? 1 : 2);
+    }
+
+    /// <summary>An ImageMagick policy pattern: <c>HEIC</c>, or <c>{ICO,PNG32}</c> for several.</summary>
+    private static string Pattern(IEnumerable<string> names)
+    {
+        var distinct = names.Distinct(StringComparer.Ordinal).ToList();
+        return distinct.Count == 1 ? distinct[0] : "{" + string.Join(",", distinct) + "}";
+    }
 
     /// <exception cref="ImageConversionException"><see cref="EngineUnavailable"/>: ImageMagick cannot be loaded on this
     /// platform, or its security policy is not in force.</exception>
