@@ -171,7 +171,7 @@ public sealed class ImageBatch
             Parallel.ForEach(Partitioner.Create(local, EnumerablePartitionerOptions.NoBuffering), options, indices =>
             {
                 // One read of the source for all its variants; a read that fails fails each of them the same way.
-                var read = new Lazy<byte[]>(() => ReadSource(requests[indices[0]]), LazyThreadSafetyMode.ExecutionAndPublication);
+                var read = new SourceRead(() => ReadSource(requests[indices[0]]));
                 var pending = new List<PendingItem>();
                 foreach (int i in indices)
                 {
@@ -283,7 +283,7 @@ public sealed class ImageBatch
     private ItemResult Process(ImageRequest request, OutputState previous, ConcurrentDictionary<string, OutputRecord> kept, string engineVersion, int parallelism, CancellationToken cancellationToken) =>
         Guarded(request, () =>
         {
-            var read = new Lazy<byte[]>(() => ReadSource(request), LazyThreadSafetyMode.ExecutionAndPublication);
+            var read = new SourceRead(() => ReadSource(request));
             Step step = Prepare(-1, request, previous, kept, engineVersion, read, cancellationToken);
             if (step.Pending is not { } pending)
             {
@@ -291,7 +291,7 @@ public sealed class ImageBatch
             }
 
             VipsRuntime.EnsureInitialized(parallelism);
-            return Encode(pending, kept, read.Value, () => ImageConverter.ConvertWithPlaceholder(read.Value, request.Options, request.Placeholder, settings.MaxPixels, cancellationToken));
+            return Encode(pending, kept, read.Bytes, () => ImageConverter.ConvertWithPlaceholder(read.Bytes, request.Options, request.Placeholder, settings.MaxPixels, cancellationToken));
         });
 
     /// <summary>Whatever goes wrong becomes the item's diagnostic, never the batch's exception.</summary>
@@ -314,6 +314,26 @@ public sealed class ImageBatch
         }
     }
 
+    /// <summary>
+    /// A source's bytes, read once for all its variants (a read that fails fails each of them the same way: the Lazy
+    /// keeps the exception), and their hash, computed once, which the decode checks the bytes it reads again against.
+    /// </summary>
+    private sealed class SourceRead
+    {
+        private readonly Lazy<byte[]> bytes;
+        private readonly Lazy<byte[]> hash;
+
+        public SourceRead(Func<byte[]> read)
+        {
+            bytes = new Lazy<byte[]>(read, LazyThreadSafetyMode.ExecutionAndPublication);
+            hash = new Lazy<byte[]>(() => XxHash128.Hash(bytes.Value), LazyThreadSafetyMode.ExecutionAndPublication);
+        }
+
+        public byte[] Bytes => bytes.Value;
+
+        public byte[] Hash => hash.Value;
+    }
+
     /// <summary>What checking an item found: its result (up to date, from the cache, failed), or the encode it needs.</summary>
     private readonly record struct Step(ItemResult? Result, PendingItem? Pending);
 
@@ -326,7 +346,7 @@ public sealed class ImageBatch
 
     /// <param name="index">The item's place among the batch's requests.</param>
     /// <param name="read">The source's bytes, read once for all the variants of one source.</param>
-    private Step Prepare(int index, ImageRequest request, OutputState previous, ConcurrentDictionary<string, OutputRecord> kept, string engineVersion, Lazy<byte[]> read, CancellationToken cancellationToken)
+    private Step Prepare(int index, ImageRequest request, OutputState previous, ConcurrentDictionary<string, OutputRecord> kept, string engineVersion, SourceRead read, CancellationToken cancellationToken)
     {
         string outputFile;
         try
@@ -368,7 +388,7 @@ public sealed class ImageBatch
         byte[] source;
         try
         {
-            source = read.Value;
+            source = read.Bytes;
         }
         catch (SourceRefusedException ex)
         {
@@ -392,7 +412,7 @@ public sealed class ImageBatch
             return Done(UpToDate(request, outputFile, source.Length, record));
         }
 
-        var pending = new PendingItem(index, request, outputFile, key, settingsHash, stamp, source.Length, XxHash128.Hash(source));
+        var pending = new PendingItem(index, request, outputFile, key, settingsHash, stamp, source.Length, read.Hash);
         byte[]? bytes = cache.TryRead(key, request.Options.Format, out OutputFacts facts, out bool fromRemote, cancellationToken);
         if (bytes == null || !ImagePlaceholder.Satisfies(facts.Placeholder, request.Placeholder))
         {
