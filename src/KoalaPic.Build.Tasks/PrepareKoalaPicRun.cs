@@ -328,7 +328,7 @@ public sealed class PrepareKoalaPicRun : Task
         var fingerprint = new Fingerprint();
         AddInputs(cache, sources, fingerprint.Add);
         string header = "# KoalaPic: what the conversion depends on besides the sources' bytes. Written only when it changes. Fingerprint "
-            + Hex(fingerprint.Hash.GetCurrentHash()) + "\n";
+            + ContentKey.ToHex(fingerprint.Hash.GetCurrentHash()) + "\n";
         if (StartsWith(file, Encoding.UTF8.GetBytes(header)))
         {
             return;
@@ -423,7 +423,7 @@ public sealed class PrepareKoalaPicRun : Task
         }
     }
 
-    /// <summary>Whether the file is a regular file that begins with <paramref name="prefix"/>; reads no more than that.</summary>
+    /// <summary>Whether the file begins with <paramref name="prefix"/>; reads no more than that (false when it cannot be read).</summary>
     private static bool StartsWith(string file, byte[] prefix)
     {
         try
@@ -458,16 +458,5 @@ public sealed class PrepareKoalaPicRun : Task
 
         [MethodImpl(OptimizedAtOnce)]
         public void Add(string piece) => Hash.Append(MemoryMarshal.AsBytes(piece.AsSpan()));
-    }
-
-    private static string Hex(byte[] bytes)
-    {
-        var hex = new StringBuilder(bytes.Length * 2);
-        foreach (byte b in bytes)
-        {
-            hex.Append(b.ToString("x2", CultureInfo.InvariantCulture));
-        }
-
-        return hex.ToString();
     }
 }

@@ -33,7 +33,8 @@ public static class ContentKey
         return ToHex(hash.GetCurrentHash());
     }
 
-    internal static string ToHex(byte[] bytes)
+    /// <summary>Lower-case hex, two digits a byte: how KoalaPic writes every hash it keeps in a file.</summary>
+    public static string ToHex(byte[] bytes)
     {
         var text = new StringBuilder(bytes.Length * 2);
         foreach (byte b in bytes)
