@@ -14,12 +14,9 @@ namespace KoalaPic.Build.Engine;
 /// </summary>
 public static class ImageMagickNeed
 {
-    private const string FormatMetadata = "Format";
-    private const string OptimizeForMetadata = "OptimizeFor";
-
     /// <param name="metadata">Returns a metadata value, or an empty string when it is not set.</param>
     public static bool For(string itemSpec, Func<string, string> metadata) =>
-        For(itemSpec, metadata(FormatMetadata), metadata(OptimizeForMetadata));
+        For(itemSpec, metadata(ItemMetadata.Format.Name), metadata(ItemMetadata.OptimizeFor.Name));
 
     /// <summary>The judgement itself: from the source's name and the two metadata that choose output formats.</summary>
     private static bool For(string itemSpec, string format, string optimizeFor) =>
@@ -37,8 +34,8 @@ public static class ImageMagickNeed
         foreach (T item in items)
         {
             string spec = itemSpec(item);
-            string format = metadata(item, FormatMetadata);
-            string preset = metadata(item, OptimizeForMetadata);
+            string format = metadata(item, ItemMetadata.Format.Name);
+            string preset = metadata(item, ItemMetadata.OptimizeFor.Name);
             if (judged.Add(SafeExtension(spec) + "\n" + format + "\n" + preset) && For(spec, format, preset))
             {
                 return true;
