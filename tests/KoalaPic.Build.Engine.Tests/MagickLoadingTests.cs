@@ -10,7 +10,11 @@ namespace KoalaPic.Build.Engine.Tests;
 /// ImageMagick is loaded only when an item needs it. Other tests in this process use it, so the engine is loaded afresh
 /// into its own load context, as MSBuild loads the task: there a webp conversion must leave no Magick.NET assembly
 /// behind, while a bmp encode in the same context loads it (which shows the check can see it).
+/// Not in parallel with other tests: the second engine's VipsRuntime starts the one native libvips again, and its
+/// deny-all-then-allow of loaders briefly blocks every loader for the tests running meanwhile (seen once in CI:
+/// "jpegload_buffer: operation is blocked" in another class).
 /// </summary>
+[Collection(FreshEngineCollection.Name)]
 public class MagickLoadingTests
 {
     [Fact]
@@ -90,4 +94,11 @@ public class MagickLoadingTests
             return path != null ? LoadUnmanagedDllFromPath(path) : IntPtr.Zero;
         }
     }
+}
+
+/// <summary>Tests that start a second copy of the engine in the process: they run alone (see <see cref="MagickLoadingTests"/>).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class FreshEngineCollection
+{
+    public const string Name = "A fresh engine in its own load context";
 }
