@@ -12,7 +12,8 @@
 //   (e) peak RSS of the converting build and of sharp (GNU time's %M, and node's own maxRSS).
 //   (f) nupkg size and the first restore of a consumer project (empty NuGet folder) with and without the package.
 //   (g) one visual Quality: the corpus built once at the default Quality to jpg, webp and avif; per format the median
-//       bytes and the median SSIMULACRA distance from the resized source (bench/quality-calibration's score mode).
+//       bytes and the median SSIMULACRA distance from the resized source (bench/quality-calibration's score mode), over
+//       all files, the opaque ones (what JPEG can represent) and the photos, and how many files are smaller than their jpg.
 //   (h) the remote cache (KoalaPicRemoteCache) on a local nginx (WebDAV PUT): a fresh clone with an empty local cache
 //       converting 200 AVIF outputs and pushing them (cold), then a second fresh clone, empty local cache, warm remote.
 //   (i) encoder effort (only with --only effort: tens of minutes): bench/effort, per AVIF and WebP effort, the bytes at
