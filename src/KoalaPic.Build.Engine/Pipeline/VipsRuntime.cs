@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Reflection;
@@ -122,13 +123,7 @@ public static class VipsRuntime
             throw LoadFailure(global::NetVips.ModuleInitializer.Exception);
         }
 
-        // Deny every loader, then allow only the formats KoalaPic reads (libvips' documented allow-list pattern).
-        // BlockUntrusted alone would also block SVG, which libvips counts as untrusted, and leave others open.
-        global::NetVips.Operation.Block("VipsForeignLoad", true);
-        foreach (string loader in ImageConverter.AllowedLoaders.Keys)
-        {
-            global::NetVips.Operation.Block(loader, false);
-        }
+        RestrictLoaders();
 
         // libvips prints decode warnings to stderr, where they would land in the build log without a file or code;
         // failures reach the caller as exceptions with the same text instead.
@@ -141,6 +136,49 @@ public static class VipsRuntime
             global::NetVips.NetVips.Version(0),
             global::NetVips.NetVips.Version(1),
             global::NetVips.NetVips.Version(2));
+    }
+
+    /// <summary>
+    /// Blocks, in libvips itself, every loader class outside <see cref="ImageConverter.AllowedLoaders"/>, and unblocks the
+    /// allowed ones (VIPS_BLOCK_UNTRUSTED would block SVG, which libvips counts as untrusted). Safe to run again while
+    /// images convert on other threads, as a second engine copy in the process does (MSBuild loading two KoalaPic
+    /// versions into one node): the block state lives in the one native libvips, shared by every copy.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    internal static void RestrictLoaders()
+    {
+        // Not libvips' documented pattern of blocking "VipsForeignLoad" and then unblocking the allowed classes:
+        // vips_operation_block_set sets the flag on the named class and every class below it, so between the two calls
+        // every loader is blocked, and a conversion on another thread failed with "jpegload_buffer: operation is
+        // blocked". Each class outside the allow-list is blocked by itself instead, and the allowed ones are only ever
+        // unblocked, so their flag never changes while this runs. (No class outside the list has an allowed class below
+        // it in libvips' tree, which blocking it would block too: LoaderAllowListTests checks that.)
+        foreach (string loader in LoadersOutsideAllowList())
+        {
+            global::NetVips.Operation.Block(loader, true);
+        }
+
+        foreach (string loader in ImageConverter.AllowedLoaders.Keys)
+        {
+            global::NetVips.Operation.Block(loader, false);
+        }
+    }
+
+    /// <summary>
+    /// The concrete libvips loader classes, by type name, that are neither on the allow-list nor below a class on it.
+    /// Found through NetVips' list of every operation of the libvips in use, so a loader a later libvips adds is in it.
+    /// </summary>
+    internal static List<string> LoadersOutsideAllowList()
+    {
+        const string loaderBase = "VipsForeignLoad";
+        return global::NetVips.NetVips.GetOperations()
+            .Select(nickname => global::NetVips.NetVips.TypeFind(loaderBase, nickname))
+            .Where(type => type != IntPtr.Zero)
+            .Select(type => global::NetVips.NetVips.TypeName(type))
+            // TypeFind below an allowed class finds only the classes it is or has below it, by type name too.
+            .Where(loader => !ImageConverter.AllowedLoaders.Keys.Any(allowed => global::NetVips.NetVips.TypeFind(allowed, loader) != IntPtr.Zero))
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
     }
 
     private static void IgnoreLog(string domain, global::NetVips.Enums.LogLevelFlags level, string message) { }
