@@ -55,7 +55,7 @@ public class LoaderAllowListTests
         VipsRuntime.EnsureInitialized();
         IEnumerable<string> fromTree = LoaderClassTree().Where(l => !l.IsAllowed).Select(l => l.Name).OrderBy(n => n, StringComparer.Ordinal);
 
-        Assert.Equal(fromTree, VipsRuntime.LoadersOutsideAllowList().OrderBy(n => n, StringComparer.Ordinal));
+        Assert.Equal(fromTree, VipsRuntime.LoadersOutside(ImageConverter.AllowedLoaders.Keys).OrderBy(n => n, StringComparer.Ordinal));
     }
 
     [Fact]
@@ -67,6 +67,39 @@ public class LoaderAllowListTests
         List<LoaderClass> loaders = LoaderClassTree();
 
         Assert.DoesNotContain(loaders, outside => !outside.IsAllowed && loaders.Any(l => l.IsAllowed && l.Ancestry.Contains(outside.Name)));
+    }
+
+    [Fact]
+    public void ALoaderOnlyAnotherEngineCopyAllows_IsNotBlocked_ButEveryOtherOneStill()
+    {
+        VipsRuntime.EnsureInitialized();
+        List<string> ours = VipsRuntime.LoadersOutside(ImageConverter.AllowedLoaders.Keys);
+
+        List<string> withAnotherCopys = VipsRuntime.LoadersOutside(ImageConverter.AllowedLoaders.Keys.Append("VipsForeignLoadCsv").ToList());
+
+        Assert.Contains("VipsForeignLoadCsvFile", ours);
+        Assert.Equal(ours.Where(l => !l.StartsWith("VipsForeignLoadCsv", StringComparison.Ordinal)), withAnotherCopys);
+    }
+
+    [Fact]
+    public void SecondEngineCopyStarts_KeepsWhatCopiesStartedBeforeItAllow()
+    {
+        // Stands for a KoalaPic version that reads JXL with libvips, started first: this libvips has no JXL loader, so
+        // the entry changes nothing in it for the other tests.
+        const string otherVersionsLoader = "VipsForeignLoadJxl";
+        Assert.Equal(IntPtr.Zero, NetVips.NetVips.TypeFromName(otherVersionsLoader));
+        VipsRuntime.EnsureInitialized();
+        lock (string.Intern(VipsRuntime.AllowedInProcessKey))
+        {
+            var before = (string[])AppDomain.CurrentDomain.GetData(VipsRuntime.AllowedInProcessKey)!;
+            AppDomain.CurrentDomain.SetData(VipsRuntime.AllowedInProcessKey, before.Append(otherVersionsLoader).Distinct().ToArray());
+        }
+
+        StartAnotherEngineCopy();
+
+        var after = (string[])AppDomain.CurrentDomain.GetData(VipsRuntime.AllowedInProcessKey)!;
+        Assert.Contains(otherVersionsLoader, after);
+        Assert.Superset(ImageConverter.AllowedLoaders.Keys.ToHashSet(), after.ToHashSet());
     }
 
     [Fact]
