@@ -8,8 +8,9 @@ namespace KoalaPic.Build.Engine;
 
 /// <summary>
 /// A source opened once for all its outputs (<see cref="ImageConverter.Decode"/>). When two or more outputs need its
-/// pixels, they are decoded once, shrunk on load to the largest output, and held in memory; each output is resized
-/// from them. <see cref="Encode"/> may run on several threads at once. Dispose it when its last output is encoded:
+/// pixels, they are decoded once, shrunk on load as for the largest output (JPEG by 1/2–1/8, WebP and SVG to its
+/// scale, the rest whole), and held in memory; each output is thumbnailed from them in one pass, never from another
+/// output, so it is the output made alone wherever that would have loaded the source the same way. <see cref="Encode"/> may run on several threads at once. Dispose it when its last output is encoded:
 /// it holds the pixels until then.
 /// </summary>
 public sealed class DecodedSource : IDisposable
@@ -73,8 +74,8 @@ public static partial class ImageConverter
 {
     /// <summary>
     /// Opens <paramref name="source"/> for the outputs <paramref name="variants"/>: when two or more need its pixels,
-    /// decodes it once, shrunk on load to the largest of them (sizes are read from the header first, and the pixel
-    /// limits checked, before anything is decoded), and keeps those pixels in memory for <see cref="DecodedSource.Encode"/>.
+    /// decodes it once, shrunk on load as the largest of them would be alone (sizes are read from the header first, and
+    /// the pixel limits checked, before anything is decoded), and keeps those pixels in memory for <see cref="DecodedSource.Encode"/>.
     /// A variant that cannot be made (too large, unreadable) is left out here and fails with its own reason when encoded.
     /// </summary>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
@@ -156,8 +157,9 @@ public static partial class ImageConverter
     }
 
     /// <summary>
-    /// The pixels every one of <paramref name="variants"/> can be resized from: at least as large as each would have
-    /// been thumbnailed from the source, in memory. Null when none of them can be made.
+    /// The pixels every one of <paramref name="variants"/> is resized from: the source as the thumbnail of the largest
+    /// of them loads it (shrunk on load by the same factor, before any resize, colour transform or rotation), in
+    /// memory. Null when none of them can be made.
     /// </summary>
     private static Image? DecodeShared(byte[] source, SourceInfo info, IReadOnlyList<ConversionOptions> variants, long maxPixels, CancellationToken cancellationToken)
     {
@@ -170,22 +172,16 @@ public static partial class ImageConverter
                 return DecodeWithMagick(source, info, maxPixels);
             }
 
-            // The scale of the largest output, from lazy pipelines that read the header only.
-            double scale = 0;
-            ConversionOptions? largest = null;
+            // The least shrink among the outputs that can be made: the largest output's, whose load serves them all.
+            bool vector = info.Kind == SourceKind.Svg;
+            double shrink = double.PositiveInfinity;
             foreach (ConversionOptions options in variants)
             {
                 try
                 {
-                    Image probe = scope.Add(Load(source, info, options, maxPixels, scope));
-                    CheckOutputPixels(probe, maxPixels);
-                    double own = Math.Max((double)probe.Width / info.Width, (double)Frames.PageHeight(probe) / info.Height);
-                    bool keepsAspect = ResizePlan.ThumbnailBounds(info.Width, info.Height, options, info.Kind == SourceKind.Svg).Size != Enums.Size.Force;
-                    if (own > scale || (own == scale && keepsAspect))
-                    {
-                        scale = own;
-                        largest = keepsAspect ? options : null;
-                    }
+                    // Lazy: reads the header only, for the size this output will have.
+                    CheckOutputPixels(scope.Add(Load(source, info, options, maxPixels, scope)), maxPixels);
+                    shrink = Math.Min(shrink, ResizePlan.CommonShrink(info.Width, info.Height, options, vector));
                 }
                 catch (ImageConversionException)
                 {
@@ -193,18 +189,12 @@ public static partial class ImageConverter
                 }
             }
 
-            if (scale == 0)
+            if (double.IsPositiveInfinity(shrink))
             {
                 return null;
             }
 
-            // The largest output's own thumbnail, so that it comes out exactly as it would alone; when that output is
-            // stretched (Fit=fill), the source at its scale.
-            bool vector = info.Kind == SourceKind.Svg;
-            const int unbounded = 10_000_000;
-            Image image = scope.Add(largest != null
-                ? Load(source, info, largest, maxPixels, scope)
-                : LoadAt(source, info, !vector && scale >= 1 ? unbounded : (int)Math.Ceiling(scale * info.Width), unbounded, vector ? Enums.Size.Both : Enums.Size.Down));
+            Image image = scope.Add(LoadShrunk(source, info, shrink));
             if (cancellationToken.CanBeCanceled)
             {
                 image.SetProgress(NoProgress.Instance, cancellationToken);
@@ -220,8 +210,39 @@ public static partial class ImageConverter
     }
 
     /// <summary>
-    /// One output's pixels before crop or padding: from the source (its own decode, as libvips streams it), or from the
-    /// shared pixels, resized to exactly the size the source would have been thumbnailed to.
+    /// The source loaded as vips_thumbnail loads it for an output <paramref name="shrink"/> times smaller
+    /// (vips_thumbnail_open): JPEG by libjpeg's 1/2, 1/4 or 1/8 scaling, leaving at least a factor of two to the
+    /// resize; WebP (never enlarged by libwebp) and SVG at that scale; everything else whole. Each output's thumbnail
+    /// of these pixels is then the one it makes alone whenever that output loads with the same factor.
+    /// </summary>
+    private static Image LoadShrunk(byte[] source, SourceInfo info, double shrink)
+    {
+        var options = new VOption();
+        if (info.Frames > 1)
+        {
+            options.Add("n", -1);
+        }
+
+        string loader = info.Loader ?? "";
+        if (loader.StartsWith("VipsForeignLoadJpeg", StringComparison.Ordinal))
+        {
+            options.Add("shrink", shrink >= 16 ? 8 : shrink >= 8 ? 4 : shrink >= 4 ? 2 : 1);
+        }
+        else if (loader.StartsWith("VipsForeignLoadWebp", StringComparison.Ordinal))
+        {
+            options.Add("scale", 1 / Math.Max(1, shrink));
+        }
+        else if (info.Kind == SourceKind.Svg)
+        {
+            options.Add("scale", 1 / shrink);
+        }
+
+        return Image.NewFromBuffer(source, access: Enums.Access.Sequential, failOn: Enums.FailOn.Error, kwargs: options);
+    }
+
+    /// <summary>
+    /// One output's pixels before crop or padding: thumbnailed from the source (its own decode, as libvips streams
+    /// it), or from the shared pixels in one pass with the same bounds, colour transform and rotation.
     /// </summary>
     private static Image SizeVariant(DecodedSource decoded, SourceInfo info, ConversionOptions options, ImageScope scope)
     {
@@ -236,16 +257,18 @@ public static partial class ImageConverter
             return ResizeMagickDecoded(shared, options);
         }
 
-        // Reads the header only: the size this output had when it was thumbnailed from the source.
+        // Lazy, both: only sizes are computed here. The probe reads the header only: the size this output has alone.
         Image probe = scope.Add(Load(decoded.Source, info, options, decoded.MaxPixels, scope));
         CheckOutputPixels(probe, decoded.MaxPixels);
-        int width = probe.Width;
-        int pageHeight = Frames.PageHeight(probe);
+        var (width, height, size) = ResizePlan.ThumbnailBounds(info.Width, info.Height, options, vector: info.Kind == SourceKind.Svg);
+        Image thumbnail = scope.Add(Thumbnail(shared, info, width, height, size));
+        if (thumbnail.Width == probe.Width && Frames.PageHeight(thumbnail) == Frames.PageHeight(probe))
+        {
+            return thumbnail;
+        }
 
-        // The shared pixels are upright and sRGB already: no second rotation or colour transform. A copy, never the
-        // shared image itself, goes into the scope, which disposes what it holds.
-        return Frames.Map(shared, info.Frames, scope, frame => frame.Width == width && frame.Height == pageHeight
-            ? frame.Copy()
-            : frame.ThumbnailImage(width, height: pageHeight, size: Enums.Size.Force, noRotate: true));
+        // Alone, it would have been shrunk more on load, and libvips rounds its size from that smaller decode: the
+        // same size here, still in one resize of the shared pixels.
+        return Thumbnail(shared, info, probe.Width, Frames.PageHeight(probe), Enums.Size.Force);
     }
 }
