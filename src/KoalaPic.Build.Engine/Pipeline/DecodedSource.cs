@@ -10,8 +10,9 @@ namespace KoalaPic.Build.Engine;
 /// A source opened once for all its outputs (<see cref="ImageConverter.Decode"/>). When two or more outputs load its
 /// pixels the same way (shrunk on load by the same factor: JPEG by 1/2–1/8, WebP and SVG to their scale, the rest
 /// whole), those pixels are decoded once for them and held in memory; each of them is thumbnailed from them in one
-/// pass, as it would be from the source, never from another output: its bytes are those it has when made alone. <see cref="Encode"/> may run on several threads at once. Dispose it when its last output is encoded:
-/// it holds the pixels until then.
+/// pass, as it would be from the source, never from another output: its bytes are those it has when made alone.
+/// <see cref="Encode"/> may run on several threads at once. Dispose it when its last output is encoded: it holds the
+/// pixels until then.
 /// </summary>
 public sealed class DecodedSource : IDisposable
 {
@@ -232,6 +233,8 @@ public static partial class ImageConverter
     /// How vips_thumbnail loads the source for this output (vips_thumbnail_open): JPEG shrunk by libjpeg's 1/2, 1/4 or
     /// 1/8, leaving at least a factor of two to the resize; WebP (never enlarged by libwebp) and SVG at the output's
     /// scale; everything else whole (1). Outputs with the same factor can share one decode and still come out as alone.
+    /// Not followed: vips_thumbnail's use of a TIFF's pyramid levels or of a HEIF's embedded thumbnail, which the
+    /// corpus does not have; such an output is then thumbnailed from the whole image instead.
     /// </summary>
     private static double LoadFactor(SourceInfo info, ConversionOptions options)
     {
