@@ -33,7 +33,7 @@ public class DecodedSourceTests
     [InlineData("uncompressed_tiff.tiff")] // TIFF, no shrink-on-load
     [InlineData("check.svg")] // drawn at the largest size, never rasterised for the svg output
     [InlineData("2569067123_aca715a2ee_o.jpg")]
-    public void Decode_SeveralOutputs_DecodesOnceAndMatchesEachConvertedAlone(string fixture)
+    public void Decode_SeveralOutputs_DecodesOncePerLoadAndMatchesEachConvertedAlone(string fixture)
     {
         byte[] source = FixtureBytes(fixture);
         List<ConversionOptions> variants = Responsive();
