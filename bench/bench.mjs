@@ -22,7 +22,9 @@
 //       per encode on a loaded machine).
 //   (j) the engine alone, in one process (bench/decode-once), each printing its own table: decodeonce (one decode per
 //       source against one per output, on JPEG, PNG and TIFF sources, CPU time user+sys and wall), encodecost (each
-//       format's encoder CPU time per pixel relative to JPEG: FormatDescriptor.EncodeCost), tail (one AVIF encode
+//       format's encoder CPU time per pixel relative to JPEG: FormatDescriptor.EncodeCost), sharequality (outputs
+//       from shared decodes against those made alone: mean SSIMULACRA distance per format and width, identical
+//       bytes), tail (one AVIF encode
 //       with 1 libvips thread and with one per core), batch (a whole ImageBatch with the outputs of each file sharing
 //       one decode, against each output's source a copy of its own: CPU, wall, peak RSS). Not in the default set;
 //       select them with --only.
@@ -68,7 +70,7 @@ const images = readdirSync(corpus).filter((f) => /\.(jpe?g|png|webp)$/i.test(f) 
 const rows = [];
 const notes = [];
 const tables = [];
-const engineRows = ['decodeonce', 'encodecost', 'tail', 'batch'];
+const engineRows = ['decodeonce', 'sharequality', 'encodecost', 'tail', 'batch'];
 
 
 function main() {
@@ -807,7 +809,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!match) {
-      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote,effort,decodeonce,encodecost,tail,batch,responsive,responsive-split --efforts=avif=0-6,webp=0-6 --responsive-quality=avif=N,webp=N,jpg=N --split-reps=N --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
+      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote,effort,decodeonce,sharequality,encodecost,tail,batch,responsive,responsive-split --efforts=avif=0-6,webp=0-6 --responsive-quality=avif=N,webp=N,jpg=N --split-reps=N --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
     }
 
     parsed[match[1]] = match[2] ?? argv[++i];
