@@ -12,7 +12,8 @@
 //   (e) peak RSS of the converting build and of sharp (GNU time's %M, and node's own maxRSS).
 //   (f) nupkg size and the first restore of a consumer project (empty NuGet folder) with and without the package.
 //   (g) one visual Quality: the corpus built once at the default Quality to jpg, webp and avif; per format the median
-//       bytes and the median SSIMULACRA distance from the resized source (bench/quality-calibration's score mode).
+//       bytes and the median SSIMULACRA distance from the resized source (bench/quality-calibration's score mode), over
+//       all files, the opaque ones (what JPEG can represent) and the photos, and how many files are smaller than their jpg.
 //   (h) the remote cache (KoalaPicRemoteCache) on a local nginx (WebDAV PUT): a fresh clone with an empty local cache
 //       converting 200 AVIF outputs and pushing them (cold), then a second fresh clone, empty local cache, warm remote.
 //   (i) encoder effort (only with --only effort: tens of minutes): bench/effort, per AVIF and WebP effort, the bytes at
@@ -21,7 +22,9 @@
 //       per encode on a loaded machine).
 //   (j) the engine alone, in one process (bench/decode-once), each printing its own table: decodeonce (one decode per
 //       source against one per output, on JPEG, PNG and TIFF sources, CPU time user+sys and wall), encodecost (each
-//       format's encoder CPU time per pixel relative to JPEG: FormatDescriptor.EncodeCost), tail (one AVIF encode
+//       format's encoder CPU time per pixel relative to JPEG: FormatDescriptor.EncodeCost), sharequality (outputs
+//       from shared decodes against those made alone: mean SSIMULACRA distance per format and width, identical
+//       bytes), tail (one AVIF encode
 //       with 1 libvips thread and with one per core), batch (a whole ImageBatch with the outputs of each file sharing
 //       one decode, against each output's source a copy of its own: CPU, wall, peak RSS). Not in the default set;
 //       select them with --only.
@@ -67,7 +70,7 @@ const images = readdirSync(corpus).filter((f) => /\.(jpe?g|png|webp)$/i.test(f) 
 const rows = [];
 const notes = [];
 const tables = [];
-const engineRows = ['decodeonce', 'encodecost', 'tail', 'batch'];
+const engineRows = ['decodeonce', 'sharequality', 'encodecost', 'tail', 'batch'];
 
 
 function main() {
@@ -355,14 +358,28 @@ function quality() {
     '--corpus', join(dir, 'img'), '--outputs', join(dir, 'bin', 'Release', `net${dotnetMajor()}.0`, 'img')], repoRoot, env);
   const summary = JSON.parse(scored.stdout.trim().split('\n').pop());
   const photos = summary.photos.filter((p) => images.includes(p));
-  rows.push({ group: 'g', what: `**one visual Quality**: default Quality (85), width 1200, ${images.length} files to ${formats.join(', ')}; median bytes and median SSIMULACRA distance (lower = closer to the source)` });
+  rows.push({ group: 'g', what: `**one visual Quality**: default Quality (85), width 1200, ${images.length} files to ${formats.join(', ')}; median bytes and median SSIMULACRA distance (lower = closer to the source); no times, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}` });
+  // Three sets: every file; the photos; the opaque sources, the ones JPEG can represent (a transparent source's webp and
+  // avif keep its alpha channel, which its jpg flattens away, so they are not the same picture).
+  const sets = [['all', 'all files'], ['opaque', 'opaque files'], ['photos', 'photos']];
+  const kib1 = (bytes) => (bytes / 1024).toFixed(1); // one decimal: the medians of jpg and webp can be 1 KiB apart
   for (const format of formats) {
-    const { all, photos: p } = summary.formats[format];
-    const ratio = (set) => (format === 'jpg' ? '' : `, each file against its jpg: median ${(100 * set.medianRatioToJpg).toFixed(0)} %`);
-    rows.push({ group: 'g', what: `  ${format}: all ${all.count} files ${kib(all.medianBytes)} KiB, distance ${all.medianDistance.toFixed(4)}${ratio(all)}; the ${p.count} photos ${kib(p.medianBytes)} KiB, distance ${p.medianDistance.toFixed(4)}${ratio(p)}` });
+    const against = (set) => (format === 'jpg' ? ''
+      : `, each file against its jpg: median ${(100 * set.medianRatioToJpg).toFixed(0)} %, smaller than jpg in ${set.smallerThanJpg} of ${set.comparedWithJpg} files`);
+    const parts = sets.map(([key, name]) => {
+      const set = summary.formats[format][key];
+      return `${key === 'all' ? '' : 'the '}${set.count} ${name} ${kib1(set.medianBytes)} KiB, distance ${set.medianDistance.toFixed(4)}${against(set)}`;
+    });
+    rows.push({ group: 'g', what: `  ${format}: ${parts.join('; ')}` });
   }
 
-  notes.push(`(g) photos: ${photos.join(', ')}; the distance compares each output, flattened onto white, with the source resized the same way`);
+  for (const [key, name] of sets) {
+    const jpg = summary.formats.jpg[key].medianBytes;
+    const below = formats.filter((f) => f !== 'jpg' && summary.formats[f][key].medianBytes < jpg);
+    rows.push({ group: 'g', what: `  ${name}: median bytes below jpg's (${kib1(jpg)} KiB): ${below.length ? below.join(', ') : 'none'}` });
+  }
+
+  notes.push(`(g) photos: ${photos.join(', ')}; transparent sources (left out of the opaque set): ${summary.transparent.join(', ')}; the distance compares each output, flattened onto white, with the source resized the same way`);
 }
 
 /**
@@ -792,7 +809,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!match) {
-      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote,effort,decodeonce,encodecost,tail,batch,responsive,responsive-split --efforts=avif=0-6,webp=0-6 --responsive-quality=avif=N,webp=N,jpg=N --split-reps=N --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
+      throw new Error(`unknown argument ${argv[i]}; use --reps=N --only=webp,avif,noop,restore,quality,remote,effort,decodeonce,sharequality,encodecost,tail,batch,responsive,responsive-split --efforts=avif=0-6,webp=0-6 --responsive-quality=avif=N,webp=N,jpg=N --split-reps=N --images=N --remote-images=N --remote-size=WxH --work=DIR --corpus=DIR`);
     }
 
     parsed[match[1]] = match[2] ?? argv[++i];

@@ -28,6 +28,9 @@ switch (mode)
     case "decodeonce":
         DecodeOnce.Run(corpus, reps, Get("formats", "webp,jpg").Split(','), Get("widths", "480,960,1920").Split(',').Select(int.Parse).ToArray());
         break;
+    case "sharequality":
+        ShareQuality.Run(corpus, Get("formats", "avif,webp,jpg").Split(','), Get("widths", "480,960,1920").Split(',').Select(int.Parse).ToArray());
+        break;
     case "encodecost":
         EncodeCost.Run(corpus, reps, int.Parse(Get("width", "960")));
         break;
@@ -38,7 +41,7 @@ switch (mode)
         BatchRun.Run(corpus, Get("layout", "shared"), Get("formats", "webp,jpg").Split(','), Get("widths", "480,960,1920").Split(',').Select(int.Parse).ToArray());
         break;
     default:
-        Console.Error.WriteLine("usage: decodeonce [--reps 5] [--formats webp,jpg] [--widths 480,960,1920] | encodecost [--reps 5] [--width 960] | tail [--reps 5] [--width 1920] | batch --layout shared|copies [--formats webp,jpg] [--widths 480,960,1920]");
+        Console.Error.WriteLine("usage: decodeonce [--reps 5] [--formats webp,jpg] [--widths 480,960,1920] | sharequality [--formats avif,webp,jpg] [--widths 480,960,1920] | encodecost [--reps 5] [--width 960] | tail [--reps 5] [--width 1920] | batch --layout shared|copies [--formats webp,jpg] [--widths 480,960,1920]");
         return 2;
 }
 
@@ -152,6 +155,86 @@ internal static class DecodeOnce
         }
 
         return (Bench.Median(Before(source, variants).Select(Distance)), Bench.Median(After(source, variants).Select(Distance)));
+    }
+}
+
+/// <summary>
+/// Whether the outputs made from one shared decode (ImageConverter.Decode) are the ones each makes alone
+/// (ImageConverter.Convert): on the responsive job's twelve corpus images (bench/bench.mjs row (k)), every width × format,
+/// the mean SSIMULACRA distance of each from the same reference as bench/quality-calibration's score mode (the source
+/// thumbnailed to that width with libvips), and how many outputs are byte-identical to those made alone.
+/// </summary>
+internal static class ShareQuality
+{
+    private static readonly string[] Images =
+    [
+        "2569067123_aca715a2ee_o.jpg", "flowers.jpeg", "sdr_cosmos12920_cicp1-13-6_yuv444_full_qp10.avif", "alpha-layer-1-fill.png",
+        "4.webp", "gradients-rgb8.png", "Landscape_1.jpg", "Channel_digital_image_CMYK_color.jpg", "concert.jpg",
+        "uncompressed_tiff.tiff", "with-alpha.png", "5_webp_a.webp",
+    ];
+
+    public static void Run(string corpus, string[] formatNames, int[] widths)
+    {
+        var formats = formatNames.Select(f => ImageFormats.TryParse(f, out ImageFormat format) ? format : throw new ArgumentException(f)).ToList();
+        var scores = new Dictionary<(ImageFormat Format, int Width), List<(double Alone, double Shared, bool Identical)>>();
+        foreach (string name in Images)
+        {
+            byte[] source = File.ReadAllBytes(Path.Combine(corpus, name));
+            int sourceWidth;
+            using (Image header = Image.NewFromBuffer(source))
+            {
+                sourceWidth = ImageConverter.OrientedSize(header).Width;
+            }
+
+            // KoalaPic's Widths rule: widths wider than the source are dropped, the narrowest kept when none fits.
+            int[] kept = widths.Where(w => w <= sourceWidth).DefaultIfEmpty(widths.Min()).ToArray();
+            var variants = formats.SelectMany(format => kept.Select(width => new ConversionOptions(format, ConversionOptions.DefaultQuality, width, null))).ToList();
+            using DecodedSource decoded = ImageConverter.Decode(source, variants);
+            foreach (ConversionOptions options in variants)
+            {
+                EncodedImage alone = ImageConverter.Convert(source, options);
+                EncodedImage shared = decoded.Encode(options);
+                using Image reference = Reference(source, options.Width!.Value);
+                var list = scores.TryGetValue((options.Format, options.Width!.Value), out var l) ? l : scores[(options.Format, options.Width!.Value)] = [];
+                list.Add((Distance(reference, alone), Distance(reference, shared), alone.Bytes.AsSpan().SequenceEqual(shared.Bytes)));
+            }
+        }
+
+        Console.WriteLine($"{Images.Length} corpus images (the responsive job's), {string.Join(", ", formatNames)} at {string.Join("/", widths)} wide (those the Widths rule keeps), default Quality; mean SSIMULACRA distance from the source thumbnailed to each width");
+        Console.WriteLine("| format | width | outputs | made alone | from the shared decode | byte-identical |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        foreach (var ((format, width), list) in scores.OrderBy(s => formats.IndexOf(s.Key.Format)).ThenBy(s => s.Key.Width))
+        {
+            Console.WriteLine($"| {ImageFormats.Name(format)} | {width} | {list.Count} | {list.Average(s => s.Alone):F4} | {list.Average(s => s.Shared):F4} | {list.Count(s => s.Identical)} of {list.Count} |");
+        }
+
+        foreach (ImageFormat format in formats)
+        {
+            var all = scores.Where(s => s.Key.Format == format).SelectMany(s => s.Value).ToList();
+            Console.WriteLine($"| {ImageFormats.Name(format)} | all | {all.Count} | {all.Average(s => s.Alone):F4} | {all.Average(s => s.Shared):F4} | {all.Count(s => s.Identical)} of {all.Count} |");
+        }
+    }
+
+    /// <summary>bench/quality-calibration's reference (TestImages.Reference): thumbnailed, 8-bit, flattened onto white.</summary>
+    private static Image Reference(byte[] source, int width)
+    {
+        using Image thumb = Image.ThumbnailBuffer(source, width, height: 10_000_000, size: Enums.Size.Down, outputProfile: "srgb", failOn: Enums.FailOn.Error);
+        return Flat(thumb);
+    }
+
+    private static double Distance(Image reference, EncodedImage output)
+    {
+        using Image decoded = Image.NewFromBuffer(output.Bytes, access: Enums.Access.Random, failOn: Enums.FailOn.Error);
+        using Image flat = Flat(decoded);
+        return SmartQuality.Distance(reference, flat);
+    }
+
+    private static Image Flat(Image image)
+    {
+        using Image colour = image.Colourspace(image.Bands <= 2 ? Enums.Interpretation.Bw : Enums.Interpretation.Srgb);
+        using Image bytes = colour.Cast(Enums.BandFormat.Uchar);
+        using Image flat = bytes.HasAlpha() ? bytes.Flatten(Enumerable.Repeat(255.0, bytes.Bands - 1).ToArray()) : bytes.Copy();
+        return flat.CopyMemory();
     }
 }
 

@@ -106,6 +106,29 @@ internal static class TestImages
         return flat.CopyMemory();
     }
 
+    /// <summary>
+    /// Whether the source at <paramref name="path"/> has an alpha channel with any pixel less than fully opaque: what
+    /// JPEG cannot represent (it flattens such pixels away, where webp and avif keep them). The alpha band's minimum is
+    /// compared with its interpretation's opaque value, as libvips's vips_interpretation_max_alpha defines it.
+    /// </summary>
+    public static bool IsTransparent(string path)
+    {
+        using Image image = Image.NewFromFile(path, access: Enums.Access.Sequential, failOn: Enums.FailOn.Error);
+        if (!image.HasAlpha())
+        {
+            return false;
+        }
+
+        double opaque = image.Interpretation switch
+        {
+            Enums.Interpretation.Rgb16 or Enums.Interpretation.Grey16 => 65535,
+            Enums.Interpretation.Scrgb => 1,
+            _ => 255,
+        };
+        using Image alpha = image.ExtractBand(image.Bands - 1);
+        return alpha.Min() < opaque;
+    }
+
     /// <summary>Encodes at <paramref name="quality"/> on the encoder's own scale, as the engine does.</summary>
     public static byte[] Encode(Image image, ImageFormat format, int quality) => format switch
     {
@@ -298,7 +321,8 @@ internal static class Calibration
 
 /// <summary>
 /// score: every output in --outputs (jpg, webp, avif, heic, jxl) against its source in --corpus (same file name stem),
-/// resized the same way; per format the median bytes and median distance, over all images and over the photos.
+/// resized the same way; per format the median bytes and median distance, over all images, over the photos and over
+/// the opaque sources (those JPEG can represent), and how many files are smaller than their jpg.
 /// Prints one line per output, then one JSON line (bench/bench.mjs reads it).
 /// </summary>
 internal static class Scoring
@@ -308,6 +332,7 @@ internal static class Scoring
         string outputs = options.Outputs ?? throw new ArgumentException("score needs --outputs FOLDER");
         var sources = Directory.GetFiles(options.Corpus).GroupBy(Path.GetFileNameWithoutExtension).ToDictionary(g => g.Key!, g => g.ToList(), StringComparer.Ordinal);
         var photoStems = new HashSet<string>(TestImages.Photos.Select(Path.GetFileNameWithoutExtension)!, StringComparer.Ordinal);
+        var transparent = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
         var results = new ConcurrentBag<(string Format, string Stem, int Bytes, double Distance)>();
         var files = Directory.GetFiles(outputs, "*", SearchOption.AllDirectories)
             .Where(f => ImageFormats.TryParse(Path.GetExtension(f).TrimStart('.'), out ImageFormat format) && format is ImageFormat.Jpeg or ImageFormat.Webp or ImageFormat.Avif or ImageFormat.Heic or ImageFormat.Jxl)
@@ -333,8 +358,9 @@ internal static class Scoring
             }
 
             double distance = SmartQuality.Distance(reference, decoded);
+            bool seeThrough = transparent.GetOrAdd(stem, _ => TestImages.IsTransparent(candidates[0]));
             results.Add((ImageFormats.Name(format), stem, bytes.Length, distance));
-            Console.Error.WriteLine($"{ImageFormats.Name(format),-5} {stem,-44} {decoded.Width}x{decoded.Height} {bytes.Length,9} B  distance {distance:F4}");
+            Console.Error.WriteLine($"{ImageFormats.Name(format),-5} {stem,-44} {decoded.Width}x{decoded.Height} {bytes.Length,9} B  distance {distance:F4}{(seeThrough ? "  (transparent source)" : "")}");
         });
 
         // Medians of bytes over a set compare the middle files of each format, which need not be the same images; the
@@ -343,18 +369,32 @@ internal static class Scoring
         object Summary(IEnumerable<(string Format, string Stem, int Bytes, double Distance)> set)
         {
             var list = set.ToList();
+            var withJpg = list.Where(r => jpegBytes.ContainsKey(r.Stem)).ToList();
             return new
             {
                 count = list.Count,
                 medianBytes = TestImages.Median(list.Select(r => (double)r.Bytes)),
                 medianDistance = TestImages.Median(list.Select(r => r.Distance)),
-                medianRatioToJpg = TestImages.Median(list.Where(r => jpegBytes.ContainsKey(r.Stem)).Select(r => r.Bytes / jpegBytes[r.Stem])),
+                medianRatioToJpg = TestImages.Median(withJpg.Select(r => r.Bytes / jpegBytes[r.Stem])),
+                // "smaller than jpg in N of M files": M is the files that have a jpg to compare with.
+                smallerThanJpg = withJpg.Count(r => r.Bytes < jpegBytes[r.Stem]),
+                comparedWithJpg = withJpg.Count,
             };
         }
 
         var summary = results.GroupBy(r => r.Format).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(
             g => g.Key,
-            g => new { all = Summary(g), photos = Summary(g.Where(r => photoStems.Contains(r.Stem))) });
-        Console.WriteLine(JsonSerializer.Serialize(new { photos = TestImages.Photos, formats = summary }));
+            g => new
+            {
+                all = Summary(g),
+                photos = Summary(g.Where(r => photoStems.Contains(r.Stem))),
+                opaque = Summary(g.Where(r => !transparent[r.Stem])),
+            });
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            photos = TestImages.Photos,
+            transparent = transparent.Where(t => t.Value).Select(t => t.Key).OrderBy(k => k, StringComparer.Ordinal),
+            formats = summary,
+        }));
     }
 }

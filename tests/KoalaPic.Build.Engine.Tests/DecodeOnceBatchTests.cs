@@ -21,8 +21,12 @@ public class DecodeOnceBatchTests
         return (batch, decodes);
     }
 
+    /// <summary>
+    /// The source is opened once; the 600-wide JPEG's webp and jpg at 240, 120 and 60 wide load it whole, at 1/2 and
+    /// at 1/4, so each pair of one width shares one decode, and every output is the one converted alone.
+    /// </summary>
     [Fact]
-    public void SixOutputsOfOneSource_OneDecode_SameSizesAsEachConvertedAlone()
+    public void SixOutputsOfOneSource_OneDecodePerShrinkOnLoad_TheBytesOfEachConvertedAlone()
     {
         using var ws = new BatchWorkspace();
         byte[] photo = FixtureBytes("Landscape_1.jpg");
@@ -34,13 +38,13 @@ public class DecodeOnceBatchTests
 
         Assert.All(result.Items, item => Assert.Equal(ItemOutcome.Converted, item.Outcome));
         var decode = Assert.Single(decodes);
-        Assert.Equal((ws.Source("photo.jpg"), 1), decode);
+        Assert.Equal((ws.Source("photo.jpg"), 3), decode);
         Assert.Equal(1, batch.SourcesHashed);
         foreach (ItemResult item in result.Items)
         {
             EncodedImage alone = ImageConverter.Convert(photo, item.Request.Options);
             Assert.Equal((alone.Width, alone.Height), (item.Width, item.Height));
-            Assert.Equal(NetVips.Image.FindLoadBuffer(alone.Bytes), NetVips.Image.FindLoadBuffer(File.ReadAllBytes(item.OutputFile)));
+            Assert.Equal(alone.Bytes, File.ReadAllBytes(item.OutputFile));
         }
     }
 

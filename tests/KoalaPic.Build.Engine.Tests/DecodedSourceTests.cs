@@ -7,7 +7,7 @@ namespace KoalaPic.Build.Engine.Tests;
 
 /// <summary>
 /// Several outputs of one source from one decode (<see cref="ImageConverter.Decode"/>): the same sizes, formats and
-/// frames as each converted on its own, and pixels as close to those as two resamplings can be.
+/// frames as each converted on its own, and the same pixels wherever it would have loaded the source the same way.
 /// </summary>
 public class DecodedSourceTests
 {
@@ -33,26 +33,61 @@ public class DecodedSourceTests
     [InlineData("uncompressed_tiff.tiff")] // TIFF, no shrink-on-load
     [InlineData("check.svg")] // drawn at the largest size, never rasterised for the svg output
     [InlineData("2569067123_aca715a2ee_o.jpg")]
-    public void Decode_SeveralOutputs_DecodesOnceAndMatchesEachConvertedAlone(string fixture)
+    public void Decode_SeveralOutputs_DecodesOncePerLoadAndMatchesEachConvertedAlone(string fixture)
     {
         byte[] source = FixtureBytes(fixture);
         List<ConversionOptions> variants = Responsive();
 
         using DecodedSource decoded = ImageConverter.Decode(source, variants);
 
-        Assert.Equal(1, decoded.Decodes);
+        // One decode for each way the outputs load the source (JPEG shrunk on load by 1, 1/2, …; the rest whole).
+        Assert.InRange(decoded.Decodes, 1, 2);
         foreach (ConversionOptions options in variants)
         {
             EncodedImage shared = decoded.Encode(options);
             EncodedImage alone = ImageConverter.Convert(source, options);
             Assert.Equal((alone.Width, alone.Height, alone.Frames, alone.SourceWidth), (shared.Width, shared.Height, shared.Frames, shared.SourceWidth));
             Assert.Equal(Image.FindLoadBuffer(alone.Bytes), Image.FindLoadBuffer(shared.Bytes));
-            // Resized from the largest output rather than from the source: as close to the pixels the output is
-            // encoded from, by the engine's own metric, as the output made alone.
+            // As close to the pixels the output is encoded from, by the engine's own metric, as the output made alone
+            // (the same bytes: Decode_EachOutput_IsTheOutputMadeAlone).
             using Image reference = Rgb(DecodeAs(ImageConverter.Convert(source, options with { Format = ImageFormat.Png, Lossless = true }), ImageFormat.Png));
             double aloneDistance = SmartQuality.Distance(reference, Rgb(DecodeAs(alone, options.Format)));
             double sharedDistance = SmartQuality.Distance(reference, Rgb(DecodeAs(shared, options.Format)));
             Assert.True(sharedDistance <= aloneDistance + 0.03, $"{fixture} {options.Format} {options.Width}x{options.Height}: alone {aloneDistance:F3}, shared {sharedDistance:F3}");
+        }
+    }
+
+    /// <summary>
+    /// Outputs that load the source the same way share one decode of it, and each is thumbnailed from that decode as it
+    /// is from the source alone, never from another output: every output's bytes are those it has when made alone.
+    /// </summary>
+    [Theory]
+    [InlineData("Landscape_1.jpg")] // JPEG: 300 wide loaded whole, the rest at 1/2
+    [InlineData("Landscape_6.jpg")]
+    [InlineData("Channel_digital_image_CMYK_color.jpg")]
+    [InlineData("2569067123_aca715a2ee_o.jpg")] // 2725 wide: loaded at 1/8 or 1/4
+    [InlineData("prophoto.png")] // no shrink-on-load: one decode for all
+    [InlineData("Flag_of_the_Netherlands-16bit.png")]
+    [InlineData("with-alpha.png")]
+    [InlineData("uncompressed_tiff.tiff")]
+    [InlineData("4.webp")] // WebP: one decode per scale, shared by the formats of one size
+    [InlineData("5_webp_a.webp")]
+    [InlineData("check.svg")]
+    [InlineData("animated-loop-3.gif")]
+    public void Decode_EachOutput_IsTheOutputMadeAlone(string fixture)
+    {
+        byte[] source = FixtureBytes(fixture);
+        List<ConversionOptions> variants = Responsive();
+
+        using DecodedSource decoded = ImageConverter.Decode(source, variants);
+
+        Assert.InRange(decoded.Decodes, 1, variants.Count / 2);
+        Assert.True(decoded.PixelsHeld > 0);
+        foreach (ConversionOptions options in variants)
+        {
+            EncodedImage shared = decoded.Encode(options);
+            EncodedImage alone = ImageConverter.Convert(source, options);
+            Assert.True(alone.Bytes.AsSpan().SequenceEqual(shared.Bytes), $"{fixture} {options.Format} {options.Width}x{options.Height} {options.Fit}: not the bytes made alone");
         }
     }
 
@@ -69,15 +104,24 @@ public class DecodedSourceTests
         Assert.Equal(ImageConverter.Convert(source, options).Bytes, decoded.Encode(options).Bytes);
     }
 
+    /// <summary>
+    /// The shared pixels are the source as the outputs that share them load it alone: a 600-wide JPEG at 1/2 for 140
+    /// wide outputs and at 1/4 for 70 wide ones, not whole, nor at the outputs' own sizes.
+    /// </summary>
     [Fact]
-    public void Decode_SharedPixels_AreOnlyAsLargeAsTheLargestOutput()
+    public void Decode_SharedPixels_AreTheSourceShrunkOnLoadAsEachOutputLoadsIt()
     {
         byte[] source = FixtureBytes("Landscape_1.jpg"); // 600x450
-        var variants = new[] { new ConversionOptions(ImageFormat.Webp, 80, 200, null), new ConversionOptions(ImageFormat.Jpeg, 80, 100, null) };
+        var variants = new[]
+        {
+            new ConversionOptions(ImageFormat.Webp, 80, 140, null), new ConversionOptions(ImageFormat.Jpeg, 80, 140, null),
+            new ConversionOptions(ImageFormat.Webp, 80, 70, null), new ConversionOptions(ImageFormat.Jpeg, 80, 70, null),
+        };
 
         using DecodedSource decoded = ImageConverter.Decode(source, variants);
 
-        Assert.InRange(decoded.PixelsHeld, 200 * 150, 202 * 152);
+        Assert.Equal(2, decoded.Decodes);
+        Assert.Equal((300 * 225) + (150 * 112), decoded.PixelsHeld);
     }
 
     [Fact]
@@ -132,7 +176,8 @@ public class DecodedSourceTests
         Assert.Equal(100, decoded.Encode(small).Width);
         var ex = Assert.Throws<ImageConversionException>(() => decoded.Encode(huge));
         Assert.Equal(DiagnosticCodes.OutputTooManyPixels, ex.Code);
-        Assert.InRange(decoded.PixelsHeld, 1, 102 * 77);
+        // Sized by the 100-wide outputs alone (loaded at 1/2), not by the one too large to make.
+        Assert.Equal(300 * 225, decoded.PixelsHeld);
     }
 
     [Fact]

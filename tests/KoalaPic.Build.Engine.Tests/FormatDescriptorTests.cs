@@ -90,17 +90,18 @@ public class FormatFactsOutsideDescriptorsTests
     [Fact]
     public void Targets_SpellNoFormatsExtensionOrMimeType()
     {
-        string targets = File.ReadAllText(Path.Combine(TestSupport.RepositoryRoot, "build", "KoalaPic.Build.targets"));
-
-        foreach (FormatDescriptor format in ImageFormats.All)
+        foreach ((string file, string targets) in BuildFiles.All())
         {
-            Assert.DoesNotContain(format.MimeType, targets, StringComparison.OrdinalIgnoreCase);
-            foreach (string name in format.Aliases.Append(format.Name))
+            foreach (FormatDescriptor format in ImageFormats.All)
             {
-                // ".avif", "*.avif", '.avif': an extension, wherever it would be matched or mapped.
-                Assert.False(
-                    System.Text.RegularExpressions.Regex.IsMatch(targets, @"\." + System.Text.RegularExpressions.Regex.Escape(name) + @"(?![\w-])", System.Text.RegularExpressions.RegexOptions.IgnoreCase),
-                    $"build/KoalaPic.Build.targets spells the extension '.{name}'; take the format's facts from its descriptor, through the task");
+                Assert.False(targets.Contains(format.MimeType, StringComparison.OrdinalIgnoreCase), $"{file} spells the MIME type '{format.MimeType}'; take the format's facts from its descriptor, through the task");
+                foreach (string name in format.Aliases.Append(format.Name))
+                {
+                    // ".avif", "*.avif", '.avif': an extension, wherever it would be matched or mapped.
+                    Assert.False(
+                        System.Text.RegularExpressions.Regex.IsMatch(targets, @"\." + System.Text.RegularExpressions.Regex.Escape(name) + @"(?![\w-])", System.Text.RegularExpressions.RegexOptions.IgnoreCase),
+                        $"{file} spells the extension '.{name}'; take the format's facts from its descriptor, through the task");
+                }
             }
         }
     }

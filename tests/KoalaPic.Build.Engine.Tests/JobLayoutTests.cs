@@ -49,20 +49,21 @@ public sealed class JobLayoutTests
     [Fact]
     public void Targets_SpellNoJobFolderName_AndSplitNothing()
     {
-        string targets = Read("build", "KoalaPic.Build.targets");
-
-        Assert.DoesNotContain("Split(", targets);
-        var names = Layout.DocumentedNames().Append(Path.GetFileName(Layout.NeverFile)).Select(n => n.Contains("<hex>", StringComparison.Ordinal) ? n.Substring(0, n.IndexOf("<hex>", StringComparison.Ordinal)) : n);
-        foreach (string name in names)
+        var names = Layout.DocumentedNames().Append(Path.GetFileName(Layout.NeverFile)).Select(n => n.Contains("<hex>", StringComparison.Ordinal) ? n.Substring(0, n.IndexOf("<hex>", StringComparison.Ordinal)) : n).ToList();
+        foreach ((string file, string targets) in BuildFiles.All())
         {
-            // A folder as a path segment (out\, /tmp/), a file name as a whole word (state.json, not koalapic-state.json).
-            string pattern = name.EndsWith('/')
-                ? @"(?<=[)/\\'""])" + Regex.Escape(name.TrimEnd('/')) + @"[/\\]"
-                : @"(?<![\w.-])" + Regex.Escape(name).Replace("/", @"[/\\]") + (name.EndsWith('.') ? "" : @"(?![\w.-])");
-            Assert.False(Regex.IsMatch(targets, pattern), $"build/KoalaPic.Build.targets spells the job folder's '{name}'; take it from PrepareKoalaPicRun");
-        }
+            Assert.False(targets.Contains("Split(", StringComparison.Ordinal), $"{file} splits text; take items from PrepareKoalaPicRun");
+            foreach (string name in names)
+            {
+                // A folder as a path segment (out\, /tmp/), a file name as a whole word (state.json, not koalapic-state.json).
+                string pattern = name.EndsWith('/')
+                    ? @"(?<=[)/\\'""])" + Regex.Escape(name.TrimEnd('/')) + @"[/\\]"
+                    : @"(?<![\w.-])" + Regex.Escape(name).Replace("/", @"[/\\]") + (name.EndsWith('.') ? "" : @"(?![\w.-])");
+                Assert.False(Regex.IsMatch(targets, pattern), $"{file} spells the job folder's '{name}'; take it from PrepareKoalaPicRun");
+            }
 
-        Assert.DoesNotContain("'koalapic'", targets); // the job folder and the cache are named by JobLayout, through the task
+            Assert.False(targets.Contains("'koalapic'", StringComparison.Ordinal), $"{file} spells 'koalapic'"); // the job folder and the cache are named by JobLayout, through the task
+        }
     }
 
     [Fact]

@@ -10,18 +10,16 @@ namespace KoalaPic.Build.Engine.Tests;
 /// ImageMagick is loaded only when an item needs it. Other tests in this process use it, so the engine is loaded afresh
 /// into its own load context, as MSBuild loads the task: there a webp conversion must leave no Magick.NET assembly
 /// behind, while a bmp encode in the same context loads it (which shows the check can see it).
-/// Not in parallel with other tests: the second engine's VipsRuntime starts the one native libvips again, and its
-/// deny-all-then-allow of loaders briefly blocks every loader for the tests running meanwhile (seen once in CI:
-/// "jpegload_buffer: operation is blocked" in another class).
+/// In parallel with other tests: the second engine's VipsRuntime applies its loader allow-list to the one native
+/// libvips again, which never blocks an allowed loader for a conversion running meanwhile (LoaderAllowListTests).
 /// </summary>
-[Collection(FreshEngineCollection.Name)]
 public class MagickLoadingTests
 {
     [Fact]
     public void WebpConversion_InAFreshLoadContext_DoesNotLoadImageMagick_ButABmpEncodeDoes()
     {
-        var context = new EngineLoadContext(typeof(MagickLoadingTests).Assembly.Location);
-        Assembly engine = context.LoadFromAssemblyName(typeof(ImageConverter).Assembly.GetName());
+        var context = new EngineLoadContext();
+        Assembly engine = context.Engine;
         Assert.NotSame(typeof(ImageConverter).Assembly, engine);
 
         byte[] webp = ConvertToWebp(engine, FixtureBytes("2569067123_aca715a2ee_o.jpg"));
@@ -69,36 +67,4 @@ public class MagickLoadingTests
     private static bool MagickRuntimeStarted(Assembly engine) =>
         (bool)engine.GetType("KoalaPic.Build.Engine.MagickRuntime", throwOnError: true)!
             .GetProperty("IsInitialized", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
-
-    /// <summary>Loads the engine and its dependencies from the test's folder, as MSBuild's task load context does.</summary>
-    private sealed class EngineLoadContext : AssemblyLoadContext
-    {
-        private readonly AssemblyDependencyResolver resolver;
-
-        public EngineLoadContext(string mainAssembly) : base("koalapic-engine-" + Guid.NewGuid().ToString("N"), isCollectible: false)
-        {
-            resolver = new AssemblyDependencyResolver(mainAssembly);
-        }
-
-        protected override Assembly? Load(AssemblyName name)
-        {
-            // The application's own assemblies (engine, NetVips, Magick.NET) get their own copies here; the framework,
-            // which the resolver does not know, stays shared.
-            string? path = resolver.ResolveAssemblyToPath(name);
-            return path != null ? LoadFromAssemblyPath(path) : null;
-        }
-
-        protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
-        {
-            string? path = resolver.ResolveUnmanagedDllToPath(unmanagedDllName);
-            return path != null ? LoadUnmanagedDllFromPath(path) : IntPtr.Zero;
-        }
-    }
-}
-
-/// <summary>Tests that start a second copy of the engine in the process: they run alone (see <see cref="MagickLoadingTests"/>).</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class FreshEngineCollection
-{
-    public const string Name = "A fresh engine in its own load context";
 }

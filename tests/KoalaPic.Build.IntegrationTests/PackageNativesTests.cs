@@ -41,6 +41,21 @@ public sealed class PackageNativesTests : IDisposable
     }
 
     [Fact]
+    public void Package_CarriesEveryFileOfTheBuildFolders()
+    {
+        // KoalaPic.Build.targets imports its sibling files: one left out of the package fails every consumer's build.
+        using ZipArchive zip = ZipFile.OpenRead(package.PackagePath);
+        string[] entries = zip.Entries.Select(e => e.FullName).ToArray();
+        string build = Path.Combine(Paths.RepositoryRoot, "build");
+        string[] expected = Directory.GetFiles(build).Select(f => "build/" + Path.GetFileName(f))
+            .Concat(Directory.GetFiles(Path.Combine(build, "multitargeting")).Select(f => "buildMultiTargeting/" + Path.GetFileName(f)))
+            .ToArray();
+
+        Assert.Contains("build/KoalaPic.Build.Natives.targets", expected);
+        Assert.All(expected, file => Assert.Contains(file, entries));
+    }
+
+    [Fact]
     public void Package_CarriesMagickNetForEveryArchitecture_NotTheX64OneThisRepositoryBuildsWith()
     {
         // Builds of this repository compile against Magick.NET-Q8-x64 on x64 machines (src/KoalaPic.Build.DevelopmentNatives.props);

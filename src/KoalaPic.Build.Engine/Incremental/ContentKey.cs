@@ -12,7 +12,8 @@ public static class ContentKey
     // Bumped when the meaning of a key changes (pipeline defaults, encoder settings not in the options).
     // v2: Quality means "looks like JPEG at this quality" on every lossy format (QualityScale).
     // v3: jxl joins that scale (its QualityScale row).
-    private const string Schema = "koalapic-key-v3";
+    // v4: outputs that share a decode are thumbnailed from the source as loaded, not from the largest output.
+    private const string Schema = "koalapic-key-v4";
 
     public static string Compute(byte[] source, ConversionOptions options, string engineVersion)
     {

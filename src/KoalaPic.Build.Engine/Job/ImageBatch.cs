@@ -89,8 +89,8 @@ public sealed class ImageBatch
 
     /// <summary>
     /// Sources whose decoded pixels may be held at once: one per image converted at once, as many as before decode-once
-    /// (each conversion then held its own), so peak memory stays where it was. The pixels are the largest output's, not
-    /// the source's (shrink-on-load).
+    /// (each conversion then held its own). What each holds is the source as its outputs load it (shrunk on load for
+    /// JPEG and WebP, whole for PNG and TIFF), once per way they load it (DecodedSource).
     /// </summary>
     private static int MaxDecodedSources(int parallelism) => parallelism;
 

@@ -6,7 +6,7 @@ namespace KoalaPic.Build.Engine;
 /// <summary>
 /// Every path of a project's job folder, <c>obj/&lt;Configuration&gt;/&lt;TargetFramework&gt;/koalapic/</c>, and of the
 /// default cache, <c>obj/koalapic/cache/</c>: the one place that spells their names. The engine, the tasks and (through
-/// the PrepareKoalaPicRun task's outputs) build/KoalaPic.Build.targets take them from here; docs/how-it-works.md
+/// the PrepareKoalaPicRun task's outputs) the build/ targets take them from here; docs/how-it-works.md
 /// ("Files on disk") lists the same names, and a test holds the two together.
 /// </summary>
 public sealed class JobLayout

@@ -7,16 +7,18 @@ using NetVips;
 namespace KoalaPic.Build.Engine;
 
 /// <summary>
-/// A source opened once for all its outputs (<see cref="ImageConverter.Decode"/>). When two or more outputs need its
-/// pixels, they are decoded once, shrunk on load to the largest output, and held in memory; each output is resized
-/// from them. <see cref="Encode"/> may run on several threads at once. Dispose it when its last output is encoded:
-/// it holds the pixels until then.
+/// A source opened once for all its outputs (<see cref="ImageConverter.Decode"/>). When two or more outputs load its
+/// pixels the same way (shrunk on load by the same factor: JPEG by 1/2–1/8, WebP and SVG to their scale, the rest
+/// whole), those pixels are decoded once for them and held in memory; each of them is thumbnailed from them in one
+/// pass, as it would be from the source, never from another output: its bytes are those it has when made alone.
+/// <see cref="Encode"/> may run on several threads at once. Dispose it when its last output is encoded: it holds the
+/// pixels until then.
 /// </summary>
 public sealed class DecodedSource : IDisposable
 {
-    // By whether the outputs keep an animation's frames: an animated GIF made into webp and jpg is decoded twice,
-    // once with every frame and once with the first.
-    private readonly Dictionary<bool, Shared> shared = new();
+    // By whether the outputs keep an animation's frames (an animated GIF made into webp and jpg is decoded twice, once
+    // with every frame and once with the first) and by how they load the source (ImageConverter.LoadFactor).
+    private readonly Dictionary<(bool Animated, double Load), Shared> shared = new();
 
     internal DecodedSource(byte[] source, long maxPixels)
     {
@@ -40,13 +42,16 @@ public sealed class DecodedSource : IDisposable
     public EncodedImage Encode(ConversionOptions options, PlaceholderKind placeholder = PlaceholderKind.None, CancellationToken cancellationToken = default) =>
         ImageConverter.EncodeVariant(this, options, placeholder, MaxPixels, cancellationToken);
 
-    internal void Share(bool animated, Image? image, ImageConversionException? failure) => shared[animated] = new Shared(image, failure);
+    internal void Share(bool animated, double load, Image? image, ImageConversionException? failure) => shared[(animated, load)] = new Shared(image, failure);
 
-    /// <summary>The shared pixels for outputs that keep (or drop) an animation's frames, or null when that output decodes on its own.</summary>
+    /// <summary>
+    /// The shared pixels for outputs that keep (or drop) an animation's frames and load the source by <paramref name="load"/>,
+    /// or null when such an output decodes on its own.
+    /// </summary>
     /// <exception cref="ImageConversionException">Decoding them failed: every output that shares them fails the same way.</exception>
-    internal Image? SharedPixels(bool animated)
+    internal Image? SharedPixels(bool animated, double load)
     {
-        if (!shared.TryGetValue(animated, out Shared? entry))
+        if (!shared.TryGetValue((animated, load), out Shared? entry))
         {
             return null;
         }
@@ -72,9 +77,10 @@ public sealed class DecodedSource : IDisposable
 public static partial class ImageConverter
 {
     /// <summary>
-    /// Opens <paramref name="source"/> for the outputs <paramref name="variants"/>: when two or more need its pixels,
-    /// decodes it once, shrunk on load to the largest of them (sizes are read from the header first, and the pixel
-    /// limits checked, before anything is decoded), and keeps those pixels in memory for <see cref="DecodedSource.Encode"/>.
+    /// Opens <paramref name="source"/> for the outputs <paramref name="variants"/>: when two or more load its pixels the
+    /// same way, decodes them once for those outputs, shrunk on load as each of them would be alone (sizes are read from
+    /// the header first, and the pixel limits checked, before anything is decoded), and keeps them in memory for
+    /// <see cref="DecodedSource.Encode"/>.
     /// A variant that cannot be made (too large, unreadable) is left out here and fails with its own reason when encoded.
     /// </summary>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
@@ -89,12 +95,13 @@ public static partial class ImageConverter
 
         bool svgSource = source.Length > 0 && Image.FindLoadBuffer(source) == "VipsForeignLoadSvgBuffer";
 
-        // SVG kept as SVG is copied, never decoded; the rest are grouped by the frames they keep.
+        // SVG kept as SVG is copied, never decoded; the rest are grouped by the frames they keep and how they load the
+        // source: a JPEG's 480 and 960 px outputs made from a 2725 px photo load it at 1/2 and whole, and share nothing.
         var groups = variants
             .Where(options => !(svgSource && options.Format == ImageFormat.Svg))
             .Select(options => (Options: options, Info: TryInspect(source, maxPixels, options)))
             .Where(v => v.Info != null)
-            .GroupBy(v => v.Info!.Frames > 1);
+            .GroupBy(v => (Animated: v.Info!.Frames > 1, Load: LoadFactor(v.Info!, v.Options)));
         foreach (var group in groups)
         {
             var members = group.ToList();
@@ -106,11 +113,11 @@ public static partial class ImageConverter
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                decoded.Share(group.Key, DecodeShared(source, members[0].Info!, members.Select(m => m.Options).ToList(), maxPixels, cancellationToken), null);
+                decoded.Share(group.Key.Animated, group.Key.Load, DecodeShared(source, members[0].Info!, group.Key.Load, members.Select(m => m.Options).ToList(), maxPixels, cancellationToken), null);
             }
             catch (ImageConversionException ex)
             {
-                decoded.Share(group.Key, null, ex);
+                decoded.Share(group.Key.Animated, group.Key.Load, null, ex);
             }
         }
 
@@ -156,55 +163,58 @@ public static partial class ImageConverter
     }
 
     /// <summary>
-    /// The pixels every one of <paramref name="variants"/> can be resized from: at least as large as each would have
-    /// been thumbnailed from the source, in memory. Null when none of them can be made.
+    /// The pixels every one of <paramref name="variants"/> is thumbnailed from: the source loaded by
+    /// <paramref name="load"/> (<see cref="LoadFactor"/>), before any resize, colour transform or rotation, in memory.
+    /// Null when none of them can be made.
     /// </summary>
-    private static Image? DecodeShared(byte[] source, SourceInfo info, IReadOnlyList<ConversionOptions> variants, long maxPixels, CancellationToken cancellationToken)
+    private static Image? DecodeShared(byte[] source, SourceInfo info, double load, IReadOnlyList<ConversionOptions> variants, long maxPixels, CancellationToken cancellationToken)
     {
         using var scope = new ImageScope();
         try
         {
             if (info.ReadByImageMagick != null)
             {
-                // ImageMagick decodes the whole image anyway; each output is resized from it as before.
+                // ImageMagick decodes the whole image anyway; each output is resized from it as it is alone.
                 return DecodeWithMagick(source, info, maxPixels);
             }
 
-            // The scale of the largest output, from lazy pipelines that read the header only.
-            double scale = 0;
-            ConversionOptions? largest = null;
+            bool anyFits = false;
             foreach (ConversionOptions options in variants)
             {
                 try
                 {
-                    Image probe = scope.Add(Load(source, info, options, maxPixels, scope));
-                    CheckOutputPixels(probe, maxPixels);
-                    double own = Math.Max((double)probe.Width / info.Width, (double)Frames.PageHeight(probe) / info.Height);
-                    bool keepsAspect = ResizePlan.ThumbnailBounds(info.Width, info.Height, options, info.Kind == SourceKind.Svg).Size != Enums.Size.Force;
-                    if (own > scale || (own == scale && keepsAspect))
-                    {
-                        scale = own;
-                        largest = keepsAspect ? options : null;
-                    }
+                    // Lazy: reads the header only, for the size this output will have.
+                    CheckOutputPixels(scope.Add(Load(source, info, options, maxPixels, scope)), maxPixels);
+                    anyFits = true;
                 }
                 catch (ImageConversionException)
                 {
-                    // Too large: it fails on its own when encoded, and does not size the shared pixels.
+                    // Too large: it fails on its own when encoded.
                 }
             }
 
-            if (scale == 0)
+            if (!anyFits)
             {
                 return null;
             }
 
-            // The largest output's own thumbnail, so that it comes out exactly as it would alone; when that output is
-            // stretched (Fit=fill), the source at its scale.
-            bool vector = info.Kind == SourceKind.Svg;
-            const int unbounded = 10_000_000;
-            Image image = scope.Add(largest != null
-                ? Load(source, info, largest, maxPixels, scope)
-                : LoadAt(source, info, !vector && scale >= 1 ? unbounded : (int)Math.Ceiling(scale * info.Width), unbounded, vector ? Enums.Size.Both : Enums.Size.Down));
+            var loadOptions = new VOption();
+            if (info.Frames > 1)
+            {
+                loadOptions.Add("n", -1);
+            }
+
+            if (IsJpeg(info))
+            {
+                loadOptions.Add("shrink", (int)load);
+            }
+            else if (load != 1)
+            {
+                // WebP (never enlarged) and SVG render at a scale.
+                loadOptions.Add("scale", 1 / load);
+            }
+
+            Image image = scope.Add(Image.NewFromBuffer(source, access: Enums.Access.Sequential, failOn: Enums.FailOn.Error, kwargs: loadOptions));
             if (cancellationToken.CanBeCanceled)
             {
                 image.SetProgress(NoProgress.Instance, cancellationToken);
@@ -220,12 +230,35 @@ public static partial class ImageConverter
     }
 
     /// <summary>
-    /// One output's pixels before crop or padding: from the source (its own decode, as libvips streams it), or from the
-    /// shared pixels, resized to exactly the size the source would have been thumbnailed to.
+    /// How vips_thumbnail loads the source for this output (vips_thumbnail_open): JPEG shrunk by libjpeg's 1/2, 1/4 or
+    /// 1/8, leaving at least a factor of two to the resize; WebP (never enlarged by libwebp) and SVG at the output's
+    /// scale; everything else whole (1). Outputs with the same factor can share one decode and still come out as alone.
+    /// Not followed: vips_thumbnail's use of a TIFF's pyramid levels or of a HEIF's embedded thumbnail, which the
+    /// corpus does not have; such an output is then thumbnailed from the whole image instead.
+    /// </summary>
+    private static double LoadFactor(SourceInfo info, ConversionOptions options)
+    {
+        if (info.ReadByImageMagick != null)
+        {
+            return 1;
+        }
+
+        double shrink = ResizePlan.CommonShrink(info.Width, info.Height, options, vector: info.Kind == SourceKind.Svg);
+        return IsJpeg(info) ? (shrink >= 16 ? 8 : shrink >= 8 ? 4 : shrink >= 4 ? 2 : 1)
+            : info.Loader?.StartsWith("VipsForeignLoadWebp", StringComparison.Ordinal) == true ? Math.Max(1, shrink)
+            : info.Kind == SourceKind.Svg ? shrink
+            : 1;
+    }
+
+    private static bool IsJpeg(SourceInfo info) => info.Loader?.StartsWith("VipsForeignLoadJpeg", StringComparison.Ordinal) == true;
+
+    /// <summary>
+    /// One output's pixels before crop or padding: thumbnailed from the source (its own decode, as libvips streams
+    /// it), or from the shared pixels it would have loaded itself, with the same bounds, colour transform and rotation.
     /// </summary>
     private static Image SizeVariant(DecodedSource decoded, SourceInfo info, ConversionOptions options, ImageScope scope)
     {
-        Image? shared = decoded.SharedPixels(info.Frames > 1);
+        Image? shared = decoded.SharedPixels(info.Frames > 1, LoadFactor(info, options));
         if (shared == null)
         {
             return Load(decoded.Source, info, options, decoded.MaxPixels, scope);
@@ -236,16 +269,7 @@ public static partial class ImageConverter
             return ResizeMagickDecoded(shared, options);
         }
 
-        // Reads the header only: the size this output had when it was thumbnailed from the source.
-        Image probe = scope.Add(Load(decoded.Source, info, options, decoded.MaxPixels, scope));
-        CheckOutputPixels(probe, decoded.MaxPixels);
-        int width = probe.Width;
-        int pageHeight = Frames.PageHeight(probe);
-
-        // The shared pixels are upright and sRGB already: no second rotation or colour transform. A copy, never the
-        // shared image itself, goes into the scope, which disposes what it holds.
-        return Frames.Map(shared, info.Frames, scope, frame => frame.Width == width && frame.Height == pageHeight
-            ? frame.Copy()
-            : frame.ThumbnailImage(width, height: pageHeight, size: Enums.Size.Force, noRotate: true));
+        var (width, height, size) = ResizePlan.ThumbnailBounds(info.Width, info.Height, options, vector: info.Kind == SourceKind.Svg);
+        return Thumbnail(shared, info, width, height, size);
     }
 }

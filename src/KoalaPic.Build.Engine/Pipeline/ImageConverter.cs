@@ -149,7 +149,8 @@ public static partial class ImageConverter
     /// <param name="Width">Width after EXIF orientation (0 for a source ImageMagick reads, known only once decoded).</param>
     /// <param name="Frames">Frames to convert: all of an animation when the output can animate, else 1.</param>
     /// <param name="ReadByImageMagick">The format of a source ImageMagick reads; null for libvips' own.</param>
-    private sealed record SourceInfo(SourceKind Kind, int Width, int Height, int Frames, bool HasColourProfile, FormatDescriptor? ReadByImageMagick = null);
+    /// <param name="Loader">The libvips loader class that reads it ("VipsForeignLoadJpegBuffer"); null for a source ImageMagick reads.</param>
+    private sealed record SourceInfo(SourceKind Kind, int Width, int Height, int Frames, bool HasColourProfile, FormatDescriptor? ReadByImageMagick = null, string? Loader = null);
 
     /// <summary>
     /// Identifies the format from the magic bytes among those KoalaPic reads, and refuses decompression bombs from the
@@ -189,7 +190,7 @@ public static partial class ImageConverter
 
             var kind = loader.StartsWith("VipsForeignLoadSvg", StringComparison.Ordinal) ? SourceKind.Svg : SourceKind.Raster;
             var (width, height) = OrientedSize(header);
-            return new SourceInfo(kind, width, height, frames, header.Bands >= 3 && header.Contains("icc-profile-data"));
+            return new SourceInfo(kind, width, height, frames, header.Bands >= 3 && header.Contains("icc-profile-data"), Loader: loader);
         }
         catch (VipsException ex)
         {
@@ -273,12 +274,24 @@ public static partial class ImageConverter
             optionString: info.Frames > 1 ? "[n=-1,fail_on=error]" : "[fail_on=error]",
             height: height,
             size: thumbnailSize,
-            // The embedded profile is stripped on save, so its colours must be converted to sRGB first
-            // (Display P3 phone photos, Adobe RGB, ProPhoto, CMYK). Grey profiles are left alone so that grey
-            // stays one band; images without a profile are sRGB already and skip the transform.
-            outputProfile: info.HasColourProfile ? "srgb" : null,
+            outputProfile: OutputProfile(info),
             failOn: Enums.FailOn.Error);
     }
+
+    /// <summary>
+    /// <paramref name="decoded"/> (the source as <see cref="LoadAt"/> loads it, held in memory) thumbnailed into the
+    /// same box with the same colour transform and rotation: the pixels <see cref="LoadAt"/> gives when it loads the
+    /// source the same way.
+    /// </summary>
+    private static Image Thumbnail(Image decoded, SourceInfo info, int width, int height, Enums.Size thumbnailSize) =>
+        decoded.ThumbnailImage(width, height: height, size: thumbnailSize, outputProfile: OutputProfile(info));
+
+    /// <summary>
+    /// The embedded profile is stripped on save, so its colours must be converted to sRGB first (Display P3 phone
+    /// photos, Adobe RGB, ProPhoto, CMYK). Grey profiles are left alone so that grey stays one band; images without a
+    /// profile are sRGB already and skip the transform.
+    /// </summary>
+    private static string? OutputProfile(SourceInfo info) => info.HasColourProfile ? "srgb" : null;
 
     /// <summary>Grey stays grey unless a coloured background must be painted into it.</summary>
     private static bool NeedsColour(Image image, ConversionOptions options)

@@ -46,6 +46,31 @@ internal static class ResizePlan
         }
     }
 
+    /// <summary>
+    /// By how much vips_thumbnail shrinks both axes of a source <paramref name="width"/> × <paramref name="height"/>
+    /// (oriented) into <see cref="ThumbnailBounds"/>: what it picks its shrink-on-load factor from
+    /// (vips_thumbnail_calculate_common_shrink, which libvips does not export). Below 1 when it enlarges.
+    /// </summary>
+    public static double CommonShrink(int width, int height, ConversionOptions options, bool vector)
+    {
+        var (boxWidth, boxHeight, size) = ThumbnailBounds(width, height, options, vector);
+        double horizontal = (double)width / boxWidth;
+        double vertical = (double)height / boxHeight;
+        if (size != Enums.Size.Force)
+        {
+            // Fitting inside the box: the axis that needs the larger shrink decides both.
+            horizontal = vertical = Math.Max(horizontal, vertical);
+        }
+
+        if (size == Enums.Size.Down)
+        {
+            horizontal = Math.Max(1, horizontal);
+            vertical = Math.Max(1, vertical);
+        }
+
+        return Math.Min(Math.Min(horizontal, width), Math.Min(vertical, height));
+    }
+
     /// <summary>The box a cover crop or contain padding produces; an unset side is the image's own.</summary>
     public static (int Width, int Height) Box(int width, int height, ConversionOptions options) =>
         (options.Width ?? width, options.Height ?? height);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Reflection;
@@ -122,13 +123,7 @@ public static class VipsRuntime
             throw LoadFailure(global::NetVips.ModuleInitializer.Exception);
         }
 
-        // Deny every loader, then allow only the formats KoalaPic reads (libvips' documented allow-list pattern).
-        // BlockUntrusted alone would also block SVG, which libvips counts as untrusted, and leave others open.
-        global::NetVips.Operation.Block("VipsForeignLoad", true);
-        foreach (string loader in ImageConverter.AllowedLoaders.Keys)
-        {
-            global::NetVips.Operation.Block(loader, false);
-        }
+        RestrictLoaders();
 
         // libvips prints decode warnings to stderr, where they would land in the build log without a file or code;
         // failures reach the caller as exceptions with the same text instead.
@@ -141,6 +136,67 @@ public static class VipsRuntime
             global::NetVips.NetVips.Version(0),
             global::NetVips.NetVips.Version(1),
             global::NetVips.NetVips.Version(2));
+    }
+
+    /// <summary>
+    /// Where the engine copies of a process keep the loader classes any of them allows: the AppDomain's data, which
+    /// every assembly load context sees (a string array, a type they share), guarded by the interned key, the one
+    /// object they all can lock on.
+    /// </summary>
+    internal const string AllowedInProcessKey = "KoalaPic.Build.Engine.VipsRuntime.AllowedLoaders";
+
+    /// <summary>
+    /// Blocks, in libvips itself, every loader class that no engine copy in the process allows, and unblocks the allowed
+    /// ones (VIPS_BLOCK_UNTRUSTED would block SVG, which libvips counts as untrusted). Runs again, on the one native
+    /// libvips, whenever another engine copy starts (MSBuild loading two KoalaPic versions into one node), while images
+    /// convert on other threads: that must never block a loader one of the copies reads. A loader only another copy
+    /// allows stays open in libvips; this copy still refuses it, as every load first checks
+    /// <see cref="ImageConverter.AllowedLoaders"/>.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    internal static void RestrictLoaders()
+    {
+        lock (string.Intern(AllowedInProcessKey))
+        {
+            string[] allowed = (AppDomain.CurrentDomain.GetData(AllowedInProcessKey) as string[] ?? Array.Empty<string>())
+                .Union(ImageConverter.AllowedLoaders.Keys, StringComparer.Ordinal)
+                .ToArray();
+            AppDomain.CurrentDomain.SetData(AllowedInProcessKey, allowed);
+
+            // Not libvips' documented pattern of blocking "VipsForeignLoad" and then unblocking the allowed classes:
+            // vips_operation_block_set sets the flag on the named class and every class below it, so between the two
+            // calls every loader is blocked, and a conversion on another thread failed with "jpegload_buffer: operation
+            // is blocked". Each class outside the allow-list is blocked by itself instead, and the allowed ones are only
+            // ever unblocked, so their flag never changes while this runs. (No class outside the list has an allowed
+            // class below it in libvips' tree, which blocking it would block too: LoaderAllowListTests checks that.)
+            foreach (string loader in LoadersOutside(allowed))
+            {
+                global::NetVips.Operation.Block(loader, true);
+            }
+
+            foreach (string loader in allowed)
+            {
+                global::NetVips.Operation.Block(loader, false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The concrete libvips loader classes, by type name, that are neither in <paramref name="allowed"/> nor below a
+    /// class in it. Found through NetVips' list of every operation of the libvips in use, so a loader a later libvips
+    /// adds is in it.
+    /// </summary>
+    internal static List<string> LoadersOutside(IReadOnlyCollection<string> allowed)
+    {
+        const string loaderBase = "VipsForeignLoad";
+        return global::NetVips.NetVips.GetOperations()
+            .Select(nickname => global::NetVips.NetVips.TypeFind(loaderBase, nickname))
+            .Where(type => type != IntPtr.Zero)
+            .Select(type => global::NetVips.NetVips.TypeName(type))
+            // TypeFind below an allowed class finds only the classes it is or has below it, by type name too.
+            .Where(loader => !allowed.Any(parent => global::NetVips.NetVips.TypeFind(parent, loader) != IntPtr.Zero))
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
     }
 
     private static void IgnoreLog(string domain, global::NetVips.Enums.LogLevelFlags level, string message) { }

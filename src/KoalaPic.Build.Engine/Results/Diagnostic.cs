@@ -162,7 +162,7 @@ public static class DiagnosticCodes
     public const string ImageMagickUnavailable = "KP0004";
 
     /// <summary>
-    /// No libvips is published for the build machine's RID (the .NET SDK's): reported by build/KoalaPic.Build.targets
+    /// No libvips is published for the build machine's RID (the .NET SDK's): reported by build/KoalaPic.Build.Natives.targets
     /// before anything is downloaded, as the engine cannot start there.
     /// </summary>
     public const string NoEngineForHost = "KP0005";
