@@ -75,9 +75,10 @@ public sealed class ConvertKoalaImages : Task, ICancelableTask
             : ImageJob.Run(input, LogLine, cancellation.Token);
         var converted = new List<ITaskItem>();
         var refused = new List<Diagnostic>();
+        string? outputRoot = TaskItems.OutputRoot(ProjectDirectory, OutputDirectory);
         foreach (JobOutput output in result.Outputs)
         {
-            ITaskItem? item = TaskItems.Output(output, ProjectDirectory, OutputDirectory, out Diagnostic? problem);
+            ITaskItem? item = TaskItems.Output(output, ProjectDirectory, outputRoot, out Diagnostic? problem);
             if (item != null)
             {
                 converted.Add(item);

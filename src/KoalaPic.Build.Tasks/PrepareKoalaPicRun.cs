@@ -1,12 +1,13 @@
 using System;
+using System.Buffers.Binary;
 using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
-using System.IO.Hashing;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using KoalaPic.Build.Engine;
 using Microsoft.Build.Framework;
@@ -130,9 +131,10 @@ public sealed class PrepareKoalaPicRun : Task
         LastRun? record = LastRun.TryRead(layout.LastRunFile);
         var outputs = new List<ITaskItem>();
         bool outputRefused = false;
+        string? outputRoot = TaskItems.OutputRoot(ProjectDirectory, OutputDirectory);
         foreach (JobOutput output in record?.Outputs ?? new List<JobOutput>())
         {
-            ITaskItem? item = TaskItems.Output(output, ProjectDirectory, OutputDirectory, out Diagnostic? problem);
+            ITaskItem? item = TaskItems.Output(output, ProjectDirectory, outputRoot, out Diagnostic? problem);
             outputRefused |= problem != null;
             if (item != null)
             {
@@ -263,17 +265,16 @@ public sealed class PrepareKoalaPicRun : Task
     private string? MissingOutput(JobLayout layout, LastRun record)
     {
         DateTime recordTime = File.GetLastWriteTimeUtc(layout.LastRunFile);
-        foreach (var folder in record.Outputs.GroupBy(o => Path.GetDirectoryName(o.File) ?? "", StringComparer.Ordinal))
+        var unchanged = new FolderVerdicts(folder =>
         {
-            var info = new DirectoryInfo(folder.Key.Length > 0 ? folder.Key : ".");
-            if (info.Exists && info.LastWriteTimeUtc < recordTime)
+            var info = new DirectoryInfo(folder.Length > 0 ? folder : ".");
+            return info.Exists && info.LastWriteTimeUtc < recordTime;
+        });
+        foreach (JobOutput output in record.Outputs)
+        {
+            if (!unchanged.Of(output.File) && !File.Exists(output.File))
             {
-                continue;
-            }
-
-            if (folder.FirstOrDefault(o => !File.Exists(o.File)) is JobOutput gone)
-            {
-                return gone.File;
+                return output.File;
             }
         }
 
@@ -290,15 +291,52 @@ public sealed class PrepareKoalaPicRun : Task
 
         var deployed = new OwnedFolder(Path.Combine(ProjectDirectory, OutputDirectory));
         // One check per folder: 1,000 outputs in img/ are one walk.
-        foreach (var folder in record.Outputs.GroupBy(o => Path.GetDirectoryName(o.TargetPath) ?? "", StringComparer.Ordinal))
+        var inside = new FolderVerdicts(folder => deployed.TryResolve(Path.Combine(folder, "_")) != null);
+        foreach (JobOutput output in record.Outputs)
         {
-            if (deployed.TryResolve(Path.Combine(folder.Key, "_")) == null)
+            if (!inside.Of(output.TargetPath))
             {
-                return folder.First().TargetPath;
+                return output.TargetPath;
             }
         }
 
         return null;
+    }
+
+    /// <summary>A verdict on a path's folder, reached once per folder.</summary>
+    /// <remarks>A run writes the outputs of a folder one after another: a path is compared in place with the one before,
+    /// and a folder name is made only when the folder changes, not for each of 1,000 outputs.</remarks>
+    private sealed class FolderVerdicts
+    {
+        private static readonly char[] Separators = { Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar };
+        private readonly Func<string, bool> judge;
+        private readonly Dictionary<string, bool> verdicts = new(StringComparer.Ordinal);
+        private string? previous;
+        private bool verdict;
+
+        public FolderVerdicts(Func<string, bool> judge) => this.judge = judge;
+
+        public bool Of(string path)
+        {
+            if (previous == null || !SameFolder(path, previous))
+            {
+                string folder = Path.GetDirectoryName(path) ?? "";
+                if (!verdicts.TryGetValue(folder, out verdict))
+                {
+                    verdicts[folder] = verdict = judge(folder);
+                }
+
+                previous = path;
+            }
+
+            return verdict;
+        }
+
+        private static bool SameFolder(string a, string b)
+        {
+            int end = a.LastIndexOfAny(Separators);
+            return end == b.LastIndexOfAny(Separators) && string.CompareOrdinal(a, 0, b, 0, end + 1) == 0;
+        }
     }
 
     private static bool IsUrlItem(ITaskItem item) => UrlSource.IsUrlItem(item.GetMetadata);
@@ -325,17 +363,17 @@ public sealed class PrepareKoalaPicRun : Task
     /// </remarks>
     private void WriteInputs(string file, string cache, Sources sources)
     {
-        var fingerprint = new Fingerprint();
-        AddInputs(cache, sources, fingerprint.Add);
+        using var fingerprint = new Fingerprint();
+        AddInputs(cache, sources, fingerprint);
         string header = "# KoalaPic: what the conversion depends on besides the sources' bytes. Written only when it changes. Fingerprint "
-            + ContentKey.ToHex(fingerprint.Hash.GetCurrentHash()) + "\n";
+            + ContentKey.ToHex(fingerprint.Finish()) + "\n";
         if (StartsWith(file, Encoding.UTF8.GetBytes(header)))
         {
             return;
         }
 
-        var text = new StringBuilder(header);
-        AddInputs(cache, new Sources(), line => text.Append(line));
+        var text = new InputsText(header);
+        AddInputs(cache, new Sources(), text);
         byte[] bytes = Encoding.UTF8.GetBytes(text.ToString());
         try
         {
@@ -351,25 +389,25 @@ public sealed class PrepareKoalaPicRun : Task
         }
     }
 
-    /// <summary>The lines of the inputs file after its first, each handed to <paramref name="add"/>; gathers the sources' stamps.</summary>
+    /// <summary>The lines of the inputs file after its first, handed to <paramref name="sink"/> in pieces; gathers the sources' stamps.</summary>
     /// <remarks>
     /// Optimised at once (AggressiveOptimization), as the hash below: the task runs once per build, too few calls for
     /// .NET's tiered compilation to optimise this loop over 1,000 items. In a node that stays up between builds, a run of
-    /// the task took 41 ms of CPU with it unoptimised, 16 ms with it optimised (docs/performance.md).
+    /// the task took 41 ms of CPU with it unoptimised, 16 ms with it optimised (docs/performance.md). The metadata come
+    /// in MSBuild's own order, which is the same for an unchanged project: no names are sorted.
     /// </remarks>
     [MethodImpl(OptimizedAtOnce)]
-    private void AddInputs(string cache, Sources sources, Action<string> add)
+    private void AddInputs(string cache, Sources sources, IInputsSink sink)
     {
-        // A line in pieces, not joined: the hash of the pieces is the hash of their text, and 1,000 items make no strings.
+        // A line in pieces, not joined: 1,000 items make no strings.
         [MethodImpl(OptimizedAtOnce)]
-        void Line(string a, string b = "", string c = "", string d = "", string e = "")
+        void Line(string a, string b = "", string c = "", string d = "")
         {
-            add(a);
-            add(b);
-            add(c);
-            add(d);
-            add(e);
-            add("\n");
+            sink.Text(a);
+            sink.Text(b);
+            sink.Text(c);
+            sink.Text(d);
+            sink.Text("\n");
         }
 
         Line("cache=", cache);
@@ -386,13 +424,9 @@ public sealed class PrepareKoalaPicRun : Task
         foreach (ITaskItem item in Images)
         {
             Line("item ", item.ItemSpec);
-            IDictionary metadata = item.CloneCustomMetadata();
-            var names = new string[metadata.Count];
-            metadata.Keys.CopyTo(names, 0);
-            Array.Sort(names, StringComparer.OrdinalIgnoreCase);
-            foreach (string name in names)
+            foreach (DictionaryEntry metadata in item.CloneCustomMetadata())
             {
-                Line("  ", name, "=", UrlSource.Redact(metadata[name]?.ToString() ?? ""));
+                Line("  ", (string)metadata.Key, "=", UrlSource.Redact(metadata.Value?.ToString() ?? ""));
             }
 
             if (IsUrlItem(item))
@@ -406,7 +440,11 @@ public sealed class PrepareKoalaPicRun : Task
                 var info = new FileInfo(Path.Combine(ProjectDirectory, item.ItemSpec));
                 if (info.Exists)
                 {
-                    Line("  source ", info.Length.ToString(CultureInfo.InvariantCulture), " ", info.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture));
+                    sink.Text("  source ");
+                    sink.Number(info.Length);
+                    sink.Text(" ");
+                    sink.Number(info.LastWriteTimeUtc.Ticks);
+                    sink.Text("\n");
                     sources.NewestWriteUtc = info.LastWriteTimeUtc > sources.NewestWriteUtc ? info.LastWriteTimeUtc : sources.NewestWriteUtc;
                 }
                 else
@@ -451,12 +489,80 @@ public sealed class PrepareKoalaPicRun : Task
     private const MethodImplOptions OptimizedAtOnce = 0;
 #endif
 
-    /// <summary>The XxHash128 of the inputs' text, fed in pieces as UTF-16.</summary>
-    private sealed class Fingerprint
+    /// <summary>Where <see cref="AddInputs"/> hands the inputs: the fingerprint, or the text of the file.</summary>
+    private interface IInputsSink
     {
-        public XxHash128 Hash { get; } = new();
+        void Text(string piece);
+
+        void Number(long value);
+    }
+
+    /// <summary>The SHA-256 of the inputs: text as UTF-16, numbers as their 8 bytes, gathered in a buffer (no string made for either).</summary>
+    /// <remarks>
+    /// The platform's SHA-256 (native code) rather than a managed hash: in a fresh MSBuild node a managed hash runs
+    /// unoptimised (too few calls for tiered compilation), and this runs once per build over every item.
+    /// </remarks>
+    private sealed class Fingerprint : IInputsSink, IDisposable
+    {
+        private readonly IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly byte[] buffer = new byte[8192];
+        private int used;
 
         [MethodImpl(OptimizedAtOnce)]
-        public void Add(string piece) => Hash.Append(MemoryMarshal.AsBytes(piece.AsSpan()));
+        public void Text(string piece)
+        {
+            ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(piece.AsSpan());
+            while (bytes.Length > 0)
+            {
+                int n = Math.Min(bytes.Length, buffer.Length - used);
+                bytes.Slice(0, n).CopyTo(buffer.AsSpan(used));
+                used += n;
+                bytes = bytes.Slice(n);
+                if (used == buffer.Length)
+                {
+                    Flush();
+                }
+            }
+        }
+
+        [MethodImpl(OptimizedAtOnce)]
+        public void Number(long value)
+        {
+            if (buffer.Length - used < sizeof(long))
+            {
+                Flush();
+            }
+
+            BinaryPrimitives.WriteInt64LittleEndian(buffer.AsSpan(used), value);
+            used += sizeof(long);
+        }
+
+        public byte[] Finish()
+        {
+            Flush();
+            return hash.GetHashAndReset();
+        }
+
+        public void Dispose() => hash.Dispose();
+
+        private void Flush()
+        {
+            hash.AppendData(buffer, 0, used);
+            used = 0;
+        }
+    }
+
+    /// <summary>The inputs file's text, for a person who wants to see why the converter ran.</summary>
+    private sealed class InputsText : IInputsSink
+    {
+        private readonly StringBuilder text;
+
+        public InputsText(string header) => text = new StringBuilder(header);
+
+        public void Text(string piece) => text.Append(piece);
+
+        public void Number(long value) => text.Append(value.ToString(CultureInfo.InvariantCulture));
+
+        public override string ToString() => text.ToString();
     }
 }

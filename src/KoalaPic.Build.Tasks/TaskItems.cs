@@ -17,10 +17,11 @@ internal static class TaskItems
 {
     /// <summary>The characters MSBuild unescapes or expands in an item: escaped as %XX, as MSBuild's own escaping does.</summary>
     private const string Special = "%*?@$();'";
+    private static readonly char[] SpecialChars = Special.ToCharArray();
 
     public static string Escape(string value)
     {
-        if (value.IndexOfAny(Special.ToCharArray()) < 0)
+        if (value.IndexOfAny(SpecialChars) < 0)
         {
             return value;
         }
@@ -41,6 +42,19 @@ internal static class TaskItems
         return escaped.ToString();
     }
 
+    /// <summary>A metadata value as MSBuild reads it back from its escaped form (MSBuild's own unescaping).</summary>
+    public static string Unescape(string escaped)
+    {
+        if (escaped.IndexOf('%') < 0)
+        {
+            return escaped;
+        }
+
+        var probe = new TaskItem("_");
+        probe.SetMetadata("_", escaped);
+        return probe.GetMetadata("_");
+    }
+
     /// <summary>An item whose spec MSBuild reads back as exactly <paramref name="path"/>.</summary>
     public static TaskItem FileItem(string path) => new(Escape(path));
 
@@ -49,31 +63,36 @@ internal static class TaskItems
     /// with the KP3004 error in <paramref name="problem"/>, when MSBuild would not read back the engine's file or would
     /// place it outside <paramref name="outputDirectory"/>.
     /// </summary>
-    public static ITaskItem? Output(JobOutput output, string projectDirectory, string outputDirectory, out Diagnostic? problem)
+    /// <param name="outputRoot">From <see cref="OutputRoot"/>: made once for all of a run's outputs.</param>
+    public static ITaskItem? Output(JobOutput output, string projectDirectory, string? outputRoot, out Diagnostic? problem)
     {
         string targetPath = output.TargetPath.Replace('/', System.IO.Path.DirectorySeparatorChar);
-        TaskItem item = FileItem(output.File);
-        item.SetMetadata("TargetPath", Escape(targetPath));
-        item.SetMetadata("KoalaPicSource", Escape(output.ItemSpec));
-        item.SetMetadata("KoalaPicFormat", Escape(output.Format));
-        if (output.Width is int width && output.Height is int height)
-        {
-            item.SetMetadata("KoalaPicWidth", width.ToString(CultureInfo.InvariantCulture));
-            item.SetMetadata("KoalaPicHeight", height.ToString(CultureInfo.InvariantCulture));
-        }
+        string escapedFile = Escape(output.File);
+        string escapedTargetPath = Escape(targetPath);
 
         // Read back after MSBuild's own transformations (unescaping, and on Unix '\' made '/' in the paths its tasks
         // receive, as the copy to $(OutDir)%(TargetPath)), then checked again.
-        string file = item.ItemSpec;
-        string deployedAs = item.GetMetadata("TargetPath");
+        string file = new TaskItem(escapedFile).ItemSpec;
+        string deployedAs = Unescape(escapedTargetPath);
         if (System.IO.Path.DirectorySeparatorChar == '/')
         {
             deployedAs = deployedAs.Replace('\\', '/');
         }
 
+        var item = new OutputItem(escapedFile, file, 5);
+        item.Add("TargetPath", escapedTargetPath, deployedAs);
+        item.Add("KoalaPicSource", Escape(output.ItemSpec), output.ItemSpec);
+        item.Add("KoalaPicFormat", Escape(output.Format), output.Format);
+        if (output.Width is int width && output.Height is int height)
+        {
+            string w = width.ToString(CultureInfo.InvariantCulture), h = height.ToString(CultureInfo.InvariantCulture);
+            item.Add("KoalaPicWidth", w, w);
+            item.Add("KoalaPicHeight", h, h);
+        }
+
         string? why = file != output.File ? $"MSBuild would read its path as '{file}'"
             : deployedAs != targetPath ? $"MSBuild would read its TargetPath as '{deployedAs}'"
-            : !Inside(projectDirectory, outputDirectory, deployedAs) ? $"its TargetPath '{deployedAs}' leads outside the output folder"
+            : !Inside(outputRoot, deployedAs) ? $"its TargetPath '{deployedAs}' leads outside the output folder"
             : null;
         problem = why == null ? null : Diagnostic.Error(
             DiagnosticCodes.NameNotCarried,
@@ -82,18 +101,35 @@ internal static class TaskItems
         return why == null ? item : null;
     }
 
-    /// <summary>TargetPath, joined to the output folder as MSBuild's copy joins it, names a file inside that folder.</summary>
-    private static bool Inside(string projectDirectory, string outputDirectory, string targetPath)
+    /// <summary>The output folder as a full path ending in a separator, as MSBuild's copy joins TargetPath to it; null when the platform's paths cannot hold it.</summary>
+    public static string? OutputRoot(string projectDirectory, string outputDirectory)
     {
-        if (targetPath.Length == 0 || System.IO.Path.IsPathRooted(targetPath))
+        try
+        {
+            return System.IO.Path.GetFullPath(System.IO.Path.Combine(projectDirectory, outputDirectory.Length > 0 ? outputDirectory : "bin"))
+                .TrimEnd(System.IO.Path.DirectorySeparatorChar) + System.IO.Path.DirectorySeparatorChar;
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>TargetPath, joined to the output folder as MSBuild's copy joins it, names a file inside that folder.</summary>
+    private static bool Inside(string? root, string targetPath)
+    {
+        if (root == null || targetPath.Length == 0 || System.IO.Path.IsPathRooted(targetPath))
         {
             return false;
         }
 
+        if (PlainRelative(targetPath))
+        {
+            return true; // no segment can lead up or be read as another: the joined path is inside by construction
+        }
+
         try
         {
-            string root = System.IO.Path.GetFullPath(System.IO.Path.Combine(projectDirectory, outputDirectory.Length > 0 ? outputDirectory : "bin"))
-                .TrimEnd(System.IO.Path.DirectorySeparatorChar) + System.IO.Path.DirectorySeparatorChar;
             string full = System.IO.Path.GetFullPath(System.IO.Path.Combine(root, targetPath));
             return full.StartsWith(root, System.IO.Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal)
                 && full.Length > root.Length;
@@ -102,6 +138,35 @@ internal static class TaskItems
         {
             return false; // a name the platform's paths cannot hold (.NET Framework refuses '|')
         }
+    }
+
+    /// <summary>
+    /// A relative path of ordinary names: no empty segment, none beginning or ending with '.' or ' ' (".", "..", and what
+    /// Windows trims to them), no ':' (drives, streams), no control character. Anything else takes the full check: a
+    /// no-op build hands MSBuild 1,000 outputs, and two full paths for each are most of what that costs.
+    /// </summary>
+    private static bool PlainRelative(string path)
+    {
+        int start = 0;
+        for (int i = 0; i <= path.Length; i++)
+        {
+            char c = i < path.Length ? path[i] : '/';
+            if (c == '/' || c == '\\')
+            {
+                if (i == start || path[start] is '.' or ' ' || path[i - 1] is '.' or ' ')
+                {
+                    return false;
+                }
+
+                start = i + 1;
+            }
+            else if (c == ':' || c < ' ')
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -180,7 +180,7 @@ public class ConverterErrorTests
     }
 
     [Theory]
-    [InlineData("P6\n2 2\n255\n............")] // PPM: libvips reads it, KoalaPic blocks that loader
+    [InlineData("P6\n2 2\n255\n............")] // PPM: refused whether or not the libvips build has a PPM loader (NetVips.Native 8.18 has none; any it had would be blocked)
     [InlineData("2 2\n1 2\n3 4\n")] // libvips matrix text format
     public void FormatLibvipsKnowsButKoalaPicBlocks_Convert_ThrowsNotAnImage(string content)
     {

@@ -312,7 +312,7 @@ public sealed class PrepareKoalaPicRunTests
         using var project = new TaskProject();
         string file = Path.Combine(new JobLayout(project.IntermediateDirectory).OutputDirectory, "b.webp");
 
-        ITaskItem? item = TaskItems.Output(new JobOutput(file, targetPath, "img/b.png", "webp", 1, 1), project.Directory, project.OutputDirectory, out Diagnostic? problem);
+        ITaskItem? item = TaskItems.Output(new JobOutput(file, targetPath, "img/b.png", "webp", 1, 1), project.Directory, TaskItems.OutputRoot(project.Directory, project.OutputDirectory), out Diagnostic? problem);
 
         Assert.Null(item);
         Assert.NotNull(problem);

@@ -119,7 +119,7 @@ public sealed class LastRun
                 {
                     case "version": record.Version = json.GetInt32(); break;
                     case "imageCount": record.ImageCount = json.GetInt32(); break;
-                    case "outputs": ReadArray(ref json, record.Outputs, ReadOutput); break;
+                    case "outputs": ReadArray(ref json, record.Outputs, (ref Utf8JsonReader r) => ReadOutput(ref r, record.Outputs.Count > 0 ? record.Outputs[record.Outputs.Count - 1] : null)); break;
                     case "warnings": ReadArray(ref json, record.Warnings, ReadDiagnostic); break;
                     case "writtenFiles": ReadArray(ref json, record.WrittenFiles, (ref Utf8JsonReader r) => r.GetString()!); break;
                     default: json.Skip(); break;
@@ -149,25 +149,63 @@ public sealed class LastRun
         }
     }
 
-    private static JobOutput ReadOutput(ref Utf8JsonReader json)
+    /// <remarks>
+    /// Property names are compared in place and a value equal to the previous output's (its source, its format) is that
+    /// same string: a record of 1,000 outputs is read into little more than the strings the build hands on.
+    /// </remarks>
+    private static JobOutput ReadOutput(ref Utf8JsonReader json, JobOutput? previous)
     {
+        if (json.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("an object was expected");
+        }
+
         string file = "", targetPath = "", itemSpec = "", format = "";
         int? width = null, height = null;
-        ReadObject(ref json, (string name, ref Utf8JsonReader r) =>
+        while (Next(ref json) == JsonTokenType.PropertyName)
         {
-            switch (name)
+            if (json.ValueTextEquals("file"u8))
             {
-                case "file": file = r.GetString()!; break;
-                case "targetPath": targetPath = r.GetString()!; break;
-                case "itemSpec": itemSpec = r.GetString()!; break;
-                case "format": format = r.GetString()!; break;
-                case "width": width = r.TokenType == JsonTokenType.Null ? null : r.GetInt32(); break;
-                case "height": height = r.TokenType == JsonTokenType.Null ? null : r.GetInt32(); break;
-                default: r.Skip(); break;
+                file = NextString(ref json, null);
             }
-        });
+            else if (json.ValueTextEquals("targetPath"u8))
+            {
+                targetPath = NextString(ref json, null);
+            }
+            else if (json.ValueTextEquals("itemSpec"u8))
+            {
+                itemSpec = NextString(ref json, previous?.ItemSpec);
+            }
+            else if (json.ValueTextEquals("format"u8))
+            {
+                format = NextString(ref json, previous?.Format);
+            }
+            else if (json.ValueTextEquals("width"u8))
+            {
+                width = NextNumber(ref json);
+            }
+            else if (json.ValueTextEquals("height"u8))
+            {
+                height = NextNumber(ref json);
+            }
+            else
+            {
+                Next(ref json);
+                json.Skip();
+            }
+        }
+
         return new JobOutput(file, targetPath, itemSpec, format, width, height);
     }
+
+    /// <summary>The next value, a string: <paramref name="same"/> itself when the text is equal to it.</summary>
+    private static string NextString(ref Utf8JsonReader json, string? same)
+    {
+        Next(ref json);
+        return same != null && json.ValueTextEquals(same) ? same : json.GetString()!;
+    }
+
+    private static int? NextNumber(ref Utf8JsonReader json) => Next(ref json) == JsonTokenType.Null ? null : json.GetInt32();
 
     private static Diagnostic ReadDiagnostic(ref Utf8JsonReader json)
     {
