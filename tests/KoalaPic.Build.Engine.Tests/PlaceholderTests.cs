@@ -198,6 +198,17 @@ public class PlaceholderTests
 
         Assert.Null(without.Placeholder);
         Assert.NotNull(with.Placeholder);
+        if (format == ImageFormat.Avif)
+        {
+            // aom's bitstream depends on its thread count, libvips' process-wide concurrency, which tests running
+            // alongside change (measured: this 320 px AVIF is 18,866 B at 1 thread, 18,958 at 2, 19,079 at 4, and the 1-
+            // and 4-thread pixels differ by 3.1 per channel on average): the same picture, to that variation. The
+            // other formats show byte for byte that the placeholder leaves the pipeline alone.
+            using Image a = DecodeAs(without, format), b = DecodeAs(with, format);
+            Assert.True(MeanAbsDiff(a, b) < 6.0, $"differs by {MeanAbsDiff(a, b):F2} per channel");
+            return;
+        }
+
         Assert.Equal(without.Bytes, with.Bytes);
     }
 
