@@ -61,9 +61,10 @@ internal static class TaskItems
     /// <summary>
     /// An output for MSBuild to copy: TargetPath relative to bin/, and the KoalaPic* metadata of docs/reference.md. Null,
     /// with the KP3004 error in <paramref name="problem"/>, when MSBuild would not read back the engine's file or would
-    /// place it outside <paramref name="outputDirectory"/>.
+    /// place it outside the output folder.
     /// </summary>
-    /// <param name="outputRoot">From <see cref="OutputRoot"/>: made once for all of a run's outputs.</param>
+    /// <param name="outputRoot">The output folder, from <see cref="OutputRoot"/>: made once for all of a run's outputs
+    /// (null: no output can be placed).</param>
     public static ITaskItem? Output(JobOutput output, string projectDirectory, string? outputRoot, out Diagnostic? problem)
     {
         string targetPath = output.TargetPath.Replace('/', System.IO.Path.DirectorySeparatorChar);
